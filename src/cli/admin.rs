@@ -1,0 +1,269 @@
+//! `admin …`: the operator's commands. In this version they open the store
+//! directly, so the server must be stopped (sled allows one process).
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+
+use super::Cli;
+use crate::clock::Clock;
+use crate::flows::login::hash_password;
+use crate::model::{Registrar, RegistrarState};
+use crate::store::Store;
+
+/// `admin` options.
+#[derive(Debug, clap::Args)]
+pub struct AdminArgs {
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Registrars (prestataires).
+    Registrar {
+        #[command(subcommand)]
+        command: RegistrarCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RegistrarCommand {
+    /// Add a registrar.
+    Add {
+        /// Its EPP clID (3–16 characters).
+        clid: String,
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// Its EPP password (6–16 characters); read from stdin with --password-stdin.
+        #[arg(long, conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        /// A client certificate (PEM) it may present (repeatable).
+        #[arg(long = "cert")]
+        certs: Vec<PathBuf>,
+        /// Its contact e-mail.
+        #[arg(long)]
+        email: Option<String>,
+        /// Concurrent sessions allowed (default: the configured one).
+        #[arg(long)]
+        session_limit: Option<u32>,
+    },
+    /// List registrars.
+    List,
+    /// Set a registrar's EPP password.
+    Passwd {
+        /// The clID.
+        clid: String,
+        /// The new password (6–16 characters).
+        #[arg(long, conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// A registrar's client certificates.
+    Cert {
+        #[command(subcommand)]
+        command: CertCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CertCommand {
+    /// Record a client certificate (PEM) for the registrar.
+    Add {
+        /// The clID.
+        clid: String,
+        /// The certificate file.
+        file: PathBuf,
+    },
+    /// Forget a certificate, by SHA-256 fingerprint.
+    Remove {
+        /// The clID.
+        clid: String,
+        /// The fingerprint (hex).
+        fingerprint: String,
+    },
+    /// List the registrar's certificate fingerprints.
+    List {
+        /// The clID.
+        clid: String,
+    },
+}
+
+fn open_store(cli: &Cli) -> anyhow::Result<Store> {
+    let settings = super::settings(cli)?;
+    let dir = &settings.server.data_dir;
+    Store::open(dir, 64 * 1024 * 1024).with_context(|| {
+        format!(
+            "cannot open the store in {} (is the server running? stop it first)",
+            dir.display()
+        )
+    })
+}
+
+fn read_password(flag: &Option<String>, stdin: bool) -> anyhow::Result<String> {
+    let password = match (flag, stdin) {
+        (Some(p), _) => p.clone(),
+        (None, true) => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+        (None, false) => bail!("give the password with --password or --password-stdin"),
+    };
+    let n = password.chars().count();
+    if !(6..=16).contains(&n) {
+        bail!("an EPP password has 6 to 16 characters (RFC 5730), not {n}");
+    }
+    Ok(password)
+}
+
+fn cert_fingerprint(file: &PathBuf) -> anyhow::Result<String> {
+    let certs = crate::transport::load_certs(file)?;
+    let first = certs
+        .first()
+        .with_context(|| format!("{} holds no certificate", file.display()))?;
+    Ok(crate::transport::fingerprint(first.as_ref()))
+}
+
+fn registrar(store: &Store, clid: &str) -> anyhow::Result<Registrar> {
+    store
+        .registrar(clid)?
+        .with_context(|| format!("no registrar {clid}"))
+}
+
+pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
+    let AdminCommand::Registrar { command } = &args.command;
+    let store = open_store(cli)?;
+    match command {
+        RegistrarCommand::Add {
+            clid,
+            name,
+            password,
+            password_stdin,
+            certs,
+            email,
+            session_limit,
+        } => {
+            if !(3..=16).contains(&clid.chars().count())
+                || !clid
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                bail!("a clID has 3 to 16 letters, digits, '-' or '_'");
+            }
+            if store.registrar(clid)?.is_some() {
+                bail!("registrar {clid} exists already");
+            }
+            let password = read_password(password, *password_stdin)?;
+            let fingerprints = certs
+                .iter()
+                .map(cert_fingerprint)
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let r = Registrar {
+                id: clid.clone(),
+                name: name.clone(),
+                password_hash: hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?,
+                cert_fingerprints: fingerprints,
+                ip_allow: Vec::new(),
+                session_limit: *session_limit,
+                state: RegistrarState::Active,
+                email: email.clone(),
+                created: Clock::from_env()?.now(),
+            };
+            store.put_registrar(&r)?;
+            store.flush_now()?;
+            println!("registrar {clid} added");
+        }
+        RegistrarCommand::List => {
+            let all = store.registrars()?;
+            if args.json {
+                let rows: Vec<serde_json::Value> = all
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "clid": r.id,
+                            "name": r.name,
+                            "state": format!("{:?}", r.state).to_lowercase(),
+                            "certificates": r.cert_fingerprints,
+                            "session_limit": r.session_limit,
+                            "email": r.email,
+                            "created": r.created.to_rfc3339(),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                println!("{:<16} {:<10} {:>5}  NAME", "CLID", "STATE", "CERTS");
+                for r in &all {
+                    println!(
+                        "{:<16} {:<10} {:>5}  {}",
+                        r.id,
+                        format!("{:?}", r.state).to_lowercase(),
+                        r.cert_fingerprints.len(),
+                        r.name
+                    );
+                }
+            }
+        }
+        RegistrarCommand::Passwd {
+            clid,
+            password,
+            password_stdin,
+        } => {
+            let mut r = registrar(&store, clid)?;
+            let password = read_password(password, *password_stdin)?;
+            r.password_hash = hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.put_registrar(&r)?;
+            store.flush_now()?;
+            println!("password of {clid} changed");
+        }
+        RegistrarCommand::Cert { command } => match command {
+            CertCommand::Add { clid, file } => {
+                let mut r = registrar(&store, clid)?;
+                let fp = cert_fingerprint(file)?;
+                if r.cert_fingerprints.contains(&fp) {
+                    bail!("that certificate is recorded for {clid} already");
+                }
+                r.cert_fingerprints.push(fp.clone());
+                store.put_registrar(&r)?;
+                store.flush_now()?;
+                println!("certificate {fp} recorded for {clid}");
+            }
+            CertCommand::Remove { clid, fingerprint } => {
+                let mut r = registrar(&store, clid)?;
+                let before = r.cert_fingerprints.len();
+                r.cert_fingerprints
+                    .retain(|f| !f.eq_ignore_ascii_case(fingerprint));
+                if r.cert_fingerprints.len() == before {
+                    bail!("{clid} has no certificate {fingerprint}");
+                }
+                store.put_registrar(&r)?;
+                store.flush_now()?;
+                println!("certificate {fingerprint} removed from {clid}");
+            }
+            CertCommand::List { clid } => {
+                let r = registrar(&store, clid)?;
+                if args.json {
+                    println!("{}", serde_json::to_string_pretty(&r.cert_fingerprints)?);
+                } else {
+                    for fp in &r.cert_fingerprints {
+                        println!("{fp}");
+                    }
+                }
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}

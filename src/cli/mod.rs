@@ -1,0 +1,118 @@
+//! The binary's subcommands (clap). `anyhow` lives here only; every
+//! subcommand returns an exit code a script can rely on: 0 success, 1
+//! failure, 2 usage error.
+#![allow(clippy::print_stdout)]
+
+mod admin;
+mod client;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+
+/// The `.ma` registry's EPP server and tools.
+#[derive(Debug, Parser)]
+#[command(name = "ma-registry", version, about)]
+pub struct Cli {
+    /// The TOML configuration file (defaults apply without one).
+    #[arg(long, global = true, env = "MA_REGISTRY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The store directory (overrides `server.data_dir`).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the EPP server.
+    Serve(serve::ServeArgs),
+    /// Operator commands on the registry.
+    Admin(admin::AdminArgs),
+    /// A small EPP client: check, info or create a name, or send an XML file.
+    Client(client::ClientArgs),
+    /// Development certificates.
+    Certs(CertsArgs),
+}
+
+/// `certs …`
+#[derive(Debug, clap::Args)]
+pub struct CertsArgs {
+    #[command(subcommand)]
+    command: CertsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum CertsCommand {
+    /// Generate a development CA, a server certificate for localhost and
+    /// registrar client certificates. For development only.
+    Generate {
+        /// Output directory.
+        #[arg(long, default_value = "certs")]
+        dir: PathBuf,
+        /// A registrar clID to issue a client certificate for (repeatable).
+        #[arg(long = "registrar", default_values_t = ["demo1".to_string(), "demo2".to_string()])]
+        registrars: Vec<String>,
+        /// Overwrite existing files.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Loads the settings: the file if given, else defaults; then the overrides.
+fn settings(cli: &Cli) -> anyhow::Result<Settings> {
+    let mut settings = match &cli.config {
+        Some(path) => Settings::load(path)?,
+        None => Settings::default(),
+    };
+    if let Some(dir) = &cli.data_dir {
+        settings.server.data_dir = dir.clone();
+    }
+    Ok(settings)
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MA_REGISTRY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let result = match &cli.command {
+        Command::Serve(args) => serve::run(&cli, args),
+        Command::Admin(args) => admin::run(&cli, args),
+        Command::Client(args) => client::run(args),
+        Command::Certs(CertsArgs {
+            command:
+                CertsCommand::Generate {
+                    dir,
+                    registrars,
+                    force,
+                },
+        }) => {
+            let names: Vec<&str> = registrars.iter().map(String::as_str).collect();
+            crate::devcerts::generate(dir, &names, *force)
+                .map(|()| {
+                    println!("development certificates written to {}", dir.display());
+                    ExitCode::SUCCESS
+                })
+                .map_err(anyhow::Error::from)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! `serve`: runs the EPP server until SIGINT/SIGTERM. `--dev` listens on
+//! 127.0.0.1:7700 with the development certificates and makes sure the two
+//! demo registrars exist, printing their credentials.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::Cli;
+use crate::clock::Clock;
+use crate::model::{Registrar, RegistrarState};
+use crate::server::{RunningServer, STORE_CACHE_BYTES};
+use crate::store::Store;
+
+/// `serve` options.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// EPP listen address (overrides `server.epp_listen`), e.g. 127.0.0.1:7700.
+    #[arg(long)]
+    epp_listen: Option<SocketAddr>,
+    /// Development mode: 127.0.0.1:7700 unless told otherwise, and the demo
+    /// registrars demo1 and demo2 with known passwords. Never in production.
+    #[arg(long)]
+    dev: bool,
+}
+
+/// The demo registrars of `--dev`: clID, password, certificate file.
+pub const DEMO_REGISTRARS: [(&str, &str); 2] = [("demo1", "demo1-pass"), ("demo2", "demo2-pass")];
+
+pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut settings = super::settings(cli)?;
+    if args.dev {
+        settings.server.epp_listen = SocketAddr::from(([127, 0, 0, 1], 7700));
+    }
+    if let Some(addr) = args.epp_listen {
+        settings.server.epp_listen = addr;
+    }
+    let clock = Clock::from_env()?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let store = Store::open(&settings.server.data_dir, STORE_CACHE_BYTES).with_context(|| {
+            format!(
+                "cannot open the store in {}",
+                settings.server.data_dir.display()
+            )
+        })?;
+        if args.dev {
+            seed_demo_registrars(&store, &settings.tls.client_ca, &clock)?;
+        }
+        let server = RunningServer::start_with_store(settings, clock, store).await?;
+        println!("ma-registry: EPP on {}", server.epp_addr());
+        let token = server.shutdown_token();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            token.cancel();
+        });
+        server.wait().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn seed_demo_registrars(store: &Store, client_ca: &Path, clock: &Clock) -> anyhow::Result<()> {
+    let certs_dir = client_ca.parent().unwrap_or(Path::new("."));
+    println!("development mode: demo registrars (never use in production)");
+    for (clid, password) in DEMO_REGISTRARS {
+        let cert_path = certs_dir.join(format!("{clid}.pem"));
+        let certs = crate::transport::load_certs(&cert_path)?;
+        let fingerprints: Vec<String> = certs
+            .iter()
+            .take(1)
+            .map(|c| crate::transport::fingerprint(c.as_ref()))
+            .collect();
+        let registrar = Registrar {
+            id: clid.to_owned(),
+            name: format!("Demo registrar {clid}"),
+            password_hash: crate::flows::login::hash_password(password)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            cert_fingerprints: fingerprints,
+            ip_allow: Vec::new(),
+            session_limit: None,
+            state: RegistrarState::Active,
+            email: None,
+            created: store
+                .registrar(clid)?
+                .map(|r| r.created)
+                .unwrap_or_else(|| clock.now()),
+        };
+        store.put_registrar(&registrar)?;
+        println!(
+            "  clID {clid}  password {password}  certificate {}  key {}",
+            cert_path.display(),
+            certs_dir.join(format!("{clid}.key")).display()
+        );
+    }
+    store.flush_now()?;
+    Ok(())
+}

@@ -1,0 +1,298 @@
+//! The TOML configuration file → validated [`Settings`]. Every setting has a
+//! default, so the server runs with no file at all. Unknown keys are errors.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A registry zone (R1): a suffix under which one label may be registered.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Zone {
+    /// The suffix, e.g. `co.ma`.
+    pub name: String,
+    /// Whether a create needs the registry's approval and a proof of right (R2).
+    #[serde(default)]
+    pub restricted: bool,
+}
+
+/// Listener and identity settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// EPP listen address (IANA port 700 by default).
+    pub epp_listen: SocketAddr,
+    /// The `svID` of the greeting.
+    pub server_id: String,
+    /// The sled store's directory.
+    pub data_dir: PathBuf,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            epp_listen: SocketAddr::from(([0, 0, 0, 0], 700)),
+            server_id: "ma-registry".into(),
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+/// TLS files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSettings {
+    /// The server certificate chain (PEM).
+    pub cert: PathBuf,
+    /// The server private key (PEM).
+    pub key: PathBuf,
+    /// The CA that issues registrars' client certificates (PEM).
+    pub client_ca: PathBuf,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        Self {
+            cert: PathBuf::from("certs/server.pem"),
+            key: PathBuf::from("certs/server.key"),
+            client_ca: PathBuf::from("certs/ca.pem"),
+        }
+    }
+}
+
+/// Protocol limits and timeouts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest frame accepted, header included (bytes).
+    pub max_frame_bytes: u32,
+    /// Time allowed to complete the TLS handshake (seconds).
+    pub handshake_timeout_secs: u64,
+    /// Time allowed to receive the rest of a frame once it started (seconds).
+    pub frame_timeout_secs: u64,
+    /// Time a session may stay silent between commands (seconds).
+    pub idle_timeout_secs: u64,
+    /// Time allowed to send a response (seconds).
+    pub write_timeout_secs: u64,
+    /// Failed logins after which a session is closed with 2501.
+    pub max_login_failures: u32,
+    /// Concurrent sessions per registrar, unless the registrar has its own.
+    pub default_session_limit: u32,
+    /// Most names in one `<check>`.
+    pub max_check_names: usize,
+    /// Deepest XML nesting accepted.
+    pub max_xml_depth: usize,
+    /// Most XML elements in one frame.
+    pub max_xml_elements: usize,
+    /// Largest attribute value or text node (bytes).
+    pub max_xml_value_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: 64 * 1024,
+            handshake_timeout_secs: 10,
+            frame_timeout_secs: 30,
+            idle_timeout_secs: 600,
+            write_timeout_secs: 30,
+            max_login_failures: 3,
+            default_session_limit: 10,
+            max_check_names: 50,
+            max_xml_depth: 24,
+            max_xml_elements: 4096,
+            max_xml_value_bytes: 8 * 1024,
+        }
+    }
+}
+
+/// All settings, as read from the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Listener and identity.
+    pub server: ServerSettings,
+    /// TLS files.
+    pub tls: TlsSettings,
+    /// Limits and timeouts.
+    pub limits: Limits,
+    /// The zones (R1).
+    pub zones: Vec<Zone>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings::default(),
+            tls: TlsSettings::default(),
+            limits: Limits::default(),
+            zones: default_zones(),
+        }
+    }
+}
+
+/// The seven `.ma` zones of the charter (R1, R2).
+pub fn default_zones() -> Vec<Zone> {
+    [
+        ("ma", false),
+        ("co.ma", false),
+        ("net.ma", false),
+        ("org.ma", false),
+        ("ac.ma", true),
+        ("gov.ma", true),
+        ("press.ma", true),
+    ]
+    .into_iter()
+    .map(|(name, restricted)| Zone {
+        name: name.into(),
+        restricted,
+    })
+    .collect()
+}
+
+/// A configuration file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for these settings.
+    #[error("invalid configuration {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: Box<toml::de::Error>,
+    },
+    /// A value is out of range or inconsistent.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Reads and validates a TOML file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|err| match err {
+            ConfigError::Parse { source, .. } => ConfigError::Parse {
+                path: path.to_owned(),
+                source,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses and validates TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let mut settings: Settings = toml::from_str(text).map_err(|source| ConfigError::Parse {
+            path: PathBuf::new(),
+            source: Box::new(source),
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Normalizes zone names and checks every limit.
+    pub fn validate(&mut self) -> Result<(), ConfigError> {
+        if self.zones.is_empty() {
+            return Err(ConfigError::Invalid("at least one zone is required".into()));
+        }
+        for zone in &mut self.zones {
+            zone.name = zone.name.trim_matches('.').to_ascii_lowercase();
+            if zone.name.is_empty() || !zone.name.split('.').all(is_ldh_label) {
+                return Err(ConfigError::Invalid(format!(
+                    "zone {:?} is not a valid DNS name",
+                    zone.name
+                )));
+            }
+        }
+        let mut names: Vec<&str> = self.zones.iter().map(|z| z.name.as_str()).collect();
+        names.sort_unstable();
+        if names.windows(2).any(|w| w[0] == w[1]) {
+            return Err(ConfigError::Invalid("a zone is listed twice".into()));
+        }
+        let l = &self.limits;
+        if l.max_frame_bytes < 512 || l.max_frame_bytes > 16 * 1024 * 1024 {
+            return Err(ConfigError::Invalid(
+                "limits.max_frame_bytes must be between 512 and 16 MiB".into(),
+            ));
+        }
+        if l.max_login_failures == 0 || l.max_check_names == 0 || l.max_xml_depth < 8 {
+            return Err(ConfigError::Invalid(
+                "limits.max_login_failures and limits.max_check_names must be at least 1, limits.max_xml_depth at least 8"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The zone a name's suffix belongs to: the longest configured suffix.
+    pub fn zone_of<'a>(&'a self, name: &str) -> Option<&'a Zone> {
+        self.zones
+            .iter()
+            .filter(|z| {
+                name.len() > z.name.len() + 1
+                    && name.ends_with(z.name.as_str())
+                    && name.as_bytes()[name.len() - z.name.len() - 1] == b'.'
+            })
+            .max_by_key(|z| z.name.len())
+    }
+
+    /// Whether `name` is itself a configured zone.
+    pub fn is_zone(&self, name: &str) -> bool {
+        self.zones.iter().any(|z| z.name == name)
+    }
+}
+
+fn is_ldh_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 63
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults_with_the_seven_zones() {
+        let s = Settings::from_toml("").unwrap();
+        assert_eq!(s.zones.len(), 7);
+        assert!(s.zones.iter().any(|z| z.name == "gov.ma" && z.restricted));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(Settings::from_toml("[server]\nepp_port = 7").is_err());
+        assert!(Settings::from_toml("bogus = 1").is_err());
+    }
+
+    #[test]
+    fn zone_of_picks_the_longest_suffix() {
+        let s = Settings::default();
+        assert_eq!(s.zone_of("exemple.co.ma").unwrap().name, "co.ma");
+        assert_eq!(s.zone_of("exemple.ma").unwrap().name, "ma");
+        assert!(s.zone_of("ma").is_none());
+        assert!(s.zone_of("exemple.com").is_none());
+        assert!(s.zone_of("xma").is_none());
+    }
+
+    #[test]
+    fn shipped_sample_config_loads() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/ma-registry.toml");
+        Settings::load(Path::new(path)).unwrap();
+    }
+}

@@ -1,0 +1,75 @@
+//! `<contact:create>`: a new contact, sponsored by the creating registrar.
+
+use crate::error::EppError;
+use crate::flows::auth::hash_auth_info;
+use crate::flows::{FlowCtx, Outcome};
+use crate::model::{Contact, ContactCreate, OffendingValue, ResData, Text};
+
+/// Creates a contact.
+///
+/// # Errors
+/// - 2302: the id is taken.
+/// - 2005: a malformed id.
+pub async fn run(ctx: &FlowCtx<'_>, cmd: ContactCreate) -> Result<Outcome, EppError> {
+    if !cmd
+        .id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(EppError::ValueSyntax(
+            Text::new(
+                format!(
+                    "the contact id {:?} may use only letters, digits, '-', '_' and '.'",
+                    cmd.id
+                ),
+                format!(
+                    "l'identifiant de contact {:?} ne peut contenir que lettres, chiffres, '-', '_' et '.'",
+                    cmd.id
+                ),
+            ),
+            Some(OffendingValue::Element {
+                ns: "contact",
+                name: "id",
+                text: cmd.id,
+            }),
+        ));
+    }
+    let contact = Contact {
+        roid: ctx.store.next_roid('C')?,
+        id: cmd.id,
+        postal: cmd.postal,
+        voice: cmd.voice,
+        fax: cmd.fax,
+        email: cmd.email,
+        statuses: Vec::new(),
+        sponsor: ctx.registrar.to_owned(),
+        created_by: ctx.registrar.to_owned(),
+        created: ctx.now,
+        updated_by: None,
+        updated: None,
+        transferred: None,
+        auth: (!cmd.auth_password.is_empty()).then(|| hash_auth_info(&cmd.auth_password)),
+        disclose: cmd.disclose,
+    };
+    match ctx.store.create_contact(&contact)? {
+        Ok(()) => {}
+        Err(_) => {
+            return Err(EppError::Exists(
+                Text::new(
+                    format!("the contact {} exists already", contact.id),
+                    format!("le contact {} existe déjà", contact.id),
+                ),
+                Some(OffendingValue::Element {
+                    ns: "contact",
+                    name: "id",
+                    text: contact.id,
+                }),
+            ));
+        }
+    }
+    ctx.store.durable().await?;
+    Ok(Outcome::ok(ResData::ContactCreate {
+        id: contact.id,
+        created: contact.created,
+    }))
+}

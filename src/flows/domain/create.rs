@@ -1,0 +1,154 @@
+//! `<domain:create>`: registers a name for the sponsoring registrar.
+
+use chrono::Months;
+
+use crate::error::EppError;
+use crate::flows::auth::hash_auth_info;
+use crate::flows::{FlowCtx, Outcome};
+use crate::model::{
+    Domain, DomainContact, DomainCreate, OffendingValue, ResData, Text,
+};
+use crate::policy;
+use crate::store::CreateConflict;
+
+/// Most name servers a domain may have (R14).
+pub const MAX_NAMESERVERS: usize = 13;
+
+/// Creates a domain.
+///
+/// # Errors
+/// - 2005: the name breaks R3, or a name server name is malformed.
+/// - 2306: the name is not under a zone or is below a registered name (R1);
+///   more than 13 name servers (R14).
+/// - 2004: the period breaks R7.
+/// - 2003: no registrant; a restricted zone without proof reference (R2).
+/// - 2102: `hostAttr` name servers (only host objects are served).
+/// - 2302: the name is registered already (R6).
+/// - 2303: a contact or host it names does not exist.
+pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppError> {
+    let name = policy::r1_r3_registrable_name(&cmd.name, ctx.settings)?;
+    let years = policy::r7_period_years(cmd.period)?;
+    if name.zone.restricted {
+        return Err(EppError::MissingParameter(Text::new(
+            format!(
+                "R2: {} is a restricted zone; a create there must carry the reference of the proof of the registrant's right (ma:domainCreate/ma:proofRef)",
+                name.zone.name
+            ),
+            format!(
+                "R2 : {} est une zone restreinte ; une création doit y porter la référence du justificatif du droit du demandeur (ma:domainCreate/ma:proofRef)",
+                name.zone.name
+            ),
+        )));
+    }
+    if cmd.host_attr_used {
+        return Err(EppError::UnimplementedOption(Text::new(
+            "name servers are given as host objects (<domain:hostObj>); <domain:hostAttr> is not served",
+            "les serveurs de noms sont donnés comme objets hôtes (<domain:hostObj>) ; <domain:hostAttr> n'est pas pris en charge",
+        )));
+    }
+    if cmd.nameservers.len() > MAX_NAMESERVERS {
+        return Err(EppError::Policy(
+            Text::new(
+                format!(
+                    "R14: at most {MAX_NAMESERVERS} name servers per domain, not {}",
+                    cmd.nameservers.len()
+                ),
+                format!(
+                    "R14 : au plus {MAX_NAMESERVERS} serveurs de noms par domaine, et non {}",
+                    cmd.nameservers.len()
+                ),
+            ),
+            None,
+        ));
+    }
+    let mut nameservers: Vec<String> = Vec::with_capacity(cmd.nameservers.len());
+    for ns in &cmd.nameservers {
+        let host = policy::host_name(ns, ctx.settings)?;
+        if nameservers.contains(&host.name) {
+            return Err(EppError::Policy(
+                Text::new(
+                    format!("the name server {} is listed twice", host.name),
+                    format!("le serveur de noms {} est cité deux fois", host.name),
+                ),
+                None,
+            ));
+        }
+        nameservers.push(host.name);
+    }
+    let registrant = cmd
+        .registrant
+        .ok_or_else(|| EppError::missing("domain:registrant"))?;
+    let created = ctx.now;
+    let expires = created
+        .checked_add_months(Months::new(12 * years))
+        .ok_or_else(|| EppError::Internal("expiry date out of range".into()))?;
+    let domain = Domain {
+        roid: ctx.store.next_roid('D')?,
+        name: name.name,
+        registrant,
+        contacts: cmd
+            .contacts
+            .into_iter()
+            .map(|(role, id)| DomainContact { role, id })
+            .collect(),
+        nameservers,
+        statuses: Vec::new(),
+        sponsor: ctx.registrar.to_owned(),
+        created_by: ctx.registrar.to_owned(),
+        created,
+        updated_by: None,
+        updated: None,
+        expires,
+        transferred: None,
+        auth: (!cmd.auth_password.is_empty()).then(|| hash_auth_info(&cmd.auth_password)),
+    };
+    match ctx.store.create_domain(&domain)? {
+        Ok(()) => {}
+        Err(CreateConflict::Exists) => {
+            return Err(EppError::Exists(
+                Text::new(
+                    format!("R6: {} is registered already", domain.name),
+                    format!("R6 : {} est déjà enregistré", domain.name),
+                ),
+                Some(OffendingValue::Element {
+                    ns: "domain",
+                    name: "name",
+                    text: cmd.name,
+                }),
+            ));
+        }
+        Err(CreateConflict::MissingContact(id)) => {
+            return Err(EppError::DoesNotExist(
+                Text::new(
+                    format!("the contact {id} does not exist"),
+                    format!("le contact {id} n'existe pas"),
+                ),
+                Some(OffendingValue::Element {
+                    ns: "domain",
+                    name: "contact",
+                    text: id,
+                }),
+            ));
+        }
+        Err(CreateConflict::MissingHost(host)) => {
+            return Err(EppError::DoesNotExist(
+                Text::new(
+                    format!("the host {host} does not exist"),
+                    format!("l'hôte {host} n'existe pas"),
+                ),
+                Some(OffendingValue::Element {
+                    ns: "domain",
+                    name: "hostObj",
+                    text: host,
+                }),
+            ));
+        }
+        Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+    }
+    ctx.store.durable().await?;
+    Ok(Outcome::ok(ResData::DomainCreate {
+        name: domain.name,
+        created: domain.created,
+        expires: domain.expires,
+    }))
+}

@@ -1,0 +1,156 @@
+//! `<domain:info>`: the full view for the sponsor or a holder of the
+//! authInfo; a limited view for other registrars. The authInfo itself is
+//! never returned (RFC 9154).
+
+use crate::error::EppError;
+use crate::flows::auth::verify_auth_info;
+use crate::flows::{FlowCtx, Outcome};
+use crate::model::{
+    Domain, DomainInfo, DomainInfoData, HostsFilter, OffendingValue, ResData, Status, Text,
+};
+use crate::policy;
+
+/// Answers a domain info.
+///
+/// # Errors
+/// - 2005: the name breaks R3.
+/// - 2303: no such domain.
+/// - 2202: a wrong authInfo.
+pub fn run(ctx: &FlowCtx<'_>, cmd: &DomainInfo) -> Result<Outcome, EppError> {
+    let name = match policy::r1_r3_registrable_name(&cmd.name, ctx.settings) {
+        Ok(name) => name.name,
+        Err(e @ EppError::ValueSyntax(..)) => return Err(e),
+        Err(_) => return Err(does_not_exist(&cmd.name)),
+    };
+    let domain = ctx
+        .store
+        .domain(&name)?
+        .ok_or_else(|| does_not_exist(&cmd.name))?;
+    let full = if domain.sponsor == ctx.registrar {
+        true
+    } else if let Some(auth) = &cmd.auth {
+        if authorized(ctx, &domain, &auth.password, auth.roid.as_deref())? {
+            true
+        } else {
+            return Err(EppError::InvalidAuthInfo(Text::new(
+                "the authInfo does not match this domain",
+                "l'authInfo ne correspond pas à ce domaine",
+            )));
+        }
+    } else {
+        false
+    };
+    let data = if full {
+        full_view(ctx, &domain, cmd.hosts)?
+    } else {
+        limited_view(&domain)
+    };
+    Ok(Outcome::ok(ResData::DomainInfo(Box::new(data))))
+}
+
+fn does_not_exist(input: &str) -> EppError {
+    EppError::DoesNotExist(
+        Text::new(
+            format!("the domain {input} does not exist"),
+            format!("le domaine {input} n'existe pas"),
+        ),
+        Some(OffendingValue::Element {
+            ns: "domain",
+            name: "name",
+            text: input.to_owned(),
+        }),
+    )
+}
+
+/// The domain's authInfo, or, with the registrant's roid, the registrant's.
+fn authorized(
+    ctx: &FlowCtx<'_>,
+    domain: &Domain,
+    password: &str,
+    roid: Option<&str>,
+) -> Result<bool, EppError> {
+    match roid {
+        None => Ok(domain
+            .auth
+            .as_ref()
+            .is_some_and(|a| verify_auth_info(a, password))),
+        Some(roid) => {
+            let Some(registrant) = ctx.store.contact(&domain.registrant)? else {
+                return Ok(false);
+            };
+            Ok(registrant.roid == roid
+                && registrant
+                    .auth
+                    .as_ref()
+                    .is_some_and(|a| verify_auth_info(a, password)))
+        }
+    }
+}
+
+/// The statuses of a domain as answered: stored ones, `inactive` without
+/// name servers, `ok` when nothing else applies.
+pub fn derived_statuses(domain: &Domain) -> Vec<Status> {
+    let mut statuses = domain.statuses.clone();
+    if domain.nameservers.is_empty() {
+        statuses.push(Status::Inactive);
+    }
+    if statuses.is_empty() {
+        statuses.push(Status::Ok);
+    }
+    statuses.sort();
+    statuses
+}
+
+fn limited_view(domain: &Domain) -> DomainInfoData {
+    DomainInfoData {
+        name: domain.name.clone(),
+        roid: domain.roid.clone(),
+        statuses: derived_statuses(domain),
+        registrant: None,
+        contacts: Vec::new(),
+        nameservers: Vec::new(),
+        subordinate_hosts: Vec::new(),
+        sponsor: domain.sponsor.clone(),
+        created_by: None,
+        created: domain.created,
+        updated_by: None,
+        updated: None,
+        expires: domain.expires,
+        transferred: None,
+    }
+}
+
+fn full_view(
+    ctx: &FlowCtx<'_>,
+    domain: &Domain,
+    hosts: HostsFilter,
+) -> Result<DomainInfoData, EppError> {
+    let nameservers = match hosts {
+        HostsFilter::All | HostsFilter::Del => domain.nameservers.clone(),
+        HostsFilter::Sub | HostsFilter::None => Vec::new(),
+    };
+    let subordinate_hosts = match hosts {
+        HostsFilter::All | HostsFilter::Sub => ctx.store.subordinate_hosts(&domain.name)?,
+        HostsFilter::Del | HostsFilter::None => Vec::new(),
+    };
+    Ok(DomainInfoData {
+        name: domain.name.clone(),
+        roid: domain.roid.clone(),
+        statuses: derived_statuses(domain),
+        registrant: Some(domain.registrant.clone()),
+        contacts: domain
+            .contacts
+            .iter()
+            .map(|c| (c.role, c.id.clone()))
+            .collect(),
+        nameservers,
+        subordinate_hosts,
+        sponsor: domain.sponsor.clone(),
+        created_by: Some(domain.created_by.clone()),
+        created: domain.created,
+        updated_by: domain.updated_by.clone(),
+        updated: domain.updated,
+        expires: domain.expires,
+        transferred: domain.transferred,
+    })
+}

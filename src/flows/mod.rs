@@ -1,0 +1,90 @@
+//! One handler per EPP command: a straight line of checks (protocol, then
+//! charter policy), then one store mutation, flushed before the response.
+//! Flows see typed commands only, never XML.
+
+pub mod auth;
+pub mod contact;
+pub mod domain;
+pub mod host;
+pub mod login;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Settings;
+use crate::error::EppError;
+use crate::model::{Command, ObjectKind, ResData, ResultCode, Text};
+use crate::store::Store;
+
+/// What a flow needs: the store, the settings, the time and who is acting.
+pub struct FlowCtx<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// The settings.
+    pub settings: &'a Settings,
+    /// The instant of the command.
+    pub now: DateTime<Utc>,
+    /// The acting registrar's clID.
+    pub registrar: &'a str,
+}
+
+/// A successful flow's result: its code and data.
+#[derive(Debug)]
+pub struct Outcome {
+    /// 1000 or 1001.
+    pub code: ResultCode,
+    /// The `<resData>`.
+    pub res_data: Option<ResData>,
+}
+
+impl Outcome {
+    /// 1000 with data.
+    pub fn ok(res_data: ResData) -> Self {
+        Self {
+            code: ResultCode::Success,
+            res_data: Some(res_data),
+        }
+    }
+}
+
+/// Runs the flow of an object command for a logged-in registrar.
+///
+/// # Errors
+/// Whatever the flow refuses; session commands are not handled here.
+pub async fn run(ctx: &FlowCtx<'_>, command: Command) -> Result<Outcome, EppError> {
+    match command {
+        Command::Check(ObjectKind::Domain, names) => domain::check::run(ctx, &names),
+        Command::Check(ObjectKind::Contact, ids) => contact::check::run(ctx, &ids),
+        Command::Check(ObjectKind::Host, names) => host::check::run(ctx, &names),
+        Command::DomainInfo(info) => domain::info::run(ctx, &info),
+        Command::DomainCreate(create) => domain::create::run(ctx, create).await,
+        Command::ContactInfo(info) => contact::info::run(ctx, &info),
+        Command::ContactCreate(create) => contact::create::run(ctx, create).await,
+        Command::HostInfo(name) => host::info::run(ctx, &name),
+        Command::HostCreate(create) => host::create::run(ctx, create).await,
+        Command::Unimplemented(verb) => Err(EppError::UnimplementedCommand(Text::new(
+            format!("<{verb}> is not served yet"),
+            format!("<{verb}> n'est pas encore pris en charge"),
+        ))),
+        Command::Hello | Command::Login(_) | Command::Logout => Err(EppError::Internal(
+            "session command routed to object flows".into(),
+        )),
+    }
+}
+
+/// 2306 when a check names more objects than the configured limit.
+///
+/// # Errors
+/// [`EppError::Policy`].
+pub fn verify_check_size(ctx: &FlowCtx<'_>, count: usize) -> Result<(), EppError> {
+    let max = ctx.settings.limits.max_check_names;
+    if count > max {
+        return Err(EppError::Policy(
+            Text::new(
+                format!("a check may name at most {max} objects, not {count}"),
+                format!("une vérification peut porter sur au plus {max} objets, et non {count}"),
+            ),
+            None,
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! ma-registry: the registry-side EPP server of the `.ma` ccTLD.
+//!
+//! A command's way through the server:
+//! [`transport`] (TLS, RFC 5734 frames) → [`session`] (RFC 5730 state
+//! machine) → [`xml`] (frame → typed [`model::Command`]) → [`flows`] (one
+//! handler per command, calling [`policy`] for the charter and [`store`] for
+//! one atomic, flushed mutation) → [`xml`] (typed [`model::Response`] →
+//! bytes) → frame. [`error`] maps every failure to its RFC 5730 result code
+//! in one place. [`server`] owns the listeners and shutdown; [`cli`] the
+//! binary's subcommands.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod devcerts;
+pub mod error;
+pub mod flows;
+pub mod model;
+pub mod policy;
+pub mod server;
+pub mod session;
+pub mod store;
+pub mod transport;
+pub mod xml;

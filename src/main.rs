@@ -1,0 +1,5 @@
+//! The `ma-registry` binary: `serve`, `admin …`, `client …`, `certs …`.
+
+fn main() -> std::process::ExitCode {
+    ma_registry::cli::main()
+}

@@ -1,0 +1,202 @@
+//! Typed EPP requests: what the XML layer produces and the flows consume.
+
+use std::net::IpAddr;
+
+use super::{ContactRole, Disclose, Phone, PostalInfo};
+
+/// One parsed EPP frame from a client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// The command.
+    pub command: Command,
+    /// The client transaction id, echoed in the response.
+    pub cl_trid: Option<String>,
+}
+
+/// The object services of RFC 5731–5733.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// `urn:ietf:params:xml:ns:domain-1.0`
+    Domain,
+    /// `urn:ietf:params:xml:ns:contact-1.0`
+    Contact,
+    /// `urn:ietf:params:xml:ns:host-1.0`
+    Host,
+}
+
+impl ObjectKind {
+    /// The object's name as used in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Domain => "domain",
+            ObjectKind::Contact => "contact",
+            ObjectKind::Host => "host",
+        }
+    }
+}
+
+/// Every request the server understands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// `<hello/>`
+    Hello,
+    /// `<login>`
+    Login(Login),
+    /// `<logout/>`
+    Logout,
+    /// `<check>` of names or ids of one object kind.
+    Check(ObjectKind, Vec<String>),
+    /// `<domain:info>`
+    DomainInfo(DomainInfo),
+    /// `<domain:create>`
+    DomainCreate(DomainCreate),
+    /// `<contact:info>`
+    ContactInfo(ContactInfo),
+    /// `<contact:create>`
+    ContactCreate(ContactCreate),
+    /// `<host:info>`
+    HostInfo(String),
+    /// `<host:create>`
+    HostCreate(HostCreate),
+    /// An EPP command this server does not implement (2101).
+    Unimplemented(&'static str),
+}
+
+impl Command {
+    /// A short name for logs and traces, e.g. `domain:create`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Hello => "hello",
+            Command::Login(_) => "login",
+            Command::Logout => "logout",
+            Command::Check(ObjectKind::Domain, _) => "domain:check",
+            Command::Check(ObjectKind::Contact, _) => "contact:check",
+            Command::Check(ObjectKind::Host, _) => "host:check",
+            Command::DomainInfo(_) => "domain:info",
+            Command::DomainCreate(_) => "domain:create",
+            Command::ContactInfo(_) => "contact:info",
+            Command::ContactCreate(_) => "contact:create",
+            Command::HostInfo(_) => "host:info",
+            Command::HostCreate(_) => "host:create",
+            Command::Unimplemented(name) => name,
+        }
+    }
+}
+
+/// `<login>`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Login {
+    /// `clID`
+    pub cl_id: String,
+    /// `pw`
+    pub password: String,
+    /// `newPW`
+    pub new_password: Option<String>,
+    /// `options/version`
+    pub version: String,
+    /// `options/lang`
+    pub lang: String,
+    /// `svcs/objURI`
+    pub obj_uris: Vec<String>,
+    /// `svcs/svcExtension/extURI`
+    pub ext_uris: Vec<String>,
+}
+
+/// `hosts` attribute of `<domain:name>` in a domain info.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostsFilter {
+    /// Delegated and subordinate hosts.
+    #[default]
+    All,
+    /// Delegated hosts only.
+    Del,
+    /// Subordinate hosts only.
+    Sub,
+    /// Neither.
+    None,
+}
+
+/// `<domain:info>`
+#[derive(Debug, Clone, PartialEq)]
+pub struct DomainInfo {
+    /// The name as sent.
+    pub name: String,
+    /// Which hosts to list.
+    pub hosts: HostsFilter,
+    /// The authInfo, when a non-sponsor asks for the full view.
+    pub auth: Option<AuthInfo>,
+}
+
+/// An authInfo password, with the `roid` of the contact it belongs to when given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthInfo {
+    /// `<pw>` value.
+    pub password: String,
+    /// `roid` attribute: the registrant contact's roid whose authInfo this is.
+    pub roid: Option<String>,
+}
+
+/// A registration period as sent (`unit` y or m).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeriodSpec {
+    /// The number.
+    pub value: u32,
+    /// `true` for months, `false` for years.
+    pub months: bool,
+}
+
+/// `<domain:create>`
+#[derive(Debug, Clone, PartialEq)]
+pub struct DomainCreate {
+    /// The name as sent.
+    pub name: String,
+    /// Registration period.
+    pub period: Option<PeriodSpec>,
+    /// `hostObj` name servers.
+    pub nameservers: Vec<String>,
+    /// Whether `hostAttr` name servers were sent (not served).
+    pub host_attr_used: bool,
+    /// Registrant id.
+    pub registrant: Option<String>,
+    /// Other contacts.
+    pub contacts: Vec<(ContactRole, String)>,
+    /// authInfo password.
+    pub auth_password: String,
+}
+
+/// `<contact:info>`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactInfo {
+    /// The contact id.
+    pub id: String,
+    /// authInfo for a non-sponsor.
+    pub auth: Option<AuthInfo>,
+}
+
+/// `<contact:create>`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactCreate {
+    /// Contact id.
+    pub id: String,
+    /// Postal infos.
+    pub postal: Vec<PostalInfo>,
+    /// Voice.
+    pub voice: Option<Phone>,
+    /// Fax.
+    pub fax: Option<Phone>,
+    /// E-mail.
+    pub email: String,
+    /// authInfo password.
+    pub auth_password: String,
+    /// Disclosure preferences.
+    pub disclose: Option<Disclose>,
+}
+
+/// `<host:create>`
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostCreate {
+    /// Host name as sent.
+    pub name: String,
+    /// Addresses.
+    pub addrs: Vec<IpAddr>,
+}

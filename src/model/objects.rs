@@ -1,0 +1,258 @@
+//! The registry's objects as stored: registrars, domains, contacts and hosts.
+//! Records are versioned serde structs; the store owns how they are encoded.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+use super::Status;
+
+/// Time as the registry records it.
+pub type Timestamp = DateTime<Utc>;
+
+/// A registrar's standing with the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RegistrarState {
+    /// May log in and transact.
+    Active,
+    /// Temporarily barred from logging in.
+    Suspended,
+    /// Contract ended (R19): may not log in.
+    Terminated,
+}
+
+/// An accredited registrar (*prestataire*), an EPP client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registrar {
+    /// The EPP `clID`.
+    pub id: String,
+    /// The registrar's name.
+    pub name: String,
+    /// The argon2 PHC string of its EPP password.
+    pub password_hash: String,
+    /// SHA-256 fingerprints (lower-case hex) of the client certificates it may present.
+    pub cert_fingerprints: Vec<String>,
+    /// Addresses it may connect from; empty means any.
+    pub ip_allow: Vec<ipnet::IpNet>,
+    /// Concurrent EPP sessions allowed; `None` uses the configured default.
+    pub session_limit: Option<u32>,
+    /// Active, suspended or terminated.
+    pub state: RegistrarState,
+    /// Contact e-mail of the registrar.
+    pub email: Option<String>,
+    /// When the registrar was added.
+    pub created: Timestamp,
+}
+
+/// A salted SHA-256 of an authInfo password: the store never keeps the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthHash {
+    /// Random salt.
+    pub salt: [u8; 16],
+    /// SHA-256(salt ‖ password).
+    pub digest: [u8; 32],
+}
+
+/// The role of a contact on a domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ContactRole {
+    /// Administrative contact.
+    Admin,
+    /// Technical contact.
+    Tech,
+    /// Billing contact.
+    Billing,
+}
+
+impl ContactRole {
+    /// As written in `<domain:contact type="…">`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactRole::Admin => "admin",
+            ContactRole::Tech => "tech",
+            ContactRole::Billing => "billing",
+        }
+    }
+
+    /// Parses the `type` attribute.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(ContactRole::Admin),
+            "tech" => Some(ContactRole::Tech),
+            "billing" => Some(ContactRole::Billing),
+            _ => None,
+        }
+    }
+}
+
+/// A domain contact association.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DomainContact {
+    /// Its role.
+    pub role: ContactRole,
+    /// The contact's id.
+    pub id: String,
+}
+
+/// A registered domain name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Domain {
+    /// The name, lower case, A-labels.
+    pub name: String,
+    /// Repository object id.
+    pub roid: String,
+    /// The registrant contact's id.
+    pub registrant: String,
+    /// Admin, tech and billing contacts.
+    pub contacts: Vec<DomainContact>,
+    /// Delegated name servers (host object names).
+    pub nameservers: Vec<String>,
+    /// Stored statuses (`client*`, `server*`, `pending*`); `ok`/`inactive` are derived.
+    pub statuses: Vec<Status>,
+    /// Sponsoring registrar.
+    pub sponsor: String,
+    /// Registrar that created it.
+    pub created_by: String,
+    /// Creation date.
+    pub created: Timestamp,
+    /// Last registrar to update it.
+    pub updated_by: Option<String>,
+    /// Last update.
+    pub updated: Option<Timestamp>,
+    /// Expiry date.
+    pub expires: Timestamp,
+    /// Last transfer.
+    pub transferred: Option<Timestamp>,
+    /// Hash of its authInfo.
+    pub auth: Option<AuthHash>,
+}
+
+/// Postal-info type of RFC 5733: internationalized (ASCII) or localized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PostalType {
+    /// `int`: 7-bit ASCII only.
+    Int,
+    /// `loc`: any Unicode.
+    Loc,
+}
+
+impl PostalType {
+    /// As written in XML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostalType::Int => "int",
+            PostalType::Loc => "loc",
+        }
+    }
+}
+
+/// A contact's postal information.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostalInfo {
+    /// `int` or `loc`.
+    pub kind: PostalType,
+    /// Person's name.
+    pub name: String,
+    /// Organization.
+    pub org: Option<String>,
+    /// Street lines (0–3).
+    pub street: Vec<String>,
+    /// City.
+    pub city: String,
+    /// State or province.
+    pub sp: Option<String>,
+    /// Postal code.
+    pub pc: Option<String>,
+    /// ISO 3166 country code, upper case.
+    pub cc: String,
+}
+
+/// A telephone number with an optional extension (E.164 form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phone {
+    /// `+CC.NNNN`
+    pub number: String,
+    /// Extension.
+    pub ext: Option<String>,
+}
+
+/// RFC 5733 disclosure preferences: which fields may be shown to third parties.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disclose {
+    /// `flag`: true = the listed fields may be disclosed, false = they may not.
+    pub flag: bool,
+    /// `name` elements, by postal type.
+    pub name: Vec<PostalType>,
+    /// `org` elements, by postal type.
+    pub org: Vec<PostalType>,
+    /// `addr` elements, by postal type.
+    pub addr: Vec<PostalType>,
+    /// `voice`.
+    pub voice: bool,
+    /// `fax`.
+    pub fax: bool,
+    /// `email`.
+    pub email: bool,
+}
+
+/// A contact object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// Contact id chosen by the registrar.
+    pub id: String,
+    /// Repository object id.
+    pub roid: String,
+    /// One or two postal infos (at most one of each type).
+    pub postal: Vec<PostalInfo>,
+    /// Voice telephone.
+    pub voice: Option<Phone>,
+    /// Fax.
+    pub fax: Option<Phone>,
+    /// E-mail.
+    pub email: String,
+    /// Stored statuses.
+    pub statuses: Vec<Status>,
+    /// Sponsoring registrar.
+    pub sponsor: String,
+    /// Creating registrar.
+    pub created_by: String,
+    /// Creation date.
+    pub created: Timestamp,
+    /// Last updating registrar.
+    pub updated_by: Option<String>,
+    /// Last update.
+    pub updated: Option<Timestamp>,
+    /// Last transfer.
+    pub transferred: Option<Timestamp>,
+    /// Hash of its authInfo.
+    pub auth: Option<AuthHash>,
+    /// Disclosure preferences.
+    pub disclose: Option<Disclose>,
+}
+
+/// A host (name server) object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Host {
+    /// Fully qualified host name, lower case.
+    pub name: String,
+    /// Repository object id.
+    pub roid: String,
+    /// IPv4 and IPv6 addresses (glue).
+    pub addrs: Vec<IpAddr>,
+    /// Stored statuses.
+    pub statuses: Vec<Status>,
+    /// The registry domain it is subordinate to, when in a registry zone.
+    pub superordinate: Option<String>,
+    /// Sponsoring registrar.
+    pub sponsor: String,
+    /// Creating registrar.
+    pub created_by: String,
+    /// Creation date.
+    pub created: Timestamp,
+    /// Last updating registrar.
+    pub updated_by: Option<String>,
+    /// Last update.
+    pub updated: Option<Timestamp>,
+    /// Last transfer (of its superordinate domain).
+    pub transferred: Option<Timestamp>,
+}

@@ -1,0 +1,199 @@
+//! Typed EPP responses: what flows return and the XML layer serializes.
+
+use std::net::IpAddr;
+
+use super::{
+    ContactRole, Disclose, Lang, Phone, PostalInfo, ResultCode, Status, Text, Timestamp,
+};
+
+/// The greeting (RFC 5730 §2.4), sent on connect and in answer to `<hello>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Greeting<'a> {
+    /// Server name.
+    pub sv_id: &'a str,
+    /// Server time.
+    pub sv_date: Timestamp,
+    /// Object URIs served.
+    pub obj_uris: &'a [&'a str],
+    /// Extension URIs served.
+    pub ext_uris: &'a [&'a str],
+}
+
+/// An error's explanation: the offending value (if any) and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtValue {
+    /// The offending element, serialized by the XML layer, e.g. `<domain:name>x.ma</domain:name>`.
+    pub value: Option<OffendingValue>,
+    /// The reason, in both languages.
+    pub reason: Text,
+}
+
+/// The client element a refusal points at (RFC 5730 `<value>`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum OffendingValue {
+    /// An element of an object namespace with its text.
+    Element {
+        /// Namespace prefix known to the XML layer: `domain`, `contact`, `host`, `epp`.
+        ns: &'static str,
+        /// Local name.
+        name: &'static str,
+        /// Text content.
+        text: String,
+    },
+}
+
+/// A response to one command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// The result code.
+    pub code: ResultCode,
+    /// Explanations of an error (zero or more `<extValue>`).
+    pub ext_values: Vec<ExtValue>,
+    /// The object data.
+    pub res_data: Option<ResData>,
+    /// The language of `<msg>`.
+    pub lang: Lang,
+    /// Client transaction id.
+    pub cl_trid: Option<String>,
+    /// Server transaction id.
+    pub sv_trid: String,
+}
+
+/// One result of a `<check>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckItem {
+    /// The name or id, as the registry writes it.
+    pub name: String,
+    /// Available for create.
+    pub avail: bool,
+    /// Why not, when not.
+    pub reason: Option<Text>,
+}
+
+/// The `<resData>` payloads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResData {
+    /// `<domain:chkData>`, `<contact:chkData>`, `<host:chkData>`
+    Check(super::ObjectKind, Vec<CheckItem>),
+    /// `<domain:infData>`
+    DomainInfo(Box<DomainInfoData>),
+    /// `<domain:creData>`
+    DomainCreate {
+        /// Name.
+        name: String,
+        /// Creation date.
+        created: Timestamp,
+        /// Expiry date.
+        expires: Timestamp,
+    },
+    /// `<contact:infData>`
+    ContactInfo(Box<ContactInfoData>),
+    /// `<contact:creData>`
+    ContactCreate {
+        /// Id.
+        id: String,
+        /// Creation date.
+        created: Timestamp,
+    },
+    /// `<host:infData>`
+    HostInfo(Box<HostInfoData>),
+    /// `<host:creData>`
+    HostCreate {
+        /// Name.
+        name: String,
+        /// Creation date.
+        created: Timestamp,
+    },
+}
+
+/// `<domain:infData>`: the full view has every field, the limited view only
+/// name, roid, statuses, sponsor and dates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DomainInfoData {
+    /// Name.
+    pub name: String,
+    /// Roid.
+    pub roid: String,
+    /// Statuses, derived ones included.
+    pub statuses: Vec<Status>,
+    /// Registrant (full view).
+    pub registrant: Option<String>,
+    /// Contacts (full view).
+    pub contacts: Vec<(ContactRole, String)>,
+    /// Delegated name servers (full view, per `hosts`).
+    pub nameservers: Vec<String>,
+    /// Subordinate hosts (full view, per `hosts`).
+    pub subordinate_hosts: Vec<String>,
+    /// Sponsor.
+    pub sponsor: String,
+    /// Creator (full view).
+    pub created_by: Option<String>,
+    /// Creation date.
+    pub created: Timestamp,
+    /// Last updater (full view).
+    pub updated_by: Option<String>,
+    /// Last update (full view).
+    pub updated: Option<Timestamp>,
+    /// Expiry.
+    pub expires: Timestamp,
+    /// Last transfer (full view).
+    pub transferred: Option<Timestamp>,
+}
+
+/// `<contact:infData>`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactInfoData {
+    /// Id.
+    pub id: String,
+    /// Roid.
+    pub roid: String,
+    /// Statuses.
+    pub statuses: Vec<Status>,
+    /// Postal infos.
+    pub postal: Vec<PostalInfo>,
+    /// Voice.
+    pub voice: Option<Phone>,
+    /// Fax.
+    pub fax: Option<Phone>,
+    /// E-mail.
+    pub email: String,
+    /// Sponsor.
+    pub sponsor: String,
+    /// Creator.
+    pub created_by: String,
+    /// Created.
+    pub created: Timestamp,
+    /// Last updater.
+    pub updated_by: Option<String>,
+    /// Last update.
+    pub updated: Option<Timestamp>,
+    /// Last transfer.
+    pub transferred: Option<Timestamp>,
+    /// Disclosure preferences.
+    pub disclose: Option<Disclose>,
+}
+
+/// `<host:infData>`
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostInfoData {
+    /// Name.
+    pub name: String,
+    /// Roid.
+    pub roid: String,
+    /// Statuses.
+    pub statuses: Vec<Status>,
+    /// Addresses.
+    pub addrs: Vec<IpAddr>,
+    /// Sponsor.
+    pub sponsor: String,
+    /// Creator.
+    pub created_by: String,
+    /// Created.
+    pub created: Timestamp,
+    /// Last updater.
+    pub updated_by: Option<String>,
+    /// Last update.
+    pub updated: Option<Timestamp>,
+    /// Last transfer.
+    pub transferred: Option<Timestamp>,
+}

@@ -1,0 +1,204 @@
+//! The running server: one shared [`ServerContext`], the EPP listener, the
+//! per-registrar session slots, and graceful shutdown (a cancellation token;
+//! in-flight commands finish, then TLS closes).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::flows::login::PasswordCache;
+use crate::store::{Store, StoreError};
+use crate::transport::{self, TlsSetupError};
+use crate::xml::XmlLimits;
+
+/// Everything the sessions share.
+pub struct ServerContext {
+    /// Settings.
+    pub settings: Settings,
+    /// The store.
+    pub store: Store,
+    /// The clock.
+    pub clock: Clock,
+    /// The TLS acceptor.
+    pub acceptor: TlsAcceptor,
+    /// Verified passwords.
+    pub password_cache: PasswordCache,
+    /// XML limits from the settings.
+    pub xml_limits: XmlLimits,
+    /// Cancelled at shutdown.
+    pub shutdown: CancellationToken,
+    sessions: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+/// A registrar's session slot, released when dropped.
+pub struct SessionSlot {
+    registrar: String,
+    sessions: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+impl Drop for SessionSlot {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.sessions.lock() {
+            if let Some(n) = map.get_mut(&self.registrar) {
+                *n = n.saturating_sub(1);
+            }
+        }
+    }
+}
+
+impl ServerContext {
+    /// Takes one of the registrar's `limit` session slots, if one is free.
+    pub fn acquire_session(&self, registrar: &str, limit: u32) -> Option<SessionSlot> {
+        let mut map = self.sessions.lock().ok()?;
+        let n = map.entry(registrar.to_owned()).or_insert(0);
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(SessionSlot {
+            registrar: registrar.to_owned(),
+            sessions: Arc::clone(&self.sessions),
+        })
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// TLS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+    /// The listener could not bind.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A started server.
+pub struct RunningServer {
+    epp_addr: SocketAddr,
+    shutdown: CancellationToken,
+    accept_loop: tokio::task::JoinHandle<()>,
+}
+
+/// Sled's page cache for the server (bytes).
+pub const STORE_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
+impl RunningServer {
+    /// Opens the store, binds the listeners and starts serving.
+    ///
+    /// # Errors
+    /// [`StartError`].
+    pub async fn start(settings: Settings, clock: Clock) -> Result<Self, StartError> {
+        let store = Store::open(&settings.server.data_dir, STORE_CACHE_BYTES)?;
+        Self::start_with_store(settings, clock, store).await
+    }
+
+    /// Starts serving an already opened store.
+    ///
+    /// # Errors
+    /// [`StartError`].
+    pub async fn start_with_store(
+        settings: Settings,
+        clock: Clock,
+        store: Store,
+    ) -> Result<Self, StartError> {
+        let acceptor = transport::acceptor(&settings.tls)?;
+        let addr = settings.server.epp_listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let epp_addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        if clock.is_shifted() {
+            warn!(now = %clock.now(), "the clock is shifted by {}; not for production", crate::clock::NOW_ENV);
+        }
+        let shutdown = CancellationToken::new();
+        let ctx = Arc::new(ServerContext {
+            xml_limits: XmlLimits {
+                max_depth: settings.limits.max_xml_depth,
+                max_elements: settings.limits.max_xml_elements,
+                max_value_bytes: settings.limits.max_xml_value_bytes,
+            },
+            settings,
+            store,
+            clock,
+            acceptor,
+            password_cache: PasswordCache::default(),
+            shutdown: shutdown.clone(),
+            sessions: Arc::new(Mutex::new(HashMap::new())),
+        });
+        info!(%epp_addr, "EPP listener started");
+        let accept_loop = tokio::spawn(accept_loop(ctx, listener));
+        Ok(Self {
+            epp_addr,
+            shutdown,
+            accept_loop,
+        })
+    }
+
+    /// The EPP listener's address.
+    pub fn epp_addr(&self) -> SocketAddr {
+        self.epp_addr
+    }
+
+    /// A token that stops the server when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Stops accepting, lets in-flight commands finish, closes every session
+    /// and the store.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        let _ = self.accept_loop.await;
+    }
+
+    /// Runs until the shutdown token is cancelled, then shuts down.
+    pub async fn wait(self) {
+        self.shutdown.cancelled().await;
+        self.shutdown().await;
+    }
+}
+
+async fn accept_loop(ctx: Arc<ServerContext>, listener: TcpListener) {
+    let sessions = TaskTracker::new();
+    loop {
+        tokio::select! {
+            _ = ctx.shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, peer)) => {
+                    let _ = tcp.set_nodelay(true);
+                    sessions.spawn(crate::session::serve_connection(Arc::clone(&ctx), tcp, peer));
+                }
+                Err(e) => {
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+    drop(listener);
+    sessions.close();
+    sessions.wait().await;
+    if let Err(e) = ctx.store.flush_now() {
+        warn!(error = %e, "final flush failed");
+    }
+    info!("server stopped");
+}

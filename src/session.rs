@@ -1,0 +1,316 @@
+//! One EPP session per connection: the RFC 5730 state machine (greeting,
+//! login, commands, logout), per-session language, login failures and the
+//! registrar's session slot. frame → xml → flow → xml → frame.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio_rustls::server::TlsStream;
+use tracing::{Instrument, debug, error, info, info_span, warn};
+
+use crate::error::EppError;
+use crate::flows::{self, FlowCtx, Outcome, login};
+use crate::model::{Command, ExtValue, Greeting, Lang, Request, Response, ResultCode, Text};
+use crate::server::{ServerContext, SessionSlot};
+use crate::store::Store;
+use crate::transport::{self, FrameError};
+use crate::xml::{self, ns, parse::ParseFailure};
+
+/// Who is logged in on a session.
+struct LoggedIn {
+    registrar: String,
+    _slot: SessionSlot,
+}
+
+/// A session's state between frames.
+struct Session {
+    ctx: Arc<ServerContext>,
+    peer: SocketAddr,
+    cert_fingerprint: Option<String>,
+    lang: Lang,
+    login: Option<LoggedIn>,
+    failures: u32,
+}
+
+/// Serves one TCP connection until it ends, fails, idles out, or the server shuts down.
+pub async fn serve_connection(ctx: Arc<ServerContext>, tcp: TcpStream, peer: SocketAddr) {
+    let span = info_span!("session", %peer, registrar = tracing::field::Empty);
+    async move {
+        let limits = &ctx.settings.limits;
+        let handshake = Duration::from_secs(limits.handshake_timeout_secs);
+        let tls = match tokio::time::timeout(handshake, ctx.acceptor.accept(tcp)).await {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => {
+                info!(error = %e, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                info!("TLS handshake timed out");
+                return;
+            }
+        };
+        let cert_fingerprint = tls
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .map(|cert| transport::fingerprint(cert.as_ref()));
+        let mut session = Session {
+            ctx: Arc::clone(&ctx),
+            peer,
+            cert_fingerprint,
+            lang: Lang::En,
+            login: None,
+            failures: 0,
+        };
+        session.run(tls).await;
+    }
+    .instrument(span)
+    .await
+}
+
+impl Session {
+    async fn run(&mut self, mut tls: TlsStream<TcpStream>) {
+        let limits = self.ctx.settings.limits.clone();
+        let write_timeout = Duration::from_secs(limits.write_timeout_secs);
+        let greeting = self.greeting();
+        if transport::write_frame(&mut tls, &greeting, write_timeout)
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let idle = Duration::from_secs(limits.idle_timeout_secs);
+        let frame_timeout = Duration::from_secs(limits.frame_timeout_secs);
+        let mut buf = Vec::with_capacity(4096);
+        loop {
+            let read = tokio::select! {
+                _ = self.ctx.shutdown.cancelled() => break,
+                read = transport::read_frame(&mut tls, &mut buf, limits.max_frame_bytes, idle, frame_timeout) => read,
+            };
+            let (payload, close) = match read {
+                Ok(true) => self.handle_frame(&buf).await,
+                Ok(false) => break,
+                Err(FrameError::TooLarge(n)) => {
+                    info!(bytes = n, "frame over the size limit");
+                    let err = EppError::Closing(Text::new(
+                        format!(
+                            "a frame of {n} bytes exceeds the limit of {} bytes",
+                            limits.max_frame_bytes
+                        ),
+                        format!(
+                            "une trame de {n} octets dépasse la limite de {} octets",
+                            limits.max_frame_bytes
+                        ),
+                    ));
+                    (self.error_response(&err, None), true)
+                }
+                Err(FrameError::Invalid(n)) => {
+                    let err = EppError::Closing(Text::new(
+                        format!("invalid frame length {n}"),
+                        format!("longueur de trame invalide {n}"),
+                    ));
+                    (self.error_response(&err, None), true)
+                }
+                Err(e) => {
+                    info!(reason = %e, "closing session");
+                    break;
+                }
+            };
+            if transport::write_frame(&mut tls, &payload, write_timeout)
+                .await
+                .is_err()
+                || close
+            {
+                break;
+            }
+        }
+        let _ = tokio::time::timeout(
+            Duration::from_secs(2),
+            tokio::io::AsyncWriteExt::shutdown(&mut tls),
+        )
+        .await;
+    }
+
+    fn greeting(&self) -> Vec<u8> {
+        xml::write_greeting(&Greeting {
+            sv_id: &self.ctx.settings.server.server_id,
+            sv_date: self.ctx.clock.now(),
+            obj_uris: ns::OBJECT_URIS,
+            ext_uris: ns::EXTENSION_URIS,
+        })
+    }
+
+    fn store(&self) -> &Store {
+        &self.ctx.store
+    }
+
+    /// Handles one frame; returns the bytes to send and whether to close after.
+    async fn handle_frame(&mut self, frame: &[u8]) -> (Vec<u8>, bool) {
+        let request = match xml::parse_request(frame, self.ctx.xml_limits) {
+            Ok(request) => request,
+            Err(ParseFailure { error, cl_trid }) => {
+                debug!(error = %error, "request refused by the parser");
+                return (self.error_response(&error, cl_trid), false);
+            }
+        };
+        let sv_trid = self.store().next_sv_trid();
+        let span = info_span!(
+            "command",
+            command = request.command.name(),
+            cltrid = request.cl_trid.as_deref().unwrap_or(""),
+            svtrid = %sv_trid,
+        );
+        self.handle_request(request, sv_trid).instrument(span).await
+    }
+
+    async fn handle_request(&mut self, request: Request, sv_trid: String) -> (Vec<u8>, bool) {
+        let Request { command, cl_trid } = request;
+        let result = match command {
+            Command::Hello => return (self.greeting(), false),
+            Command::Login(login) => self.login(login).await,
+            Command::Logout => match self.login {
+                Some(_) => Ok(Outcome {
+                    code: ResultCode::SuccessEndingSession,
+                    res_data: None,
+                }),
+                None => Err(not_logged_in()),
+            },
+            command => match &self.login {
+                None => Err(not_logged_in()),
+                Some(logged_in) => {
+                    let ctx = FlowCtx {
+                        store: &self.ctx.store,
+                        settings: &self.ctx.settings,
+                        now: self.ctx.clock.now(),
+                        registrar: &logged_in.registrar,
+                    };
+                    flows::run(&ctx, command).await
+                }
+            },
+        };
+        let response = match result {
+            Ok(outcome) => Response {
+                code: outcome.code,
+                ext_values: Vec::new(),
+                res_data: outcome.res_data,
+                lang: self.lang,
+                cl_trid,
+                sv_trid,
+            },
+            Err(error) => self.error_to_response(&error, cl_trid, sv_trid),
+        };
+        info!(code = response.code.code(), "answered");
+        let close = response.code.closes_session();
+        (xml::write_response(&response), close)
+    }
+
+    async fn login(&mut self, login: crate::model::Login) -> Result<Outcome, EppError> {
+        if self.login.is_some() {
+            return Err(EppError::Use(Text::new(
+                "this session is logged in already",
+                "cette session est déjà authentifiée",
+            )));
+        }
+        let lang = login::verify_options(&login)?;
+        let authenticated = login::authenticate(
+            &self.ctx.store,
+            &self.ctx.password_cache,
+            &login,
+            self.cert_fingerprint.as_deref(),
+            self.peer.ip(),
+        )
+        .await;
+        let mut registrar = match authenticated {
+            Ok(registrar) => registrar,
+            Err(err @ EppError::Authentication(_)) => {
+                self.failures += 1;
+                if self.failures >= self.ctx.settings.limits.max_login_failures {
+                    warn!(failures = self.failures, "too many failed logins; closing");
+                    return Err(EppError::AuthenticationClosing(Text::new(
+                        format!(
+                            "{} failed logins; the connection is closed",
+                            self.failures
+                        ),
+                        format!(
+                            "{} échecs d'authentification ; la connexion est fermée",
+                            self.failures
+                        ),
+                    )));
+                }
+                return Err(err);
+            }
+            Err(other) => return Err(other),
+        };
+        let limit = registrar
+            .session_limit
+            .unwrap_or(self.ctx.settings.limits.default_session_limit);
+        let Some(slot) = self.ctx.acquire_session(&registrar.id, limit) else {
+            return Err(EppError::SessionLimit(Text::new(
+                format!("the registrar's limit of {limit} concurrent sessions is reached"),
+                format!("la limite de {limit} sessions simultanées du prestataire est atteinte"),
+            )));
+        };
+        if let Some(new_password) = &login.new_password {
+            let pw = new_password.clone();
+            registrar.password_hash = tokio::task::spawn_blocking(move || login::hash_password(&pw))
+                .await
+                .map_err(|e| EppError::Internal(e.to_string()))?
+                .map_err(|e| EppError::Internal(e.to_string()))?;
+            self.ctx.store.put_registrar(&registrar)?;
+            self.ctx.store.durable().await?;
+            info!("registrar password changed at login");
+        }
+        tracing::Span::current().record("registrar", registrar.id.as_str());
+        self.lang = lang;
+        self.login = Some(LoggedIn {
+            registrar: registrar.id,
+            _slot: slot,
+        });
+        Ok(Outcome {
+            code: ResultCode::Success,
+            res_data: None,
+        })
+    }
+
+    fn error_to_response(
+        &self,
+        error: &EppError,
+        cl_trid: Option<String>,
+        sv_trid: String,
+    ) -> Response {
+        if let EppError::Internal(detail) = error {
+            error!(detail = %detail, "command failed");
+        }
+        Response {
+            code: error.result_code(),
+            ext_values: error
+                .reason()
+                .map(|reason| ExtValue {
+                    value: error.offending_value().cloned(),
+                    reason: reason.clone(),
+                })
+                .into_iter()
+                .collect(),
+            res_data: None,
+            lang: self.lang,
+            cl_trid,
+            sv_trid,
+        }
+    }
+
+    fn error_response(&self, error: &EppError, cl_trid: Option<String>) -> Vec<u8> {
+        let sv_trid = self.store().next_sv_trid();
+        info!(code = error.result_code().code(), "refused");
+        xml::write_response(&self.error_to_response(error, cl_trid, sv_trid))
+    }
+}
+
+fn not_logged_in() -> EppError {
+    EppError::Use(Text::new(
+        "log in first: this command needs an authenticated session",
+        "authentifiez-vous d'abord : cette commande exige une session authentifiée",
+    ))
+}

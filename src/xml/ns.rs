@@ -1,0 +1,64 @@
+//! The XML namespaces the server knows, and which of them it serves.
+
+/// RFC 5730 EPP.
+pub const EPP: &str = "urn:ietf:params:xml:ns:epp-1.0";
+/// RFC 5731 domain.
+pub const DOMAIN: &str = "urn:ietf:params:xml:ns:domain-1.0";
+/// RFC 5733 contact.
+pub const CONTACT: &str = "urn:ietf:params:xml:ns:contact-1.0";
+/// RFC 5732 host.
+pub const HOST: &str = "urn:ietf:params:xml:ns:host-1.0";
+/// The registry's own `.ma` extension.
+pub const MA: &str = "http://www.anrt.ma/epp/ma-1.0";
+
+/// Object URIs served, in greeting order.
+pub const OBJECT_URIS: &[&str] = &[DOMAIN, CONTACT, HOST];
+
+/// Extension URIs served, in greeting order.
+pub const EXTENSION_URIS: &[&str] = &[];
+
+/// A namespace, resolved once while parsing so later matching is a cheap compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ns {
+    /// No namespace.
+    None,
+    /// EPP.
+    Epp,
+    /// domain-1.0
+    Domain,
+    /// contact-1.0
+    Contact,
+    /// host-1.0
+    Host,
+    /// The .ma extension.
+    Ma,
+    /// Any other URI.
+    Other(String),
+}
+
+impl Ns {
+    /// Classifies a namespace URI.
+    pub fn from_uri(uri: &str) -> Ns {
+        match uri {
+            "urn:ietf:params:xml:ns:epp-1.0" => Ns::Epp,
+            "urn:ietf:params:xml:ns:domain-1.0" => Ns::Domain,
+            "urn:ietf:params:xml:ns:contact-1.0" => Ns::Contact,
+            "urn:ietf:params:xml:ns:host-1.0" => Ns::Host,
+            "http://www.anrt.ma/epp/ma-1.0" => Ns::Ma,
+            other => Ns::Other(other.to_owned()),
+        }
+    }
+
+    /// The URI.
+    pub fn uri(&self) -> &str {
+        match self {
+            Ns::None => "",
+            Ns::Epp => EPP,
+            Ns::Domain => DOMAIN,
+            Ns::Contact => CONTACT,
+            Ns::Host => HOST,
+            Ns::Ma => MA,
+            Ns::Other(uri) => uri,
+        }
+    }
+}

@@ -1,0 +1,907 @@
+//! Element tree → typed [`Request`]. Structure the schemas do not allow is a
+//! 2001; values of the wrong form 2005 or 2004; verbs and objects the server
+//! does not serve 2000/2101/2307; extensions it does not serve 2103.
+
+use std::net::IpAddr;
+
+use super::dom::{Element, XmlLimits, parse_document};
+use super::ns::Ns;
+use crate::error::EppError;
+use crate::model::{
+    AuthInfo, Command, ContactCreate, ContactInfo, ContactRole, Disclose, DomainCreate, DomainInfo,
+    HostCreate, HostsFilter, Login, ObjectKind, OffendingValue, PeriodSpec, Phone, PostalInfo,
+    PostalType, Request, Text,
+};
+
+/// A request that could not be parsed, with the clTRID when it could be read.
+#[derive(Debug)]
+pub struct ParseFailure {
+    /// Why.
+    pub error: EppError,
+    /// The client's transaction id, to echo.
+    pub cl_trid: Option<String>,
+}
+
+/// Parses one frame.
+///
+/// # Errors
+/// The result code the RFC gives for the fault, with the clTRID when it was readable.
+pub fn parse_request(bytes: &[u8], limits: XmlLimits) -> Result<Request, ParseFailure> {
+    let root = parse_document(bytes, limits).map_err(|error| ParseFailure {
+        error,
+        cl_trid: None,
+    })?;
+    if !root.is(&Ns::Epp, "epp") {
+        return Err(ParseFailure {
+            error: EppError::syntax(
+                format!(
+                    "the root element must be <epp> in namespace {}, not <{}> in {:?}",
+                    super::ns::EPP,
+                    root.name,
+                    root.ns.uri()
+                ),
+                format!(
+                    "l'élément racine doit être <epp> dans l'espace de noms {}, et non <{}> dans {:?}",
+                    super::ns::EPP,
+                    root.name,
+                    root.ns.uri()
+                ),
+            ),
+            cl_trid: None,
+        });
+    }
+    let [body] = root.children.as_slice() else {
+        return Err(ParseFailure {
+            error: EppError::syntax(
+                "<epp> must hold exactly one element",
+                "<epp> doit contenir exactement un élément",
+            ),
+            cl_trid: None,
+        });
+    };
+    if body.ns != Ns::Epp {
+        return Err(ParseFailure {
+            error: wrong_ns(body),
+            cl_trid: None,
+        });
+    }
+    match body.name.as_str() {
+        "hello" => {
+            if !body.children.is_empty() || !body.text().is_empty() {
+                return Err(ParseFailure {
+                    error: EppError::syntax("<hello> must be empty", "<hello> doit être vide"),
+                    cl_trid: None,
+                });
+            }
+            Ok(Request {
+                command: Command::Hello,
+                cl_trid: None,
+            })
+        }
+        "command" => {
+            let cl_trid = cl_trid(body);
+            match parse_command(body) {
+                Ok(command) => match cl_trid {
+                    Ok(cl_trid) => Ok(Request { command, cl_trid }),
+                    Err(error) => Err(ParseFailure {
+                        error,
+                        cl_trid: None,
+                    }),
+                },
+                Err(error) => Err(ParseFailure {
+                    error,
+                    cl_trid: cl_trid.ok().flatten(),
+                }),
+            }
+        }
+        "extension" => Err(ParseFailure {
+            error: EppError::UnimplementedCommand(Text::new(
+                "protocol extension commands (<epp><extension>) are not served",
+                "les commandes d'extension du protocole (<epp><extension>) ne sont pas prises en charge",
+            )),
+            cl_trid: None,
+        }),
+        "greeting" | "response" => Err(ParseFailure {
+            error: EppError::syntax(
+                format!("<{}> is sent by servers, not clients", body.name),
+                format!("<{}> est envoyé par les serveurs, pas par les clients", body.name),
+            ),
+            cl_trid: None,
+        }),
+        other => Err(ParseFailure {
+            error: EppError::syntax(
+                format!("<{other}> is not an EPP element"),
+                format!("<{other}> n'est pas un élément EPP"),
+            ),
+            cl_trid: None,
+        }),
+    }
+}
+
+fn wrong_ns(el: &Element) -> EppError {
+    EppError::syntax(
+        format!(
+            "element <{}> is in namespace {:?}, where the schema expects another",
+            el.name,
+            el.ns.uri()
+        ),
+        format!(
+            "l'élément <{}> est dans l'espace de noms {:?}, où le schéma en attend un autre",
+            el.name,
+            el.ns.uri()
+        ),
+    )
+}
+
+fn cl_trid(command: &Element) -> Result<Option<String>, EppError> {
+    match command.children.iter().find(|c| c.is(&Ns::Epp, "clTRID")) {
+        None => Ok(None),
+        Some(el) => {
+            let value = el.text();
+            if (3..=64).contains(&value.chars().count()) {
+                Ok(Some(value.to_owned()))
+            } else {
+                Err(EppError::syntax(
+                    "<clTRID> must be 3 to 64 characters",
+                    "<clTRID> doit compter de 3 à 64 caractères",
+                ))
+            }
+        }
+    }
+}
+
+fn parse_command(command: &Element) -> Result<Command, EppError> {
+    let mut verb: Option<&Element> = None;
+    for (i, child) in command.children.iter().enumerate() {
+        if child.ns != Ns::Epp {
+            return Err(wrong_ns(child));
+        }
+        match child.name.as_str() {
+            "clTRID" => {
+                if i + 1 != command.children.len() {
+                    return Err(order_error(command, "clTRID"));
+                }
+            }
+            "extension" => {
+                if verb.is_none() || i + 1 < command.children.len() - 1 {
+                    return Err(order_error(command, "extension"));
+                }
+                parse_extensions(child)?;
+            }
+            _ if verb.is_some() => {
+                return Err(EppError::syntax(
+                    "<command> must hold exactly one command",
+                    "<command> doit contenir exactement une commande",
+                ));
+            }
+            _ => verb = Some(child),
+        }
+    }
+    let verb = verb.ok_or_else(|| {
+        EppError::syntax(
+            "<command> holds no command",
+            "<command> ne contient aucune commande",
+        )
+    })?;
+    match verb.name.as_str() {
+        "login" => parse_login(verb).map(Command::Login),
+        "logout" => {
+            no_children(verb)?;
+            Ok(Command::Logout)
+        }
+        "check" | "info" | "create" => parse_object_command(verb),
+        "delete" | "renew" | "update" | "transfer" | "poll" => {
+            Ok(Command::Unimplemented(static_verb(&verb.name)))
+        }
+        other => Err(EppError::UnknownCommand(Text::new(
+            format!("<{other}> is not an EPP command"),
+            format!("<{other}> n'est pas une commande EPP"),
+        ))),
+    }
+}
+
+fn static_verb(name: &str) -> &'static str {
+    match name {
+        "delete" => "delete",
+        "renew" => "renew",
+        "update" => "update",
+        "transfer" => "transfer",
+        _ => "poll",
+    }
+}
+
+fn order_error(parent: &Element, child: &str) -> EppError {
+    EppError::syntax(
+        format!("<{child}> is out of place in <{}>", parent.name),
+        format!("<{child}> est mal placé dans <{}>", parent.name),
+    )
+}
+
+fn no_children(el: &Element) -> Result<(), EppError> {
+    if el.children.is_empty() && el.text().is_empty() {
+        Ok(())
+    } else {
+        Err(EppError::syntax(
+            format!("<{}> must be empty", el.name),
+            format!("<{}> doit être vide", el.name),
+        ))
+    }
+}
+
+fn parse_extensions(ext: &Element) -> Result<(), EppError> {
+    if let Some(first) = ext.children.first() {
+        return Err(EppError::UnimplementedExtension(Text::new(
+            format!(
+                "the extension {} (<{}>) is not served",
+                first.ns.uri(),
+                first.name
+            ),
+            format!(
+                "l'extension {} (<{}>) n'est pas prise en charge",
+                first.ns.uri(),
+                first.name
+            ),
+        )));
+    }
+    Ok(())
+}
+
+/// Walks an element's children in schema order.
+struct Children<'a> {
+    parent: &'a Element,
+    ns: Ns,
+    pos: usize,
+}
+
+impl<'a> Children<'a> {
+    fn of(parent: &'a Element, ns: Ns) -> Self {
+        Self { parent, ns, pos: 0 }
+    }
+
+    fn peek_is(&self, name: &str) -> bool {
+        self.parent
+            .children
+            .get(self.pos)
+            .is_some_and(|c| c.is(&self.ns, name))
+    }
+
+    fn optional(&mut self, name: &str) -> Option<&'a Element> {
+        if self.peek_is(name) {
+            self.pos += 1;
+            self.parent.children.get(self.pos - 1)
+        } else {
+            None
+        }
+    }
+
+    fn required(&mut self, name: &str) -> Result<&'a Element, EppError> {
+        self.optional(name).ok_or_else(|| self.expected(name))
+    }
+
+    fn many(&mut self, name: &str) -> Vec<&'a Element> {
+        let mut out = Vec::new();
+        while let Some(el) = self.optional(name) {
+            out.push(el);
+        }
+        out
+    }
+
+    fn expected(&self, name: &str) -> EppError {
+        let found = self.parent.children.get(self.pos);
+        let prefix = Element {
+            ns: self.ns.clone(),
+            name: name.into(),
+            attrs: vec![],
+            text: String::new(),
+            children: vec![],
+        }
+        .display_name();
+        match found {
+            Some(f) => EppError::syntax(
+                format!(
+                    "<{}> expects <{prefix}> where <{}> stands",
+                    self.parent.display_name(),
+                    f.display_name()
+                ),
+                format!(
+                    "<{}> attend <{prefix}> à la place de <{}>",
+                    self.parent.display_name(),
+                    f.display_name()
+                ),
+            ),
+            None => EppError::syntax(
+                format!("<{}> lacks <{prefix}>", self.parent.display_name()),
+                format!("il manque <{prefix}> dans <{}>", self.parent.display_name()),
+            ),
+        }
+    }
+
+    fn end(&self) -> Result<(), EppError> {
+        match self.parent.children.get(self.pos) {
+            None => Ok(()),
+            Some(extra) => Err(EppError::syntax(
+                format!(
+                    "<{}> is not allowed here in <{}>",
+                    extra.display_name(),
+                    self.parent.display_name()
+                ),
+                format!(
+                    "<{}> n'est pas permis ici dans <{}>",
+                    extra.display_name(),
+                    self.parent.display_name()
+                ),
+            )),
+        }
+    }
+}
+
+fn parse_login(login: &Element) -> Result<Login, EppError> {
+    let mut c = Children::of(login, Ns::Epp);
+    let cl_id = token(c.required("clID")?, 3, 16)?;
+    let password = token(c.required("pw")?, 6, 16)?;
+    let new_password = c.optional("newPW").map(|e| token(e, 6, 16)).transpose()?;
+    let options = c.required("options")?;
+    let svcs = c.required("svcs")?;
+    c.end()?;
+    let mut o = Children::of(options, Ns::Epp);
+    let version = o.required("version")?.text().to_owned();
+    let lang = o.required("lang")?.text().to_owned();
+    o.end()?;
+    let mut s = Children::of(svcs, Ns::Epp);
+    let obj_uris: Vec<String> = s
+        .many("objURI")
+        .into_iter()
+        .map(|e| e.text().to_owned())
+        .collect();
+    if obj_uris.is_empty() {
+        return Err(s.expected("objURI"));
+    }
+    let mut ext_uris = Vec::new();
+    if let Some(ext) = s.optional("svcExtension") {
+        let mut e = Children::of(ext, Ns::Epp);
+        ext_uris = e
+            .many("extURI")
+            .into_iter()
+            .map(|e| e.text().to_owned())
+            .collect();
+        if ext_uris.is_empty() {
+            return Err(e.expected("extURI"));
+        }
+        e.end()?;
+    }
+    s.end()?;
+    Ok(Login {
+        cl_id,
+        password,
+        new_password,
+        version,
+        lang,
+        obj_uris,
+        ext_uris,
+    })
+}
+
+/// A schema `token` of `min..=max` characters; 2001 otherwise.
+fn token(el: &Element, min: usize, max: usize) -> Result<String, EppError> {
+    let value = el.text();
+    let n = value.chars().count();
+    if n < min || n > max {
+        return Err(EppError::syntax(
+            format!(
+                "<{}> must be {min} to {max} characters, not {n}",
+                el.display_name()
+            ),
+            format!(
+                "<{}> doit compter de {min} à {max} caractères, et non {n}",
+                el.display_name()
+            ),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+fn parse_object_command(verb: &Element) -> Result<Command, EppError> {
+    let [object] = verb.children.as_slice() else {
+        return Err(EppError::syntax(
+            format!("<{}> must hold exactly one object element", verb.name),
+            format!("<{}> doit contenir exactement un élément d'objet", verb.name),
+        ));
+    };
+    let kind = match &object.ns {
+        Ns::Domain => ObjectKind::Domain,
+        Ns::Contact => ObjectKind::Contact,
+        Ns::Host => ObjectKind::Host,
+        Ns::Epp | Ns::None => return Err(wrong_ns(object)),
+        other => {
+            return Err(EppError::UnimplementedObject(Text::new(
+                format!("the object service {} is not served", other.uri()),
+                format!("le service d'objet {} n'est pas pris en charge", other.uri()),
+            )));
+        }
+    };
+    if object.name != verb.name {
+        return Err(EppError::syntax(
+            format!(
+                "<{}> holds <{}>, expected <{}:{}>",
+                verb.name,
+                object.display_name(),
+                kind.as_str(),
+                verb.name
+            ),
+            format!(
+                "<{}> contient <{}>, <{}:{}> était attendu",
+                verb.name,
+                object.display_name(),
+                kind.as_str(),
+                verb.name
+            ),
+        ));
+    }
+    match (verb.name.as_str(), kind) {
+        ("check", _) => parse_check(object, kind),
+        ("info", ObjectKind::Domain) => parse_domain_info(object).map(Command::DomainInfo),
+        ("info", ObjectKind::Contact) => parse_contact_info(object).map(Command::ContactInfo),
+        ("info", ObjectKind::Host) => {
+            let mut c = Children::of(object, Ns::Host);
+            let name = token(c.required("name")?, 1, 255)?;
+            c.end()?;
+            Ok(Command::HostInfo(name))
+        }
+        ("create", ObjectKind::Domain) => parse_domain_create(object).map(Command::DomainCreate),
+        ("create", ObjectKind::Contact) => {
+            parse_contact_create(object).map(Command::ContactCreate)
+        }
+        _ => parse_host_create(object).map(Command::HostCreate),
+    }
+}
+
+fn parse_check(object: &Element, kind: ObjectKind) -> Result<Command, EppError> {
+    let (ns, field, min, max) = match kind {
+        ObjectKind::Domain => (Ns::Domain, "name", 1, 255),
+        ObjectKind::Contact => (Ns::Contact, "id", 3, 16),
+        ObjectKind::Host => (Ns::Host, "name", 1, 255),
+    };
+    let mut c = Children::of(object, ns);
+    let items = c.many(field);
+    if items.is_empty() {
+        return Err(c.expected(field));
+    }
+    c.end()?;
+    let names = items
+        .into_iter()
+        .map(|e| token(e, min, max))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Command::Check(kind, names))
+}
+
+fn parse_auth_info(el: &Element, ns: Ns) -> Result<AuthInfo, EppError> {
+    let mut c = Children::of(el, ns.clone());
+    if let Some(pw) = c.optional("pw") {
+        c.end()?;
+        return Ok(AuthInfo {
+            password: pw.text.clone(),
+            roid: pw.attr("roid").map(str::to_owned),
+        });
+    }
+    if c.peek_is("ext") {
+        return Err(EppError::UnimplementedOption(Text::new(
+            "only password authInfo (<pw>) is served",
+            "seul l'authInfo par mot de passe (<pw>) est pris en charge",
+        )));
+    }
+    Err(c.expected("pw"))
+}
+
+fn parse_domain_info(object: &Element) -> Result<DomainInfo, EppError> {
+    let mut c = Children::of(object, Ns::Domain);
+    let name_el = c.required("name")?;
+    let name = token(name_el, 1, 255)?;
+    let hosts = match name_el.attr("hosts") {
+        None | Some("all") => HostsFilter::All,
+        Some("del") => HostsFilter::Del,
+        Some("sub") => HostsFilter::Sub,
+        Some("none") => HostsFilter::None,
+        Some(other) => {
+            return Err(EppError::syntax(
+                format!("hosts=\"{other}\" is not one of all, del, sub, none"),
+                format!("hosts=\"{other}\" n'est pas l'une des valeurs all, del, sub, none"),
+            ));
+        }
+    };
+    let auth = c
+        .optional("authInfo")
+        .map(|a| parse_auth_info(a, Ns::Domain))
+        .transpose()?;
+    c.end()?;
+    Ok(DomainInfo { name, hosts, auth })
+}
+
+fn parse_period(el: &Element) -> Result<PeriodSpec, EppError> {
+    let months = match el.attr("unit") {
+        Some("y") => false,
+        Some("m") => true,
+        _ => {
+            return Err(EppError::syntax(
+                "<domain:period> needs unit=\"y\" or unit=\"m\"",
+                "<domain:period> exige unit=\"y\" ou unit=\"m\"",
+            ));
+        }
+    };
+    let text = el.text();
+    let value: u32 = text
+        .parse()
+        .ok()
+        .filter(|v| (1..=99).contains(v) && text.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            EppError::syntax(
+                format!("<domain:period> must be a whole number from 1 to 99, not {text:?}"),
+                format!("<domain:period> doit être un entier de 1 à 99, et non {text:?}"),
+            )
+        })?;
+    Ok(PeriodSpec { value, months })
+}
+
+fn parse_domain_create(object: &Element) -> Result<DomainCreate, EppError> {
+    let mut c = Children::of(object, Ns::Domain);
+    let name = token(c.required("name")?, 1, 255)?;
+    let period = c.optional("period").map(parse_period).transpose()?;
+    let mut nameservers = Vec::new();
+    let mut host_attr_used = false;
+    if let Some(ns) = c.optional("ns") {
+        let mut n = Children::of(ns, Ns::Domain);
+        let objs = n.many("hostObj");
+        if objs.is_empty() {
+            let attrs = n.many("hostAttr");
+            if attrs.is_empty() {
+                return Err(n.expected("hostObj"));
+            }
+            host_attr_used = true;
+        }
+        n.end()?;
+        nameservers = objs
+            .into_iter()
+            .map(|e| token(e, 1, 255))
+            .collect::<Result<_, _>>()?;
+    }
+    let registrant = c
+        .optional("registrant")
+        .map(|e| token(e, 3, 16))
+        .transpose()?;
+    let mut contacts = Vec::new();
+    for el in c.many("contact") {
+        let role = el.attr("type").and_then(ContactRole::parse).ok_or_else(|| {
+            EppError::syntax(
+                "<domain:contact> needs type=\"admin\", \"tech\" or \"billing\"",
+                "<domain:contact> exige type=\"admin\", \"tech\" ou \"billing\"",
+            )
+        })?;
+        contacts.push((role, token(el, 3, 16)?));
+    }
+    let auth = parse_auth_info(c.required("authInfo")?, Ns::Domain)?;
+    c.end()?;
+    Ok(DomainCreate {
+        name,
+        period,
+        nameservers,
+        host_attr_used,
+        registrant,
+        contacts,
+        auth_password: auth.password,
+    })
+}
+
+fn parse_contact_info(object: &Element) -> Result<ContactInfo, EppError> {
+    let mut c = Children::of(object, Ns::Contact);
+    let id = token(c.required("id")?, 3, 16)?;
+    let auth = c
+        .optional("authInfo")
+        .map(|a| parse_auth_info(a, Ns::Contact))
+        .transpose()?;
+    c.end()?;
+    Ok(ContactInfo { id, auth })
+}
+
+fn value_syntax(ns: &'static str, name: &'static str, text: &str, en: String, fr: String) -> EppError {
+    EppError::ValueSyntax(
+        Text::new(en, fr),
+        Some(OffendingValue::Element {
+            ns,
+            name,
+            text: text.to_owned(),
+        }),
+    )
+}
+
+fn parse_postal_info(el: &Element) -> Result<PostalInfo, EppError> {
+    let kind = match el.attr("type") {
+        Some("int") => PostalType::Int,
+        Some("loc") => PostalType::Loc,
+        _ => {
+            return Err(EppError::syntax(
+                "<contact:postalInfo> needs type=\"int\" or type=\"loc\"",
+                "<contact:postalInfo> exige type=\"int\" ou type=\"loc\"",
+            ));
+        }
+    };
+    let mut c = Children::of(el, Ns::Contact);
+    let name = token(c.required("name")?, 1, 255)?;
+    let org = c.optional("org").map(|e| token(e, 1, 255)).transpose()?;
+    let addr = c.required("addr")?;
+    c.end()?;
+    let mut a = Children::of(addr, Ns::Contact);
+    let street = a
+        .many("street")
+        .into_iter()
+        .map(|e| token(e, 1, 255))
+        .collect::<Result<Vec<_>, _>>()?;
+    if street.len() > 3 {
+        return Err(EppError::syntax(
+            "<contact:addr> allows at most 3 <contact:street>",
+            "<contact:addr> permet au plus 3 <contact:street>",
+        ));
+    }
+    let city = token(a.required("city")?, 1, 255)?;
+    let sp = a.optional("sp").map(|e| token(e, 1, 255)).transpose()?;
+    let pc = a.optional("pc").map(|e| token(e, 1, 16)).transpose()?;
+    let cc_el = a.required("cc")?;
+    a.end()?;
+    let cc = cc_el.text();
+    if cc.len() != 2 || !cc.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(value_syntax(
+            "contact",
+            "cc",
+            cc,
+            format!("{cc:?} is not a two-letter ISO 3166 country code"),
+            format!("{cc:?} n'est pas un code pays ISO 3166 à deux lettres"),
+        ));
+    }
+    let info = PostalInfo {
+        kind,
+        name,
+        org,
+        street,
+        city,
+        sp,
+        pc,
+        cc: cc.to_ascii_uppercase(),
+    };
+    if kind == PostalType::Int {
+        let ascii = |s: &str| s.is_ascii();
+        let all_ascii = ascii(&info.name)
+            && info.org.as_deref().is_none_or(ascii)
+            && info.street.iter().all(|s| ascii(s))
+            && ascii(&info.city)
+            && info.sp.as_deref().is_none_or(ascii)
+            && info.pc.as_deref().is_none_or(ascii);
+        if !all_ascii {
+            return Err(value_syntax(
+                "contact",
+                "postalInfo",
+                "int",
+                "postalInfo type=\"int\" takes 7-bit ASCII only; use type=\"loc\" for other characters".into(),
+                "postalInfo type=\"int\" n'accepte que l'ASCII 7 bits ; utilisez type=\"loc\" pour les autres caractères".into(),
+            ));
+        }
+    }
+    Ok(info)
+}
+
+fn parse_phone(el: &Element, name: &'static str) -> Result<Phone, EppError> {
+    let number = el.text();
+    let valid = number.strip_prefix('+').and_then(|rest| rest.split_once('.')).is_some_and(
+        |(cc, n)| {
+            (1..=3).contains(&cc.len())
+                && (1..=14).contains(&n.len())
+                && cc.bytes().all(|b| b.is_ascii_digit())
+                && n.bytes().all(|b| b.is_ascii_digit())
+        },
+    );
+    if !valid {
+        return Err(value_syntax(
+            "contact",
+            name,
+            number,
+            format!("{number:?} is not an E.164 number of the form +CCC.NNNNNNNNNNNNNN"),
+            format!("{number:?} n'est pas un numéro E.164 de la forme +CCC.NNNNNNNNNNNNNN"),
+        ));
+    }
+    Ok(Phone {
+        number: number.to_owned(),
+        ext: el.attr("x").filter(|x| !x.is_empty()).map(str::to_owned),
+    })
+}
+
+fn parse_disclose(el: &Element) -> Result<Disclose, EppError> {
+    let flag = match el.attr("flag") {
+        Some("1") | Some("true") => true,
+        Some("0") | Some("false") => false,
+        _ => {
+            return Err(EppError::syntax(
+                "<contact:disclose> needs flag=\"0\" or flag=\"1\"",
+                "<contact:disclose> exige flag=\"0\" ou flag=\"1\"",
+            ));
+        }
+    };
+    let typed = |e: &Element| match e.attr("type") {
+        Some("int") => Ok(PostalType::Int),
+        Some("loc") => Ok(PostalType::Loc),
+        _ => Err(EppError::syntax(
+            format!("<contact:{}> needs type=\"int\" or type=\"loc\"", e.name),
+            format!("<contact:{}> exige type=\"int\" ou type=\"loc\"", e.name),
+        )),
+    };
+    let mut c = Children::of(el, Ns::Contact);
+    let mut d = Disclose {
+        flag,
+        ..Disclose::default()
+    };
+    d.name = c.many("name").into_iter().map(typed).collect::<Result<_, _>>()?;
+    d.org = c.many("org").into_iter().map(typed).collect::<Result<_, _>>()?;
+    d.addr = c.many("addr").into_iter().map(typed).collect::<Result<_, _>>()?;
+    d.voice = c.optional("voice").is_some();
+    d.fax = c.optional("fax").is_some();
+    d.email = c.optional("email").is_some();
+    c.end()?;
+    if d.name.len() > 2 || d.org.len() > 2 || d.addr.len() > 2 {
+        return Err(EppError::syntax(
+            "<contact:disclose> lists a field more than twice",
+            "<contact:disclose> cite un champ plus de deux fois",
+        ));
+    }
+    if d.name.is_empty() && d.org.is_empty() && d.addr.is_empty() && !d.voice && !d.fax && !d.email
+    {
+        return Err(EppError::syntax(
+            "<contact:disclose> must name at least one field",
+            "<contact:disclose> doit citer au moins un champ",
+        ));
+    }
+    Ok(d)
+}
+
+fn parse_contact_create(object: &Element) -> Result<ContactCreate, EppError> {
+    let mut c = Children::of(object, Ns::Contact);
+    let id = token(c.required("id")?, 3, 16)?;
+    let postal_els = c.many("postalInfo");
+    if postal_els.is_empty() {
+        return Err(c.expected("postalInfo"));
+    }
+    if postal_els.len() > 2 {
+        return Err(EppError::syntax(
+            "at most two <contact:postalInfo> are allowed",
+            "au plus deux <contact:postalInfo> sont permis",
+        ));
+    }
+    let postal = postal_els
+        .into_iter()
+        .map(parse_postal_info)
+        .collect::<Result<Vec<_>, _>>()?;
+    if postal.len() == 2 && postal[0].kind == postal[1].kind {
+        return Err(EppError::syntax(
+            "the two <contact:postalInfo> must be one int and one loc",
+            "les deux <contact:postalInfo> doivent être un int et un loc",
+        ));
+    }
+    let voice = c
+        .optional("voice")
+        .map(|e| parse_phone(e, "voice"))
+        .transpose()?;
+    let fax = c.optional("fax").map(|e| parse_phone(e, "fax")).transpose()?;
+    let email_el = c.required("email")?;
+    let email = email_el.text();
+    if !is_email(email) {
+        return Err(value_syntax(
+            "contact",
+            "email",
+            email,
+            format!("{email:?} is not an e-mail address"),
+            format!("{email:?} n'est pas une adresse électronique"),
+        ));
+    }
+    let auth = parse_auth_info(c.required("authInfo")?, Ns::Contact)?;
+    let disclose = c.optional("disclose").map(parse_disclose).transpose()?;
+    c.end()?;
+    Ok(ContactCreate {
+        id,
+        postal,
+        voice,
+        fax,
+        email: email.to_owned(),
+        auth_password: auth.password,
+        disclose,
+    })
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && s.len() <= 254
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn parse_host_create(object: &Element) -> Result<HostCreate, EppError> {
+    let mut c = Children::of(object, Ns::Host);
+    let name = token(c.required("name")?, 1, 255)?;
+    let mut addrs = Vec::new();
+    for el in c.many("addr") {
+        let text = el.text();
+        let want_v6 = match el.attr("ip") {
+            None | Some("v4") => false,
+            Some("v6") => true,
+            Some(_) => {
+                return Err(EppError::syntax(
+                    "<host:addr> takes ip=\"v4\" or ip=\"v6\"",
+                    "<host:addr> prend ip=\"v4\" ou ip=\"v6\"",
+                ));
+            }
+        };
+        let addr: IpAddr = text
+            .parse()
+            .ok()
+            .filter(|a: &IpAddr| a.is_ipv6() == want_v6)
+            .ok_or_else(|| {
+                value_syntax(
+                    "host",
+                    "addr",
+                    text,
+                    format!(
+                        "{text:?} is not an IPv{} address",
+                        if want_v6 { 6 } else { 4 }
+                    ),
+                    format!(
+                        "{text:?} n'est pas une adresse IPv{}",
+                        if want_v6 { 6 } else { 4 }
+                    ),
+                )
+            })?;
+        addrs.push(addr);
+    }
+    c.end()?;
+    Ok(HostCreate { name, addrs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(xml: &str) -> Result<Request, ParseFailure> {
+        parse_request(xml.as_bytes(), XmlLimits::default())
+    }
+
+    #[test]
+    fn check_with_any_prefix() {
+        let req = parse(
+            r#"<x:epp xmlns:x="urn:ietf:params:xml:ns:epp-1.0"><x:command><x:check>
+            <d:check xmlns:d="urn:ietf:params:xml:ns:domain-1.0"><d:name>a.ma</d:name><d:name>b.ma</d:name></d:check>
+            </x:check><x:clTRID>ABC-1</x:clTRID></x:command></x:epp>"#,
+        )
+        .unwrap();
+        assert_eq!(req.cl_trid.as_deref(), Some("ABC-1"));
+        assert_eq!(
+            req.command,
+            Command::Check(ObjectKind::Domain, vec!["a.ma".into(), "b.ma".into()])
+        );
+    }
+
+    #[test]
+    fn unknown_verbs_objects_and_extensions() {
+        let unknown = parse(r#"<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><frobnicate/><clTRID>abc</clTRID></command></epp>"#).unwrap_err();
+        assert_eq!(unknown.error.result_code().code(), 2000);
+        assert_eq!(unknown.cl_trid.as_deref(), Some("abc"));
+        let object = parse(r#"<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><check><f:check xmlns:f="urn:example:foo"/></check></command></epp>"#).unwrap_err();
+        assert_eq!(object.error.result_code().code(), 2307);
+        let ext = parse(r#"<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><check><host:check xmlns:host="urn:ietf:params:xml:ns:host-1.0"><host:name>ns.a.ma</host:name></host:check></check><extension><f:x xmlns:f="urn:example:foo"/></extension></command></epp>"#).unwrap_err();
+        assert_eq!(ext.error.result_code().code(), 2103);
+    }
+
+    #[test]
+    fn wrong_root_namespace_is_a_syntax_error() {
+        let err = parse(r#"<epp xmlns="urn:ietf:params:xml:ns:epp-0.4"><hello/></epp>"#).unwrap_err();
+        assert_eq!(err.error.result_code().code(), 2001);
+    }
+}
