@@ -1,0 +1,454 @@
+//! Starts the real server on 127.0.0.1:0 with a fresh development PKI, a
+//! temp store and a chosen clock; connects raw TLS clients; validates every
+//! response with xmllint against the project's `schemas/`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ma_registry::clock::Clock;
+use ma_registry::config::Settings;
+use ma_registry::devcerts::{self, DevPki};
+use ma_registry::flows::login::hash_password;
+use ma_registry::model::{Registrar, RegistrarState};
+use ma_registry::server::RunningServer;
+use ma_registry::store::Store;
+use ma_registry::transport;
+use tempfile::TempDir;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+
+/// The registrars every test server knows: clID and password.
+pub const REGISTRARS: [(&str, &str); 3] = [
+    ("reg1", "reg1-pass"),
+    ("reg2", "reg2-pass"),
+    ("reg3", "reg3-pass"),
+];
+
+/// The password of a test registrar.
+pub fn password(clid: &str) -> &'static str {
+    REGISTRARS
+        .iter()
+        .find(|(c, _)| *c == clid)
+        .map(|(_, p)| *p)
+        .expect("unknown test registrar")
+}
+
+/// A server under test.
+pub struct TestServer {
+    pub dir: TempDir,
+    pub settings: Settings,
+    pki: DevPki,
+    server: Option<RunningServer>,
+    addr: std::net::SocketAddr,
+}
+
+pub fn instant(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+impl TestServer {
+    /// A server on the system clock with default settings.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}, None).await
+    }
+
+    /// A server whose clock starts at `now`.
+    pub async fn start_at(now: &str) -> Self {
+        Self::start_with(|_| {}, Some(now)).await
+    }
+
+    /// A server with adjusted settings and an optional start instant.
+    pub async fn start_with(adjust: impl FnOnce(&mut Settings), now: Option<&str>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let clids: Vec<&str> = REGISTRARS.iter().map(|(c, _)| *c).collect();
+        let pki = devcerts::generate_in_memory(&clids).unwrap();
+        let write = |name: &str, pem: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, pem).unwrap();
+            path
+        };
+        let mut settings = Settings::default();
+        settings.tls.cert = write("server.pem", &pki.server_cert_pem);
+        settings.tls.key = write("server.key", &pki.server_key_pem);
+        settings.tls.client_ca = write("ca.pem", &pki.ca_cert_pem);
+        settings.server.data_dir = dir.path().join("data");
+        settings.server.epp_listen = "127.0.0.1:0".parse().unwrap();
+        adjust(&mut settings);
+        let store = Store::open(&settings.server.data_dir, 16 << 20).unwrap();
+        for (clid, cert, _) in &pki.registrars {
+            let pw = password(clid);
+            let der = CertificateDer::from_pem_slice(cert.as_bytes()).unwrap();
+            store
+                .put_registrar(&Registrar {
+                    id: clid.clone(),
+                    name: format!("Registrar {clid}"),
+                    password_hash: hash_password(pw).unwrap(),
+                    cert_fingerprints: vec![transport::fingerprint(der.as_ref())],
+                    ip_allow: vec![],
+                    session_limit: None,
+                    state: RegistrarState::Active,
+                    email: Some(format!("{clid}@registrar.example")),
+                    created: Utc::now(),
+                })
+                .unwrap();
+        }
+        store.flush_now().unwrap();
+        let mut this = Self {
+            dir,
+            settings,
+            pki,
+            server: None,
+            addr: "127.0.0.1:0".parse().unwrap(),
+        };
+        this.boot(store, now).await;
+        this
+    }
+
+    async fn boot(&mut self, store: Store, now: Option<&str>) {
+        let clock = match now {
+            Some(now) => Clock::starting_at(instant(now)),
+            None => Clock::system(),
+        };
+        let server = RunningServer::start_with_store(self.settings.clone(), clock, store)
+            .await
+            .unwrap();
+        self.addr = server.epp_addr();
+        self.server = Some(server);
+    }
+
+    /// Stops the server and starts it again on the same store, its clock at `now`.
+    pub async fn restart_at(&mut self, now: Option<&str>) {
+        self.stop().await;
+        self.settings.server.epp_listen = "127.0.0.1:0".parse().unwrap();
+        let store = open_store_retrying(&self.settings.server.data_dir).await;
+        self.boot(store, now).await;
+    }
+
+    /// Stops the server (graceful shutdown).
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+
+    /// The EPP address.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// The PEM certificate and key of a test registrar.
+    pub fn identity(&self, clid: &str) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+        let (_, cert, key) = self
+            .pki
+            .registrars
+            .iter()
+            .find(|(c, _, _)| c == clid)
+            .expect("unknown registrar");
+        (
+            vec![CertificateDer::from_pem_slice(cert.as_bytes()).unwrap()],
+            PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap(),
+        )
+    }
+
+    /// A root store holding the test CA.
+    pub fn root_store(&self) -> RootCertStore {
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(self.pki.ca_cert_pem.as_bytes()).unwrap())
+            .unwrap();
+        roots
+    }
+
+    /// A TLS client configuration trusting the test CA and presenting `clid`'s certificate.
+    pub fn client_config(&self, clid: &str) -> Arc<ClientConfig> {
+        let roots = self.root_store();
+        let (certs, key) = self.identity(clid);
+        Arc::new(
+            ClientConfig::builder_with_provider(transport::crypto_provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_client_auth_cert(certs, key)
+                .unwrap(),
+        )
+    }
+
+    /// A connected client presenting `clid`'s certificate, greeting read.
+    pub async fn client(&self, clid: &str) -> RawClient {
+        RawClient::connect(self.addr, self.client_config(clid)).await
+    }
+
+    /// A client logged in as `clid`.
+    pub async fn login(&self, clid: &str) -> RawClient {
+        let mut c = self.client(clid).await;
+        let r = c.cmd(&login_xml(clid, password(clid), "en")).await;
+        assert_eq!(r.code(), 1000, "login failed: {}", r.xml);
+        c
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown_token().cancel();
+        }
+    }
+}
+
+async fn open_store_retrying(path: &Path) -> Store {
+    for _ in 0..100 {
+        match Store::open(path, 16 << 20) {
+            Ok(store) => return store,
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    Store::open(path, 16 << 20).unwrap()
+}
+
+/// A login command.
+pub fn login_xml(clid: &str, pw: &str, lang: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><login>
+<clID>{clid}</clID><pw>{pw}</pw><options><version>1.0</version><lang>{lang}</lang></options>
+<svcs><objURI>urn:ietf:params:xml:ns:domain-1.0</objURI><objURI>urn:ietf:params:xml:ns:contact-1.0</objURI><objURI>urn:ietf:params:xml:ns:host-1.0</objURI></svcs>
+</login><clTRID>login-{clid}</clTRID></command></epp>"#
+    )
+}
+
+/// Wraps a command body in `<epp><command>…<clTRID>`.
+pub fn command(body: &str, cl_trid: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command>{body}<clTRID>{cl_trid}</clTRID></command></epp>"#
+    )
+}
+
+/// The schemas directory.
+pub fn schemas_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas")
+}
+
+/// Validates one EPP document against `schemas/all.xsd`; panics with
+/// xmllint's report when it is not valid.
+pub fn validate(xml: &str) {
+    let schema = schemas_dir().join("all.xsd");
+    let mut child = Command::new("xmllint")
+        .args(["--noout", "--nonet", "--schema"])
+        .arg(&schema)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("xmllint must be installed (apt-get install libxml2-utils)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(xml.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "response does not validate against schemas/:\n{}\n{xml}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A response, validated, with small accessors for assertions.
+pub struct Resp {
+    pub xml: String,
+}
+
+impl Resp {
+    pub fn new(xml: String) -> Self {
+        validate(&xml);
+        Self { xml }
+    }
+
+    fn doc(&self) -> roxmltree::Document<'_> {
+        roxmltree::Document::parse(&self.xml).unwrap()
+    }
+
+    /// The first result code.
+    pub fn code(&self) -> u16 {
+        let doc = self.doc();
+        doc.descendants()
+            .find(|n| n.has_tag_name("result"))
+            .and_then(|n| n.attribute("code"))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("no result code in {}", self.xml))
+    }
+
+    /// The text of every element with this local name, in document order.
+    pub fn texts(&self, local: &str) -> Vec<String> {
+        self.doc()
+            .descendants()
+            .filter(|n| n.is_element() && n.tag_name().name() == local)
+            .map(|n| n.text().unwrap_or("").to_owned())
+            .collect()
+    }
+
+    /// The text of the first element with this local name.
+    pub fn text(&self, local: &str) -> Option<String> {
+        self.texts(local).into_iter().next()
+    }
+
+    /// Every value of an attribute on elements with this local name.
+    pub fn attrs(&self, local: &str, attr: &str) -> Vec<String> {
+        self.doc()
+            .descendants()
+            .filter(|n| n.is_element() && n.tag_name().name() == local)
+            .filter_map(|n| n.attribute(attr).map(str::to_owned))
+            .collect()
+    }
+
+    /// The `<reason>` of the first `<extValue>`.
+    pub fn reason(&self) -> Option<String> {
+        self.text("reason")
+    }
+}
+
+/// A raw EPP client over TLS.
+pub struct RawClient {
+    pub tls: TlsStream<TcpStream>,
+    buf: Vec<u8>,
+    pub greeting: Resp,
+}
+
+impl RawClient {
+    /// Connects and reads the greeting.
+    pub async fn connect(addr: std::net::SocketAddr, config: Arc<ClientConfig>) -> Self {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let tls = TlsConnector::from(config)
+            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .await
+            .unwrap();
+        let mut c = Self {
+            tls,
+            buf: Vec::new(),
+            greeting: Resp {
+                xml: String::new(),
+            },
+        };
+        c.greeting = c.recv().await.expect("no greeting");
+        c
+    }
+
+    /// Sends raw bytes, unframed.
+    pub async fn write_raw(&mut self, bytes: &[u8]) {
+        self.tls.write_all(bytes).await.unwrap();
+        self.tls.flush().await.unwrap();
+    }
+
+    /// Sends one frame.
+    pub async fn send(&mut self, xml: &str) {
+        transport::write_frame(&mut self.tls, xml.as_bytes(), Duration::from_secs(10))
+            .await
+            .unwrap();
+    }
+
+    /// Reads one frame, validated; `None` when the server closed the connection.
+    pub async fn recv(&mut self) -> Option<Resp> {
+        let t = Duration::from_secs(20);
+        match transport::read_frame(&mut self.tls, &mut self.buf, 16 << 20, t, t).await {
+            Ok(true) => Some(Resp::new(String::from_utf8(self.buf.clone()).unwrap())),
+            _ => None,
+        }
+    }
+
+    /// Sends a frame and reads the response.
+    pub async fn cmd(&mut self, xml: &str) -> Resp {
+        self.send(xml).await;
+        self.recv().await.expect("connection closed instead of a response")
+    }
+
+    /// Whether the server has closed the connection (no further frame arrives).
+    pub async fn is_closed(&mut self) -> bool {
+        self.recv().await.is_none()
+    }
+}
+
+/// A contact create body with a Moroccan address.
+pub fn contact_create(id: &str, cc: &str) -> String {
+    format!(
+        r#"<create><contact:create xmlns:contact="urn:ietf:params:xml:ns:contact-1.0">
+<contact:id>{id}</contact:id>
+<contact:postalInfo type="loc"><contact:name>Fatima Zahra El Idrissi</contact:name><contact:org>Société Atlas</contact:org>
+<contact:addr><contact:street>12 rue Ibn Sina</contact:street><contact:city>Rabat</contact:city><contact:pc>10000</contact:pc><contact:cc>{cc}</contact:cc></contact:addr></contact:postalInfo>
+<contact:voice x="12">+212.537123456</contact:voice><contact:email>fz@example.ma</contact:email>
+<contact:authInfo><contact:pw>Cnt-Auth-2024</contact:pw></contact:authInfo>
+</contact:create></create>"#
+    )
+}
+
+/// A domain create body.
+pub fn domain_create(name: &str, registrant: &str, extra: &str) -> String {
+    format!(
+        r#"<create><domain:create xmlns:domain="urn:ietf:params:xml:ns:domain-1.0">
+<domain:name>{name}</domain:name>{extra}<domain:registrant>{registrant}</domain:registrant>
+<domain:contact type="admin">{registrant}</domain:contact><domain:contact type="tech">{registrant}</domain:contact>
+<domain:authInfo><domain:pw>Dom-Auth-2024</domain:pw></domain:authInfo>
+</domain:create></create>"#
+    )
+}
+
+/// A domain create body with a period and name servers.
+pub fn domain_create_full(name: &str, registrant: &str, period: &str, ns: &[&str]) -> String {
+    let ns = if ns.is_empty() {
+        String::new()
+    } else {
+        let objs: String = ns
+            .iter()
+            .map(|h| format!("<domain:hostObj>{h}</domain:hostObj>"))
+            .collect();
+        format!("<domain:ns>{objs}</domain:ns>")
+    };
+    domain_create(name, registrant, &format!("{period}{ns}"))
+}
+
+/// A host create body.
+pub fn host_create(name: &str, addrs: &[&str]) -> String {
+    let addrs: String = addrs
+        .iter()
+        .map(|a| {
+            let v = if a.contains(':') { "v6" } else { "v4" };
+            format!(r#"<host:addr ip="{v}">{a}</host:addr>"#)
+        })
+        .collect();
+    format!(
+        r#"<create><host:create xmlns:host="urn:ietf:params:xml:ns:host-1.0"><host:name>{name}</host:name>{addrs}</host:create></create>"#
+    )
+}
+
+/// A check body for an object kind (`domain`, `contact`, `host`).
+pub fn check(kind: &str, names: &[&str]) -> String {
+    let field = if kind == "contact" { "id" } else { "name" };
+    let items: String = names
+        .iter()
+        .map(|n| format!("<{kind}:{field}>{n}</{kind}:{field}>"))
+        .collect();
+    format!(
+        r#"<check><{kind}:check xmlns:{kind}="urn:ietf:params:xml:ns:{kind}-1.0">{items}</{kind}:check></check>"#
+    )
+}
+
+/// An info body for a domain, with an optional authInfo.
+pub fn domain_info(name: &str, hosts: &str, auth: Option<&str>) -> String {
+    let auth = auth
+        .map(|a| format!("<domain:authInfo><domain:pw>{a}</domain:pw></domain:authInfo>"))
+        .unwrap_or_default();
+    format!(
+        r#"<info><domain:info xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name hosts="{hosts}">{name}</domain:name>{auth}</domain:info></info>"#
+    )
+}
