@@ -143,7 +143,10 @@ impl EppError {
     pub fn offending_value(&self) -> Option<&OffendingValue> {
         use EppError::*;
         match self {
-            ValueRange(_, v) | ValueSyntax(_, v) | Exists(_, v) | DoesNotExist(_, v)
+            ValueRange(_, v)
+            | ValueSyntax(_, v)
+            | Exists(_, v)
+            | DoesNotExist(_, v)
             | Policy(_, v) => v.as_ref(),
             _ => None,
         }

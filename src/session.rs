@@ -12,7 +12,10 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::error::EppError;
 use crate::flows::{self, FlowCtx, Outcome, login};
-use crate::model::{Command, ExtValue, Greeting, Lang, Request, Response, ResultCode, Text};
+use crate::model::{
+    Command, ExtValue, Greeting, Lang, OffendingValue, Request, Response, ResponseExtension,
+    ResultCode, Text,
+};
 use crate::server::{ServerContext, SessionSlot};
 use crate::store::Store;
 use crate::transport::{self, FrameError};
@@ -21,6 +24,8 @@ use crate::xml::{self, ns, parse::ParseFailure};
 /// Who is logged in on a session.
 struct LoggedIn {
     registrar: String,
+    /// Extension URIs the client selected at login.
+    ext_uris: Vec<String>,
     _slot: SessionSlot,
 }
 
@@ -172,10 +177,7 @@ impl Session {
             Command::Hello => return (self.greeting(), false),
             Command::Login(login) => self.login(login).await,
             Command::Logout => match self.login {
-                Some(_) => Ok(Outcome {
-                    code: ResultCode::SuccessEndingSession,
-                    res_data: None,
-                }),
+                Some(_) => Ok(Outcome::code(ResultCode::SuccessEndingSession)),
                 None => Err(not_logged_in()),
             },
             command => match &self.login {
@@ -192,14 +194,18 @@ impl Session {
             },
         };
         let response = match result {
-            Ok(outcome) => Response {
-                code: outcome.code,
-                ext_values: Vec::new(),
-                res_data: outcome.res_data,
-                lang: self.lang,
-                cl_trid,
-                sv_trid,
-            },
+            Ok(outcome) => {
+                let (extensions, ext_values) = self.select_extensions(outcome.extensions);
+                Response {
+                    code: outcome.code,
+                    ext_values,
+                    res_data: outcome.res_data,
+                    extensions,
+                    lang: self.lang,
+                    cl_trid,
+                    sv_trid,
+                }
+            }
             Err(error) => self.error_to_response(&error, cl_trid, sv_trid),
         };
         info!(code = response.code.code(), "answered");
@@ -230,10 +236,7 @@ impl Session {
                 if self.failures >= self.ctx.settings.limits.max_login_failures {
                     warn!(failures = self.failures, "too many failed logins; closing");
                     return Err(EppError::AuthenticationClosing(Text::new(
-                        format!(
-                            "{} failed logins; the connection is closed",
-                            self.failures
-                        ),
+                        format!("{} failed logins; the connection is closed", self.failures),
                         format!(
                             "{} échecs d'authentification ; la connexion est fermée",
                             self.failures
@@ -255,10 +258,11 @@ impl Session {
         };
         if let Some(new_password) = &login.new_password {
             let pw = new_password.clone();
-            registrar.password_hash = tokio::task::spawn_blocking(move || login::hash_password(&pw))
-                .await
-                .map_err(|e| EppError::Internal(e.to_string()))?
-                .map_err(|e| EppError::Internal(e.to_string()))?;
+            registrar.password_hash =
+                tokio::task::spawn_blocking(move || login::hash_password(&pw))
+                    .await
+                    .map_err(|e| EppError::Internal(e.to_string()))?
+                    .map_err(|e| EppError::Internal(e.to_string()))?;
             self.ctx.store.put_registrar(&registrar)?;
             self.ctx.store.durable().await?;
             info!("registrar password changed at login");
@@ -267,12 +271,41 @@ impl Session {
         self.lang = lang;
         self.login = Some(LoggedIn {
             registrar: registrar.id,
+            ext_uris: login.ext_uris,
             _slot: slot,
         });
-        Ok(Outcome {
-            code: ResultCode::Success,
-            res_data: None,
-        })
+        Ok(Outcome::code(ResultCode::Success))
+    }
+
+    /// RFC 9038: extension data of a namespace the client did not select at
+    /// login moves into `<extValue>` of the result, so no client receives
+    /// XML it did not ask for.
+    fn select_extensions(
+        &self,
+        extensions: Vec<ResponseExtension>,
+    ) -> (Vec<ResponseExtension>, Vec<ExtValue>) {
+        let selected = self
+            .login
+            .as_ref()
+            .map(|l| l.ext_uris.as_slice())
+            .unwrap_or(&[]);
+        let mut kept = Vec::with_capacity(extensions.len());
+        let mut moved = Vec::new();
+        for ext in extensions {
+            let uri = ns::extension_uri(&ext);
+            if selected.iter().any(|s| s == uri) {
+                kept.push(ext);
+            } else {
+                moved.push(ExtValue {
+                    value: Some(OffendingValue::Extension(ext)),
+                    reason: Text::new(
+                        format!("{uri} not in login services"),
+                        format!("{uri} absent des services choisis à la connexion"),
+                    ),
+                });
+            }
+        }
+        (kept, moved)
     }
 
     fn error_to_response(
@@ -295,6 +328,7 @@ impl Session {
                 .into_iter()
                 .collect(),
             res_data: None,
+            extensions: Vec::new(),
             lang: self.lang,
             cl_trid,
             sv_trid,

@@ -184,7 +184,9 @@ mod tests {
     #[tokio::test]
     async fn frames_round_trip_and_limits_hold() {
         let (mut a, mut b) = tokio::io::duplex(1 << 16);
-        write_frame(&mut a, b"<epp/>", Duration::from_secs(1)).await.unwrap();
+        write_frame(&mut a, b"<epp/>", Duration::from_secs(1))
+            .await
+            .unwrap();
         let mut buf = Vec::new();
         let s = Duration::from_secs(1);
         assert!(read_frame(&mut b, &mut buf, 1024, s, s).await.unwrap());

@@ -86,7 +86,11 @@ struct Xml(Writer<Vec<u8>>);
 impl Xml {
     fn new() -> Self {
         let mut x = Self(Writer::new_with_indent(Vec::new(), b' ', 2));
-        x.ev(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), Some("no"))));
+        x.ev(Event::Decl(BytesDecl::new(
+            "1.0",
+            Some("UTF-8"),
+            Some("no"),
+        )));
         x
     }
     fn ev(&mut self, e: Event<'_>) {
@@ -299,7 +303,10 @@ pub fn run(args: &ClientArgs) -> anyhow::Result<ExitCode> {
                 let registrant = match registrant {
                     Some(id) => id.clone(),
                     None => {
-                        let id = format!("C{}", &random_password().replace(['!', '+', '-'], "x")[..10]);
+                        let id = format!(
+                            "C{}",
+                            &random_password().replace(['!', '+', '-'], "x")[..10]
+                        );
                         send(&mut conn, contact_create_xml(&id)).await?;
                         id
                     }

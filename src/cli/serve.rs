@@ -40,12 +40,13 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let clock = Clock::from_env()?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let store = Store::open(&settings.server.data_dir, STORE_CACHE_BYTES).with_context(|| {
-            format!(
-                "cannot open the store in {}",
-                settings.server.data_dir.display()
-            )
-        })?;
+        let store =
+            Store::open(&settings.server.data_dir, STORE_CACHE_BYTES).with_context(|| {
+                format!(
+                    "cannot open the store in {}",
+                    settings.server.data_dir.display()
+                )
+            })?;
         if args.dev {
             seed_demo_registrars(&store, &settings.tls.client_ca, &clock)?;
         }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -189,8 +189,7 @@ pub async fn authenticate(
             "le certificat client présenté n'est pas enregistré pour ce clID",
         ));
     }
-    if !registrar.ip_allow.is_empty() && !registrar.ip_allow.iter().any(|net| net.contains(&peer))
-    {
+    if !registrar.ip_allow.is_empty() && !registrar.ip_allow.iter().any(|net| net.contains(&peer)) {
         tracing::info!(clid = %login.cl_id, %peer, "login refused: address not allowed");
         return Err(refused(
             "this address is not on the registrar's allow-list",

@@ -3,6 +3,7 @@
 //! Flows see typed commands only, never XML.
 
 pub mod auth;
+pub mod common;
 pub mod contact;
 pub mod domain;
 pub mod host;
@@ -12,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
 use crate::error::EppError;
-use crate::model::{Command, ObjectKind, ResData, ResultCode, Text};
+use crate::model::{Command, ObjectKind, ResData, ResponseExtension, ResultCode, Text};
 use crate::store::Store;
 
 /// What a flow needs: the store, the settings, the time and who is acting.
@@ -34,6 +35,8 @@ pub struct Outcome {
     pub code: ResultCode,
     /// The `<resData>`.
     pub res_data: Option<ResData>,
+    /// Extension data.
+    pub extensions: Vec<ResponseExtension>,
 }
 
 impl Outcome {
@@ -42,6 +45,16 @@ impl Outcome {
         Self {
             code: ResultCode::Success,
             res_data: Some(res_data),
+            extensions: Vec::new(),
+        }
+    }
+
+    /// A code without data.
+    pub fn code(code: ResultCode) -> Self {
+        Self {
+            code,
+            res_data: None,
+            extensions: Vec::new(),
         }
     }
 }
@@ -61,6 +74,13 @@ pub async fn run(ctx: &FlowCtx<'_>, command: Command) -> Result<Outcome, EppErro
         Command::ContactCreate(create) => contact::create::run(ctx, create).await,
         Command::HostInfo(name) => host::info::run(ctx, &name),
         Command::HostCreate(create) => host::create::run(ctx, create).await,
+        Command::DomainUpdate(update) => domain::update::run(ctx, *update).await,
+        Command::DomainDelete(name) => domain::delete::run(ctx, &name).await,
+        Command::DomainRenew(renew) => domain::renew::run(ctx, renew).await,
+        Command::ContactUpdate(update) => contact::update::run(ctx, *update).await,
+        Command::ContactDelete(id) => contact::delete::run(ctx, &id).await,
+        Command::HostUpdate(update) => host::update::run(ctx, update).await,
+        Command::HostDelete(name) => host::delete::run(ctx, &name).await,
         Command::Unimplemented(verb) => Err(EppError::UnimplementedCommand(Text::new(
             format!("<{verb}> is not served yet"),
             format!("<{verb}> n'est pas encore pris en charge"),

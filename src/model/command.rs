@@ -2,7 +2,9 @@
 
 use std::net::IpAddr;
 
-use super::{ContactRole, Disclose, Phone, PostalInfo};
+use chrono::NaiveDate;
+
+use super::{ContactRole, Disclose, DsData, IdentityKind, Phone, PostalInfo, PostalType, Status};
 
 /// One parsed EPP frame from a client.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +60,20 @@ pub enum Command {
     HostInfo(String),
     /// `<host:create>`
     HostCreate(HostCreate),
+    /// `<domain:update>`
+    DomainUpdate(Box<DomainUpdate>),
+    /// `<domain:delete>`
+    DomainDelete(String),
+    /// `<domain:renew>`
+    DomainRenew(DomainRenew),
+    /// `<contact:update>`
+    ContactUpdate(Box<ContactUpdate>),
+    /// `<contact:delete>`
+    ContactDelete(String),
+    /// `<host:update>`
+    HostUpdate(HostUpdate),
+    /// `<host:delete>`
+    HostDelete(String),
     /// An EPP command this server does not implement (2101).
     Unimplemented(&'static str),
 }
@@ -78,6 +94,13 @@ impl Command {
             Command::ContactCreate(_) => "contact:create",
             Command::HostInfo(_) => "host:info",
             Command::HostCreate(_) => "host:create",
+            Command::DomainUpdate(_) => "domain:update",
+            Command::DomainDelete(_) => "domain:delete",
+            Command::DomainRenew(_) => "domain:renew",
+            Command::ContactUpdate(_) => "contact:update",
+            Command::ContactDelete(_) => "contact:delete",
+            Command::HostUpdate(_) => "host:update",
+            Command::HostDelete(_) => "host:delete",
             Command::Unimplemented(name) => name,
         }
     }
@@ -162,6 +185,128 @@ pub struct DomainCreate {
     pub contacts: Vec<(ContactRole, String)>,
     /// authInfo password.
     pub auth_password: String,
+    /// DNSSEC DS records (secDNS-1.1 `create`).
+    pub ds_data: Vec<DsData>,
+    /// Proof-of-right reference (`ma:domainCreate`, R2).
+    pub proof_ref: Option<String>,
+}
+
+/// An identity document as sent in the .ma extension (R15).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityDoc {
+    /// Kind.
+    pub kind: IdentityKind,
+    /// Number.
+    pub number: String,
+}
+
+/// What a domain update adds or removes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainDelta {
+    /// Name servers (host object names).
+    pub nameservers: Vec<String>,
+    /// Contacts.
+    pub contacts: Vec<(ContactRole, String)>,
+    /// Statuses, with their optional explanation.
+    pub statuses: Vec<Status>,
+}
+
+/// secDNS-1.1 `update`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SecDnsUpdate {
+    /// `rem/all`: remove every DS record first.
+    pub remove_all: bool,
+    /// `rem/dsData`.
+    pub remove: Vec<DsData>,
+    /// `add/dsData`.
+    pub add: Vec<DsData>,
+}
+
+/// `<domain:update>`
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainUpdate {
+    /// The name as sent.
+    pub name: String,
+    /// `add`.
+    pub add: DomainDelta,
+    /// `rem`.
+    pub rem: DomainDelta,
+    /// `chg/registrant`.
+    pub registrant: Option<String>,
+    /// `chg/authInfo`: `Some("")` unsets it.
+    pub auth_password: Option<String>,
+    /// DNSSEC changes.
+    pub sec_dns: Option<SecDnsUpdate>,
+    /// Proof-of-right reference (`ma:update`, R2).
+    pub proof_ref: Option<String>,
+    /// Whether any `hostAttr` was sent (not served).
+    pub host_attr_used: bool,
+}
+
+/// `<domain:renew>`
+#[derive(Debug, Clone, PartialEq)]
+pub struct DomainRenew {
+    /// The name as sent.
+    pub name: String,
+    /// `curExpDate`.
+    pub current_expiry: NaiveDate,
+    /// Period.
+    pub period: Option<PeriodSpec>,
+}
+
+/// A change to one postal info (RFC 5733 `chg/postalInfo`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostalChange {
+    /// Which postal info.
+    pub kind: PostalType,
+    /// New name.
+    pub name: Option<String>,
+    /// New organisation (`Some(None)` removes it).
+    pub org: Option<Option<String>>,
+    /// New address: street, city, sp, pc, cc.
+    pub addr: Option<PostalInfo>,
+}
+
+/// `<contact:update>`
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContactUpdate {
+    /// The id.
+    pub id: String,
+    /// Statuses to add.
+    pub add_statuses: Vec<Status>,
+    /// Statuses to remove.
+    pub rem_statuses: Vec<Status>,
+    /// Postal info changes.
+    pub postal: Vec<PostalChange>,
+    /// New voice (`Some(None)` removes it).
+    pub voice: Option<Option<Phone>>,
+    /// New fax (`Some(None)` removes it).
+    pub fax: Option<Option<Phone>>,
+    /// New e-mail.
+    pub email: Option<String>,
+    /// New authInfo (`Some("")` unsets it).
+    pub auth_password: Option<String>,
+    /// New disclosure preferences.
+    pub disclose: Option<Disclose>,
+    /// New identity document (`ma:update`, R15).
+    pub identity: Option<IdentityDoc>,
+}
+
+/// `<host:update>`
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HostUpdate {
+    /// The host name as sent.
+    pub name: String,
+    /// Addresses to add.
+    pub add_addrs: Vec<IpAddr>,
+    /// Statuses to add.
+    pub add_statuses: Vec<Status>,
+    /// Addresses to remove.
+    pub rem_addrs: Vec<IpAddr>,
+    /// Statuses to remove.
+    pub rem_statuses: Vec<Status>,
+    /// New name.
+    pub new_name: Option<String>,
 }
 
 /// `<contact:info>`
@@ -190,6 +335,8 @@ pub struct ContactCreate {
     pub auth_password: String,
     /// Disclosure preferences.
     pub disclose: Option<Disclose>,
+    /// Identity document (`ma:create`, R15).
+    pub identity: Option<IdentityDoc>,
 }
 
 /// `<host:create>`

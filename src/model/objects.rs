@@ -125,6 +125,106 @@ pub struct Domain {
     pub transferred: Option<Timestamp>,
     /// Hash of its authInfo.
     pub auth: Option<AuthHash>,
+    /// Hosts subordinate to this domain (in-bailiwick name servers), by name.
+    pub subordinate_hosts: Vec<String>,
+    /// DNSSEC delegation signer records (RFC 5910).
+    pub ds_data: Vec<DsData>,
+    /// Reference of the proof of the registrant's right, for restricted zones (R2).
+    pub proof_ref: Option<String>,
+}
+
+/// One DS record (RFC 5910 `dsData`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DsData {
+    /// Key tag.
+    pub key_tag: u16,
+    /// DNSSEC algorithm number.
+    pub alg: u8,
+    /// Digest type number.
+    pub digest_type: u8,
+    /// Digest, upper-case hex.
+    pub digest: String,
+}
+
+/// The kinds of identity documents of ID2024 (R15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdentityKind {
+    /// Moroccan national identity card (CIN).
+    Cin,
+    /// Residence card for foreigners living in Morocco.
+    Residence,
+    /// Passport.
+    Passport,
+    /// Commercial register number (RC, model 7).
+    Rc,
+    /// Identifiant Commun de l'Entreprise (ICE).
+    Ice,
+    /// An equivalent legal document.
+    Other,
+}
+
+impl IdentityKind {
+    /// As written in the .ma extension.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityKind::Cin => "cin",
+            IdentityKind::Residence => "residence",
+            IdentityKind::Passport => "passport",
+            IdentityKind::Rc => "rc",
+            IdentityKind::Ice => "ice",
+            IdentityKind::Other => "other",
+        }
+    }
+
+    /// Parses the .ma extension's `type`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "cin" => Some(IdentityKind::Cin),
+            "residence" => Some(IdentityKind::Residence),
+            "passport" => Some(IdentityKind::Passport),
+            "rc" => Some(IdentityKind::Rc),
+            "ice" => Some(IdentityKind::Ice),
+            "other" => Some(IdentityKind::Other),
+            _ => None,
+        }
+    }
+}
+
+/// The registry's verification of an identity document (R15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verification {
+    /// Recorded, not yet examined.
+    Submitted,
+    /// Verified by the registry.
+    Verified,
+    /// Rejected by the registry.
+    Rejected,
+}
+
+impl Verification {
+    /// As written in the .ma extension.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verification::Submitted => "submitted",
+            Verification::Verified => "verified",
+            Verification::Rejected => "rejected",
+        }
+    }
+}
+
+/// A contact's identity document and its verification (R15).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// The document's kind.
+    pub kind: IdentityKind,
+    /// Its number.
+    pub number: String,
+    /// Verification state.
+    pub verification: Verification,
+    /// When the state last changed.
+    pub since: Timestamp,
+    /// The operator's note on the verification.
+    pub note: Option<String>,
 }
 
 /// Postal-info type of RFC 5733: internationalized (ASCII) or localized.
@@ -228,6 +328,8 @@ pub struct Contact {
     pub auth: Option<AuthHash>,
     /// Disclosure preferences.
     pub disclose: Option<Disclose>,
+    /// Identity document (R15).
+    pub identity: Option<Identity>,
 }
 
 /// A host (name server) object.

@@ -3,7 +3,8 @@
 use std::net::IpAddr;
 
 use super::{
-    ContactRole, Disclose, Lang, Phone, PostalInfo, ResultCode, Status, Text, Timestamp,
+    ContactRole, Disclose, DsData, Identity, Lang, Phone, PostalInfo, ResultCode, Status, Text,
+    Timestamp,
 };
 
 /// The greeting (RFC 5730 §2.4), sent on connect and in answer to `<hello>`.
@@ -40,6 +41,22 @@ pub enum OffendingValue {
         /// Text content.
         text: String,
     },
+    /// Extension data the client did not select at login (RFC 9038).
+    Extension(ResponseExtension),
+}
+
+/// Extension data of a response (`<extension>`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseExtension {
+    /// `<secDNS:infData>` (RFC 5910).
+    SecDnsInfo(Vec<DsData>),
+    /// `<ma:infData>`: a contact's identity document and its verification (R15).
+    MaContactInfo(Option<Identity>),
+    /// `<ma:domainInfData>`: the proof-of-right reference (R2).
+    MaDomainInfo {
+        /// Proof reference.
+        proof_ref: Option<String>,
+    },
 }
 
 /// A response to one command.
@@ -51,6 +68,8 @@ pub struct Response {
     pub ext_values: Vec<ExtValue>,
     /// The object data.
     pub res_data: Option<ResData>,
+    /// The extension data the client selected at login.
+    pub extensions: Vec<ResponseExtension>,
     /// The language of `<msg>`.
     pub lang: Lang,
     /// Client transaction id.
@@ -77,6 +96,13 @@ pub enum ResData {
     Check(super::ObjectKind, Vec<CheckItem>),
     /// `<domain:infData>`
     DomainInfo(Box<DomainInfoData>),
+    /// `<domain:renData>`
+    DomainRenew {
+        /// Name.
+        name: String,
+        /// New expiry date.
+        expires: Timestamp,
+    },
     /// `<domain:creData>`
     DomainCreate {
         /// Name.

@@ -76,7 +76,10 @@ impl ResultCode {
     fn messages(self) -> (&'static str, &'static str) {
         use ResultCode::*;
         match self {
-            Success => ("Command completed successfully", "Commande exécutée avec succès"),
+            Success => (
+                "Command completed successfully",
+                "Commande exécutée avec succès",
+            ),
             SuccessPending => (
                 "Command completed successfully; action pending",
                 "Commande exécutée avec succès ; action en attente",
@@ -114,10 +117,7 @@ impl ResultCode {
             ),
             UnimplementedCommand => ("Unimplemented command", "Commande non prise en charge"),
             UnimplementedOption => ("Unimplemented option", "Option non prise en charge"),
-            UnimplementedExtension => (
-                "Unimplemented extension",
-                "Extension non prise en charge",
-            ),
+            UnimplementedExtension => ("Unimplemented extension", "Extension non prise en charge"),
             BillingFailure => ("Billing failure", "Échec de facturation"),
             ObjectNotEligibleForRenewal => (
                 "Object is not eligible for renewal",
@@ -133,10 +133,7 @@ impl ResultCode {
                 "Invalid authorization information",
                 "Information d'autorisation invalide",
             ),
-            ObjectPendingTransfer => (
-                "Object pending transfer",
-                "Objet en attente de transfert",
-            ),
+            ObjectPendingTransfer => ("Object pending transfer", "Objet en attente de transfert"),
             ObjectNotPendingTransfer => (
                 "Object not pending transfer",
                 "L'objet n'est pas en attente de transfert",

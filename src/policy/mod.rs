@@ -1,8 +1,12 @@
 //! The charter (`charter.md`): one function per rule, named after its id.
 //! Pure functions of (command data, settings, now); no I/O, no XML.
 
+pub mod dnssec;
+pub mod identity;
 pub mod names;
 pub mod periods;
+pub mod statuses;
 
+pub use identity::{r15_identity_document, r17_admin_in_morocco};
 pub use names::{HostName, RegistrableName, host_name, r1_r3_registrable_name};
-pub use periods::r7_period_years;
+pub use periods::{r7_period_years, r8_five_year_cap};

@@ -25,18 +25,41 @@ fn offending(ns: &'static str, name: &'static str, text: &str) -> Option<Offendi
     })
 }
 
-fn r1_refusal(input: &str, en: String, fr: String) -> EppError {
-    EppError::Policy(
-        Text::new(format!("R1: {en}"), format!("R1 : {fr}")),
-        offending("domain", "name", input),
-    )
+/// Why a name is not registrable: the error a transform answers, and the
+/// short reason (at most 32 characters, as `<domain:reason>` allows) a check
+/// answers.
+#[derive(Debug)]
+pub struct NameRefusal {
+    /// The full refusal, with the rule id.
+    pub error: EppError,
+    /// The short reason for check responses.
+    pub short: Text,
 }
 
-fn r3_refusal(input: &str, en: String, fr: String) -> EppError {
-    EppError::ValueSyntax(
-        Text::new(format!("R3: {en}"), format!("R3 : {fr}")),
-        offending("domain", "name", input),
-    )
+impl From<NameRefusal> for EppError {
+    fn from(refusal: NameRefusal) -> Self {
+        refusal.error
+    }
+}
+
+fn r1_refusal(input: &str, en: String, fr: String) -> NameRefusal {
+    NameRefusal {
+        error: EppError::Policy(
+            Text::new(format!("R1: {en}"), format!("R1 : {fr}")),
+            offending("domain", "name", input),
+        ),
+        short: Text::new("R1: not a registrable name", "R1 : nom non enregistrable"),
+    }
+}
+
+fn r3_refusal(input: &str, en: String, fr: String) -> NameRefusal {
+    NameRefusal {
+        error: EppError::ValueSyntax(
+            Text::new(format!("R3: {en}"), format!("R3 : {fr}")),
+            offending("domain", "name", input),
+        ),
+        short: Text::new("R3: invalid name syntax", "R3 : syntaxe de nom invalide"),
+    }
 }
 
 fn allowed_char(c: char) -> bool {
@@ -53,7 +76,7 @@ fn allowed_char(c: char) -> bool {
 pub fn r1_r3_registrable_name<'s>(
     input: &str,
     settings: &'s Settings,
-) -> Result<RegistrableName<'s>, EppError> {
+) -> Result<RegistrableName<'s>, NameRefusal> {
     let lowered = input.to_lowercase();
     if lowered.is_empty() || lowered.ends_with('.') || lowered.starts_with('.') {
         return Err(r3_refusal(
@@ -110,7 +133,7 @@ pub fn r1_r3_registrable_name<'s>(
 }
 
 /// R3 for the label left of the zone: returns its ASCII (A-label) form.
-fn r3_label(input: &str, label: &str) -> Result<String, EppError> {
+fn r3_label(input: &str, label: &str) -> Result<String, NameRefusal> {
     let (unicode, ascii) = if let Some(encoded) = label.strip_prefix("xn--") {
         let decoded = idna::punycode::decode_to_string(encoded).ok_or_else(|| {
             r3_refusal(
@@ -119,9 +142,7 @@ fn r3_label(input: &str, label: &str) -> Result<String, EppError> {
                 format!("{label} n'est pas un A-label valide"),
             )
         })?;
-        if decoded.is_ascii()
-            || idna::punycode::encode_str(&decoded).as_deref() != Some(encoded)
-        {
+        if decoded.is_ascii() || idna::punycode::encode_str(&decoded).as_deref() != Some(encoded) {
             return Err(r3_refusal(
                 input,
                 format!("{label} is not a valid A-label"),
@@ -163,8 +184,14 @@ fn r3_label(input: &str, label: &str) -> Result<String, EppError> {
     if ascii.len() > 63 {
         return Err(r3_refusal(
             input,
-            format!("the label is longer than 63 octets ({} in its A-label form)", ascii.len()),
-            format!("le label dépasse 63 octets ({} sous forme A-label)", ascii.len()),
+            format!(
+                "the label is longer than 63 octets ({} in its A-label form)",
+                ascii.len()
+            ),
+            format!(
+                "le label dépasse 63 octets ({} sous forme A-label)",
+                ascii.len()
+            ),
         ));
     }
     if unicode.starts_with('-') || unicode.ends_with('-') {
@@ -214,7 +241,10 @@ pub fn host_name(input: &str, settings: &Settings) -> Result<HostName, EppError>
     }
     let labels: Vec<&str> = name.split('.').collect();
     if labels.len() < 2 {
-        return Err(bad("it needs at least two labels", "il faut au moins deux labels"));
+        return Err(bad(
+            "it needs at least two labels",
+            "il faut au moins deux labels",
+        ));
     }
     for label in &labels {
         let ok = !label.is_empty()
@@ -231,8 +261,14 @@ pub fn host_name(input: &str, settings: &Settings) -> Result<HostName, EppError>
             ));
         }
     }
-    if labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
-        return Err(bad("the last label is numeric", "le dernier label est numérique"));
+    if labels
+        .last()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(bad(
+            "the last label is numeric",
+            "le dernier label est numérique",
+        ));
     }
     let superordinate = settings.zone_of(&name).map(|zone| {
         let left = &name[..name.len() - zone.name.len() - 1];
@@ -253,7 +289,10 @@ mod tests {
         let settings = Settings::default();
         r1_r3_registrable_name(name, &settings)
             .map(|n| n.name)
-            .map_err(|e| e.result_code().code())
+            .map_err(|e| {
+                assert!(e.short.en.len() <= 32 && e.short.fr.chars().count() <= 32);
+                e.error.result_code().code()
+            })
     }
 
     #[test]
@@ -317,7 +356,10 @@ mod tests {
         assert_eq!(h.name, "ns1.exemple.ma");
         assert_eq!(h.superordinate.as_deref(), Some("exemple.ma"));
         assert_eq!(
-            host_name("a.b.exemple.co.ma", &s).unwrap().superordinate.as_deref(),
+            host_name("a.b.exemple.co.ma", &s)
+                .unwrap()
+                .superordinate
+                .as_deref(),
             Some("exemple.co.ma")
         );
         assert_eq!(host_name("ns.example.net", &s).unwrap().superordinate, None);

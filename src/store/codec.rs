@@ -44,8 +44,5 @@ pub fn get<T: Record>(
     tree: &'static str,
     key: &[u8],
 ) -> Result<Option<T>, StoreError> {
-    tree_handle
-        .get(key)?
-        .map(|v| decode(tree, &v))
-        .transpose()
+    tree_handle.get(key)?.map(|v| decode(tree, &v)).transpose()
 }

@@ -6,10 +6,12 @@
 //! - `meta`: `format_version` (u32 BE), `boot` (u64 BE, one per process start).
 //! - `registrars`: clID → [`Registrar`].
 //! - `domains`: name → [`Domain`]; `contacts`: id → [`Contact`]; `hosts`: name → [`Host`].
-//! - `refs`: the indexes, values empty, so nothing is ever found by a scan:
+//! - `refs`: the indexes, so nothing is ever found by a scan:
 //!   `C{contact}\0{domain}` contact used by domain; `H{host}\0{domain}` host
-//!   delegated from domain; `S{domain}\0{host}` host subordinate to domain;
-//!   `R{registrar}\0{domain}` domain sponsored by registrar.
+//!   delegated to from domain; `R{registrar}\0{domain}` domain sponsored by
+//!   registrar (values empty); `#c{contact}` and `#h{host}`: how many domains
+//!   use the object (u32 BE), read inside transactions so that a delete never
+//!   races a new reference. A domain record lists its subordinate hosts.
 
 mod codec;
 mod commit;
@@ -62,11 +64,13 @@ pub enum StoreError {
     Flush(String),
 }
 
-/// Why an atomic create did not happen.
+/// Why an atomic change did not happen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CreateConflict {
+pub enum Conflict {
     /// The object exists already.
     Exists,
+    /// The object changed (or vanished) since it was read; read again and retry.
+    Changed,
     /// A referenced contact does not exist.
     MissingContact(String),
     /// A referenced host does not exist.
@@ -75,10 +79,14 @@ pub enum CreateConflict {
     MissingSuperordinate(String),
     /// The superordinate domain is sponsored by another registrar.
     ForeignSuperordinate(String),
+    /// The object is referenced by a domain.
+    Linked,
+    /// A subordinate host is delegated to by another domain.
+    HostInUse(String),
 }
 
-/// The outcome of an atomic create.
-pub type CreateResult = Result<Result<(), CreateConflict>, StoreError>;
+/// The outcome of an atomic change: a store failure, or the change applied or refused.
+pub type ChangeResult = Result<Result<(), Conflict>, StoreError>;
 
 /// The registry's store: a cheap-to-clone handle.
 #[derive(Clone)]
@@ -88,7 +96,6 @@ pub struct Store {
 
 struct Inner {
     db: sled::Db,
-    meta: sled::Tree,
     registrars: sled::Tree,
     domains: sled::Tree,
     contacts: sled::Tree,
@@ -141,9 +148,11 @@ impl Store {
                 }
             }
             None => {
-                let foreign = db.tree_names().iter().any(|n| {
-                    n.as_ref() != b"__sled__default" && n.as_ref() != b"meta"
-                }) || !db.is_empty();
+                let foreign = db
+                    .tree_names()
+                    .iter()
+                    .any(|n| n.as_ref() != b"__sled__default" && n.as_ref() != b"meta")
+                    || !db.is_empty();
                 if foreign {
                     return Err(StoreError::Foreign(path.display().to_string()));
                 }
@@ -170,7 +179,6 @@ impl Store {
                 hosts: db.open_tree("hosts")?,
                 refs: db.open_tree("refs")?,
                 commit: GroupCommit::new(db.clone()),
-                meta,
                 db,
                 boot,
                 sv_seq: AtomicU64::new(0),
@@ -301,13 +309,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn contact_linked(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .inner
-            .refs
-            .scan_prefix(prefix1(b'C', id))
-            .next()
-            .transpose()?
-            .is_some())
+        Ok(self.inner.refs.contains_key(counter_key(b'c', id))?)
     }
 
     /// Whether any domain delegates to this host.
@@ -315,21 +317,26 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn host_linked(&self, name: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .inner
-            .refs
-            .scan_prefix(prefix1(b'H', name))
-            .next()
-            .transpose()?
-            .is_some())
+        Ok(self.inner.refs.contains_key(counter_key(b'h', name))?)
     }
 
-    /// The hosts subordinate to a domain, by name.
+    /// The domains that use a contact (any role), by name.
     ///
     /// # Errors
     /// sled errors.
-    pub fn subordinate_hosts(&self, domain: &str) -> Result<Vec<String>, StoreError> {
-        let prefix = prefix1(b'S', domain);
+    pub fn domains_using_contact(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        self.names_after(prefix1(b'C', id))
+    }
+
+    /// The domains that delegate to a host, by name.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn domains_using_host(&self, name: &str) -> Result<Vec<String>, StoreError> {
+        self.names_after(prefix1(b'H', name))
+    }
+
+    fn names_after(&self, prefix: Vec<u8>) -> Result<Vec<String>, StoreError> {
         self.inner
             .refs
             .scan_prefix(&prefix)
@@ -341,7 +348,7 @@ impl Store {
             .collect()
     }
 
-    // ----- atomic creates -----
+    // ----- atomic changes -----
 
     /// Creates a domain if the name is free and every contact and host it
     /// names exists, with its indexes, in one transaction (R6: of concurrent
@@ -349,30 +356,25 @@ impl Store {
     ///
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
-    pub fn create_domain(&self, d: &Domain) -> CreateResult {
+    pub fn create_domain(&self, d: &Domain) -> ChangeResult {
         let value = codec::encode(d)?;
         let i = &self.inner;
         let result = (&i.domains, &i.contacts, &i.hosts, &i.refs).transaction(
             |(domains, contacts, hosts, refs)| {
                 if domains.get(d.name.as_bytes())?.is_some() {
-                    return Err(ConflictableTransactionError::Abort(CreateConflict::Exists));
+                    return abort(Conflict::Exists);
                 }
-                let ids = std::iter::once(&d.registrant).chain(d.contacts.iter().map(|c| &c.id));
-                for id in ids {
+                for id in contact_ids(d) {
                     if contacts.get(id.as_bytes())?.is_none() {
-                        return Err(ConflictableTransactionError::Abort(
-                            CreateConflict::MissingContact(id.clone()),
-                        ));
+                        return abort(Conflict::MissingContact(id.to_owned()));
                     }
-                    refs.insert(key2(b'C', id, &d.name), &[])?;
+                    link(refs, b'C', b'c', id, &d.name)?;
                 }
                 for ns in &d.nameservers {
                     if hosts.get(ns.as_bytes())?.is_none() {
-                        return Err(ConflictableTransactionError::Abort(
-                            CreateConflict::MissingHost(ns.clone()),
-                        ));
+                        return abort(Conflict::MissingHost(ns.clone()));
                     }
-                    refs.insert(key2(b'H', ns, &d.name), &[])?;
+                    link(refs, b'H', b'h', ns, &d.name)?;
                 }
                 refs.insert(key2(b'R', &d.sponsor, &d.name), &[])?;
                 domains.insert(d.name.as_bytes(), value.as_slice())?;
@@ -382,18 +384,139 @@ impl Store {
         flatten(result)
     }
 
+    /// Replaces `old` by `new` (same name) if the domain is still `old`,
+    /// moving its contact, host and sponsor indexes.
+    ///
+    /// # Errors
+    /// sled errors; conflicts are the inner `Err`.
+    pub fn replace_domain(&self, old: &Domain, new: &Domain) -> ChangeResult {
+        let old_value = codec::encode(old)?;
+        let new_value = codec::encode(new)?;
+        let i = &self.inner;
+        let old_contacts = contact_ids(old);
+        let new_contacts = contact_ids(new);
+        let result = (&i.domains, &i.contacts, &i.hosts, &i.refs).transaction(
+            |(domains, contacts, hosts, refs)| {
+                if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
+                    return abort(Conflict::Changed);
+                }
+                for id in old_contacts.iter().filter(|c| !new_contacts.contains(c)) {
+                    unlink(refs, b'C', b'c', id, &old.name)?;
+                }
+                for id in new_contacts.iter().filter(|c| !old_contacts.contains(c)) {
+                    if contacts.get(id.as_bytes())?.is_none() {
+                        return abort(Conflict::MissingContact((*id).to_owned()));
+                    }
+                    link(refs, b'C', b'c', id, &new.name)?;
+                }
+                for ns in old
+                    .nameservers
+                    .iter()
+                    .filter(|n| !new.nameservers.contains(n))
+                {
+                    unlink(refs, b'H', b'h', ns, &old.name)?;
+                }
+                for ns in new
+                    .nameservers
+                    .iter()
+                    .filter(|n| !old.nameservers.contains(n))
+                {
+                    if hosts.get(ns.as_bytes())?.is_none() {
+                        return abort(Conflict::MissingHost(ns.clone()));
+                    }
+                    link(refs, b'H', b'h', ns, &new.name)?;
+                }
+                if old.sponsor != new.sponsor {
+                    refs.remove(key2(b'R', &old.sponsor, &old.name))?;
+                    refs.insert(key2(b'R', &new.sponsor, &new.name), &[])?;
+                }
+                domains.insert(new.name.as_bytes(), new_value.as_slice())?;
+                Ok(())
+            },
+        );
+        flatten(result)
+    }
+
+    /// Deletes a domain that is still `old`, with its subordinate hosts,
+    /// unless another domain delegates to one of them.
+    ///
+    /// # Errors
+    /// sled errors; conflicts are the inner `Err`.
+    pub fn delete_domain(&self, old: &Domain) -> ChangeResult {
+        let old_value = codec::encode(old)?;
+        let i = &self.inner;
+        let result = (&i.domains, &i.hosts, &i.refs).transaction(|(domains, hosts, refs)| {
+            if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
+                return abort(Conflict::Changed);
+            }
+            for sub in &old.subordinate_hosts {
+                let own = u32::from(old.nameservers.contains(sub));
+                if count(refs, b'h', sub)? > own {
+                    return abort(Conflict::HostInUse(sub.clone()));
+                }
+            }
+            for id in contact_ids(old) {
+                unlink(refs, b'C', b'c', id, &old.name)?;
+            }
+            for ns in &old.nameservers {
+                unlink(refs, b'H', b'h', ns, &old.name)?;
+            }
+            for sub in &old.subordinate_hosts {
+                hosts.remove(sub.as_bytes())?;
+                refs.remove(counter_key(b'h', sub))?;
+            }
+            refs.remove(key2(b'R', &old.sponsor, &old.name))?;
+            domains.remove(old.name.as_bytes())?;
+            Ok(())
+        });
+        flatten(result)
+    }
+
     /// Creates a contact if the id is free.
     ///
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
-    pub fn create_contact(&self, c: &Contact) -> CreateResult {
+    pub fn create_contact(&self, c: &Contact) -> ChangeResult {
         let value = codec::encode(c)?;
         let swapped = self.inner.contacts.compare_and_swap(
             c.id.as_bytes(),
             None as Option<&[u8]>,
             Some(value),
         )?;
-        Ok(swapped.map_err(|_| CreateConflict::Exists))
+        Ok(swapped.map_err(|_| Conflict::Exists))
+    }
+
+    /// Replaces a contact that is still `old`.
+    ///
+    /// # Errors
+    /// sled errors; conflicts are the inner `Err`.
+    pub fn replace_contact(&self, old: &Contact, new: &Contact) -> ChangeResult {
+        let swapped = self.inner.contacts.compare_and_swap(
+            old.id.as_bytes(),
+            Some(codec::encode(old)?),
+            Some(codec::encode(new)?),
+        )?;
+        Ok(swapped.map_err(|_| Conflict::Changed))
+    }
+
+    /// Deletes a contact that is still `old` and used by no domain.
+    ///
+    /// # Errors
+    /// sled errors; conflicts are the inner `Err`.
+    pub fn delete_contact(&self, old: &Contact) -> ChangeResult {
+        let old_value = codec::encode(old)?;
+        let i = &self.inner;
+        let result = (&i.contacts, &i.refs).transaction(|(contacts, refs)| {
+            if contacts.get(old.id.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
+                return abort(Conflict::Changed);
+            }
+            if count(refs, b'c', &old.id)? > 0 {
+                return abort(Conflict::Linked);
+            }
+            contacts.remove(old.id.as_bytes())?;
+            Ok(())
+        });
+        flatten(result)
     }
 
     /// Creates a host if the name is free and, for a host in a registry zone,
@@ -401,37 +524,193 @@ impl Store {
     ///
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
-    pub fn create_host(&self, h: &Host) -> CreateResult {
+    pub fn create_host(&self, h: &Host) -> ChangeResult {
         let value = codec::encode(h)?;
         let i = &self.inner;
-        let result = (&i.hosts, &i.domains, &i.refs).transaction(|(hosts, domains, refs)| {
+        let result = (&i.hosts, &i.domains).transaction(|(hosts, domains)| {
             if hosts.get(h.name.as_bytes())?.is_some() {
-                return Err(ConflictableTransactionError::Abort(CreateConflict::Exists));
+                return abort(Conflict::Exists);
             }
             if let Some(sup) = &h.superordinate {
-                let Some(raw) = domains.get(sup.as_bytes())? else {
-                    return Err(ConflictableTransactionError::Abort(
-                        CreateConflict::MissingSuperordinate(sup.clone()),
-                    ));
-                };
-                let domain: Domain = codec::decode("domains", &raw).map_err(|e| {
-                    ConflictableTransactionError::Storage(sled::Error::Unsupported(e.to_string()))
-                })?;
-                if domain.sponsor != h.sponsor {
-                    return Err(ConflictableTransactionError::Abort(
-                        CreateConflict::ForeignSuperordinate(sup.clone()),
-                    ));
-                }
-                refs.insert(key2(b'S', sup, &h.name), &[])?;
+                let mut domain = superordinate(domains, sup, &h.sponsor)?;
+                domain.subordinate_hosts.push(h.name.clone());
+                domains.insert(sup.as_bytes(), encode_in_tx(&domain)?)?;
             }
             hosts.insert(h.name.as_bytes(), value.as_slice())?;
             Ok(())
         });
         flatten(result)
     }
+
+    /// Replaces a host that is still `old` by `new`. When the name changes,
+    /// every domain delegating to it is rewritten to the new name, and the
+    /// superordinate domains' lists of subordinate hosts follow; `users` are
+    /// the domains that delegate to `old` as read before the call.
+    ///
+    /// # Errors
+    /// sled errors; conflicts are the inner `Err`.
+    pub fn replace_host(&self, old: &Host, new: &Host, users: &[String]) -> ChangeResult {
+        let old_value = codec::encode(old)?;
+        let new_value = codec::encode(new)?;
+        let i = &self.inner;
+        let renamed = old.name != new.name;
+        let result = (&i.hosts, &i.domains, &i.refs).transaction(|(hosts, domains, refs)| {
+            if hosts.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
+                return abort(Conflict::Changed);
+            }
+            if !renamed {
+                hosts.insert(new.name.as_bytes(), new_value.as_slice())?;
+                return Ok(());
+            }
+            if hosts.get(new.name.as_bytes())?.is_some() {
+                return abort(Conflict::Exists);
+            }
+            if count(refs, b'h', &old.name)? as usize != users.len() {
+                return abort(Conflict::Changed);
+            }
+            for name in users {
+                let Some(raw) = domains.get(name.as_bytes())? else {
+                    return abort(Conflict::Changed);
+                };
+                let mut d: Domain = decode_in_tx(&raw)?;
+                for ns in d.nameservers.iter_mut().filter(|n| **n == old.name) {
+                    ns.clone_from(&new.name);
+                }
+                domains.insert(name.as_bytes(), encode_in_tx(&d)?)?;
+                refs.remove(key2(b'H', &old.name, name))?;
+                refs.insert(key2(b'H', &new.name, name), &[])?;
+            }
+            if let Some(n) = refs.remove(counter_key(b'h', &old.name))? {
+                refs.insert(counter_key(b'h', &new.name), n)?;
+            }
+            if let Some(sup) = &old.superordinate {
+                if let Some(raw) = domains.get(sup.as_bytes())? {
+                    let mut d: Domain = decode_in_tx(&raw)?;
+                    d.subordinate_hosts.retain(|s| *s != old.name);
+                    domains.insert(sup.as_bytes(), encode_in_tx(&d)?)?;
+                }
+            }
+            if let Some(sup) = &new.superordinate {
+                let mut d = superordinate(domains, sup, &new.sponsor)?;
+                d.subordinate_hosts.push(new.name.clone());
+                domains.insert(sup.as_bytes(), encode_in_tx(&d)?)?;
+            }
+            hosts.remove(old.name.as_bytes())?;
+            hosts.insert(new.name.as_bytes(), new_value.as_slice())?;
+            Ok(())
+        });
+        flatten(result)
+    }
+
+    /// Deletes a host that is still `old` and used by no domain.
+    ///
+    /// # Errors
+    /// sled errors; conflicts are the inner `Err`.
+    pub fn delete_host(&self, old: &Host) -> ChangeResult {
+        let old_value = codec::encode(old)?;
+        let i = &self.inner;
+        let result = (&i.hosts, &i.domains, &i.refs).transaction(|(hosts, domains, refs)| {
+            if hosts.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
+                return abort(Conflict::Changed);
+            }
+            if count(refs, b'h', &old.name)? > 0 {
+                return abort(Conflict::Linked);
+            }
+            if let Some(sup) = &old.superordinate {
+                if let Some(raw) = domains.get(sup.as_bytes())? {
+                    let mut d: Domain = decode_in_tx(&raw)?;
+                    d.subordinate_hosts.retain(|s| *s != old.name);
+                    domains.insert(sup.as_bytes(), encode_in_tx(&d)?)?;
+                }
+            }
+            hosts.remove(old.name.as_bytes())?;
+            Ok(())
+        });
+        flatten(result)
+    }
 }
 
-fn flatten(result: Result<(), TransactionError<CreateConflict>>) -> CreateResult {
+type Tx = sled::transaction::TransactionalTree;
+type TxResult<T> = Result<T, ConflictableTransactionError<Conflict>>;
+
+fn abort<T>(conflict: Conflict) -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(conflict))
+}
+
+fn corrupt_in_tx(e: StoreError) -> ConflictableTransactionError<Conflict> {
+    ConflictableTransactionError::Storage(sled::Error::Unsupported(e.to_string()))
+}
+
+fn decode_in_tx<T: Record>(raw: &[u8]) -> TxResult<T> {
+    codec::decode("domains", raw).map_err(corrupt_in_tx)
+}
+
+fn encode_in_tx<T: Record>(value: &T) -> TxResult<Vec<u8>> {
+    codec::encode(value).map_err(corrupt_in_tx)
+}
+
+/// The superordinate domain of a new host name, checked for its sponsor.
+fn superordinate(domains: &Tx, name: &str, sponsor: &str) -> TxResult<Domain> {
+    let Some(raw) = domains.get(name.as_bytes())? else {
+        return abort(Conflict::MissingSuperordinate(name.to_owned()));
+    };
+    let domain: Domain = decode_in_tx(&raw)?;
+    if domain.sponsor != sponsor {
+        return abort(Conflict::ForeignSuperordinate(name.to_owned()));
+    }
+    Ok(domain)
+}
+
+/// The distinct contact ids a domain uses (registrant and contacts).
+fn contact_ids(d: &Domain) -> Vec<&str> {
+    let mut ids: Vec<&str> = std::iter::once(d.registrant.as_str())
+        .chain(d.contacts.iter().map(|c| c.id.as_str()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+fn counter_key(tag: u8, id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(2 + id.len());
+    k.push(b'#');
+    k.push(tag);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+fn count(refs: &Tx, tag: u8, id: &str) -> TxResult<u32> {
+    Ok(refs
+        .get(counter_key(tag, id))?
+        .and_then(|v| <[u8; 4]>::try_from(v.as_ref()).ok())
+        .map(u32::from_be_bytes)
+        .unwrap_or(0))
+}
+
+fn set_count(refs: &Tx, tag: u8, id: &str, n: u32) -> TxResult<()> {
+    if n == 0 {
+        refs.remove(counter_key(tag, id))?;
+    } else {
+        refs.insert(counter_key(tag, id), &n.to_be_bytes())?;
+    }
+    Ok(())
+}
+
+/// Records that `domain` uses object `id`: the listing key and the use count.
+fn link(refs: &Tx, list_tag: u8, count_tag: u8, id: &str, domain: &str) -> TxResult<()> {
+    refs.insert(key2(list_tag, id, domain), &[])?;
+    let n = count(refs, count_tag, id)?;
+    set_count(refs, count_tag, id, n + 1)
+}
+
+/// Records that `domain` no longer uses object `id`.
+fn unlink(refs: &Tx, list_tag: u8, count_tag: u8, id: &str, domain: &str) -> TxResult<()> {
+    refs.remove(key2(list_tag, id, domain))?;
+    let n = count(refs, count_tag, id)?;
+    set_count(refs, count_tag, id, n.saturating_sub(1))
+}
+
+fn flatten(result: Result<(), TransactionError<Conflict>>) -> ChangeResult {
     match result {
         Ok(()) => Ok(Ok(())),
         Err(TransactionError::Abort(conflict)) => Ok(Err(conflict)),
@@ -449,7 +728,13 @@ mod tests {
         {
             let store = Store::open(dir.path(), 1 << 20).unwrap();
             assert_eq!(store.next_sv_trid(), "MA-1-1");
-            store.inner.meta.insert("format_version", &99u32.to_be_bytes()).unwrap();
+            store
+                .inner
+                .db
+                .open_tree("meta")
+                .unwrap()
+                .insert("format_version", &99u32.to_be_bytes())
+                .unwrap();
             store.flush_now().unwrap();
         }
         match Store::open(dir.path(), 1 << 20) {

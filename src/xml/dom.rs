@@ -61,7 +61,8 @@ impl Element {
 
     /// The text, with XML whitespace collapsed at both ends (schema `token`).
     pub fn text(&self) -> &str {
-        self.text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+        self.text
+            .trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
     }
 
     /// `{prefix}:{name}` for messages, with the prefix the namespace usually has.
@@ -71,6 +72,7 @@ impl Element {
             Ns::Domain => "domain:",
             Ns::Contact => "contact:",
             Ns::Host => "host:",
+            Ns::SecDns => "secDNS:",
             Ns::Ma => "ma:",
             Ns::Other(_) => "",
         };
@@ -89,7 +91,10 @@ fn syntax(en: String, fr: String) -> EppError {
 pub fn parse_document(bytes: &[u8], limits: XmlLimits) -> Result<Element, EppError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         syntax(
-            format!("the frame is not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+            format!(
+                "the frame is not UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
             format!(
                 "la trame n'est pas en UTF-8 (octet invalide à la position {})",
                 e.valid_up_to()
@@ -281,15 +286,20 @@ fn element(start: &BytesStart<'_>, ns: Ns, limits: XmlLimits) -> Result<Element,
         if key.as_ref() == "xmlns" || key.as_ref().starts_with("xmlns:") {
             continue;
         }
-        let value = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| {
-            syntax(
-                format!("invalid attribute value on <{name}>: {e}"),
-                format!("valeur d'attribut invalide sur <{name}> : {e}"),
-            )
-        })?;
+        let value = attr
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|e| {
+                syntax(
+                    format!("invalid attribute value on <{name}>: {e}"),
+                    format!("valeur d'attribut invalide sur <{name}> : {e}"),
+                )
+            })?;
         if value.len() > limits.max_value_bytes {
             return Err(syntax(
-                format!("an attribute value exceeds {} bytes", limits.max_value_bytes),
+                format!(
+                    "an attribute value exceeds {} bytes",
+                    limits.max_value_bytes
+                ),
                 format!(
                     "une valeur d'attribut dépasse {} octets",
                     limits.max_value_bytes
@@ -318,8 +328,8 @@ mod tests {
 
     #[test]
     fn prefixes_resolve_to_namespaces() {
-        let el = parse(r#"<e:epp xmlns:e="urn:ietf:params:xml:ns:epp-1.0"><e:hello/></e:epp>"#)
-            .unwrap();
+        let el =
+            parse(r#"<e:epp xmlns:e="urn:ietf:params:xml:ns:epp-1.0"><e:hello/></e:epp>"#).unwrap();
         assert!(el.is(&Ns::Epp, "epp"));
         assert!(el.children[0].is(&Ns::Epp, "hello"));
     }
@@ -351,7 +361,15 @@ mod tests {
 
     #[test]
     fn malformed_documents_are_refused() {
-        for bad in ["", "<a>", "<a></b>", "<a/><b/>", "text", "<a x='1' x='2'/>", "<p:a/>"] {
+        for bad in [
+            "",
+            "<a>",
+            "<a></b>",
+            "<a/><b/>",
+            "text",
+            "<a x='1' x='2'/>",
+            "<p:a/>",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
         assert!(parse_document(b"<a>\xff</a>", XmlLimits::default()).is_err());

@@ -8,6 +8,8 @@ pub const DOMAIN: &str = "urn:ietf:params:xml:ns:domain-1.0";
 pub const CONTACT: &str = "urn:ietf:params:xml:ns:contact-1.0";
 /// RFC 5732 host.
 pub const HOST: &str = "urn:ietf:params:xml:ns:host-1.0";
+/// RFC 5910 DNSSEC.
+pub const SECDNS: &str = "urn:ietf:params:xml:ns:secDNS-1.1";
 /// The registry's own `.ma` extension.
 pub const MA: &str = "http://www.anrt.ma/epp/ma-1.0";
 
@@ -15,7 +17,7 @@ pub const MA: &str = "http://www.anrt.ma/epp/ma-1.0";
 pub const OBJECT_URIS: &[&str] = &[DOMAIN, CONTACT, HOST];
 
 /// Extension URIs served, in greeting order.
-pub const EXTENSION_URIS: &[&str] = &[];
+pub const EXTENSION_URIS: &[&str] = &[SECDNS, MA];
 
 /// A namespace, resolved once while parsing so later matching is a cheap compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +32,8 @@ pub enum Ns {
     Contact,
     /// host-1.0
     Host,
+    /// secDNS-1.1
+    SecDns,
     /// The .ma extension.
     Ma,
     /// Any other URI.
@@ -44,6 +48,7 @@ impl Ns {
             "urn:ietf:params:xml:ns:domain-1.0" => Ns::Domain,
             "urn:ietf:params:xml:ns:contact-1.0" => Ns::Contact,
             "urn:ietf:params:xml:ns:host-1.0" => Ns::Host,
+            "urn:ietf:params:xml:ns:secDNS-1.1" => Ns::SecDns,
             "http://www.anrt.ma/epp/ma-1.0" => Ns::Ma,
             other => Ns::Other(other.to_owned()),
         }
@@ -57,8 +62,18 @@ impl Ns {
             Ns::Domain => DOMAIN,
             Ns::Contact => CONTACT,
             Ns::Host => HOST,
+            Ns::SecDns => SECDNS,
             Ns::Ma => MA,
             Ns::Other(uri) => uri,
         }
+    }
+}
+
+/// The namespace of a response extension.
+pub fn extension_uri(ext: &crate::model::ResponseExtension) -> &'static str {
+    use crate::model::ResponseExtension::*;
+    match ext {
+        SecDnsInfo(_) => SECDNS,
+        MaContactInfo(_) | MaDomainInfo { .. } => MA,
     }
 }

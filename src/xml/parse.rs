@@ -8,9 +8,10 @@ use super::dom::{Element, XmlLimits, parse_document};
 use super::ns::Ns;
 use crate::error::EppError;
 use crate::model::{
-    AuthInfo, Command, ContactCreate, ContactInfo, ContactRole, Disclose, DomainCreate, DomainInfo,
-    HostCreate, HostsFilter, Login, ObjectKind, OffendingValue, PeriodSpec, Phone, PostalInfo,
-    PostalType, Request, Text,
+    AuthInfo, Command, ContactCreate, ContactInfo, ContactRole, ContactUpdate, Disclose,
+    DomainCreate, DomainDelta, DomainInfo, DomainRenew, DomainUpdate, DsData, HostCreate,
+    HostUpdate, HostsFilter, IdentityDoc, IdentityKind, Login, ObjectKind, OffendingValue,
+    PeriodSpec, Phone, PostalChange, PostalInfo, PostalType, Request, SecDnsUpdate, Status, Text,
 };
 
 /// A request that could not be parsed, with the clTRID when it could be read.
@@ -104,7 +105,10 @@ pub fn parse_request(bytes: &[u8], limits: XmlLimits) -> Result<Request, ParseFa
         "greeting" | "response" => Err(ParseFailure {
             error: EppError::syntax(
                 format!("<{}> is sent by servers, not clients", body.name),
-                format!("<{}> est envoyé par les serveurs, pas par les clients", body.name),
+                format!(
+                    "<{}> est envoyé par les serveurs, pas par les clients",
+                    body.name
+                ),
             ),
             cl_trid: None,
         }),
@@ -152,6 +156,7 @@ fn cl_trid(command: &Element) -> Result<Option<String>, EppError> {
 
 fn parse_command(command: &Element) -> Result<Command, EppError> {
     let mut verb: Option<&Element> = None;
+    let mut extension: Option<&Element> = None;
     for (i, child) in command.children.iter().enumerate() {
         if child.ns != Ns::Epp {
             return Err(wrong_ns(child));
@@ -163,10 +168,10 @@ fn parse_command(command: &Element) -> Result<Command, EppError> {
                 }
             }
             "extension" => {
-                if verb.is_none() || i + 1 < command.children.len() - 1 {
+                if verb.is_none() || extension.is_some() {
                     return Err(order_error(command, "extension"));
                 }
-                parse_extensions(child)?;
+                extension = Some(child);
             }
             _ if verb.is_some() => {
                 return Err(EppError::syntax(
@@ -183,28 +188,27 @@ fn parse_command(command: &Element) -> Result<Command, EppError> {
             "<command> ne contient aucune commande",
         )
     })?;
-    match verb.name.as_str() {
+    let mut parsed = match verb.name.as_str() {
         "login" => parse_login(verb).map(Command::Login),
         "logout" => {
             no_children(verb)?;
             Ok(Command::Logout)
         }
-        "check" | "info" | "create" => parse_object_command(verb),
-        "delete" | "renew" | "update" | "transfer" | "poll" => {
-            Ok(Command::Unimplemented(static_verb(&verb.name)))
-        }
+        "check" | "info" | "create" | "update" | "delete" | "renew" => parse_object_command(verb),
+        "transfer" | "poll" => Ok(Command::Unimplemented(static_verb(&verb.name))),
         other => Err(EppError::UnknownCommand(Text::new(
             format!("<{other}> is not an EPP command"),
             format!("<{other}> n'est pas une commande EPP"),
         ))),
+    }?;
+    if let Some(ext) = extension {
+        apply_extensions(&mut parsed, ext)?;
     }
+    Ok(parsed)
 }
 
 fn static_verb(name: &str) -> &'static str {
     match name {
-        "delete" => "delete",
-        "renew" => "renew",
-        "update" => "update",
         "transfer" => "transfer",
         _ => "poll",
     }
@@ -226,24 +230,6 @@ fn no_children(el: &Element) -> Result<(), EppError> {
             format!("<{}> doit être vide", el.name),
         ))
     }
-}
-
-fn parse_extensions(ext: &Element) -> Result<(), EppError> {
-    if let Some(first) = ext.children.first() {
-        return Err(EppError::UnimplementedExtension(Text::new(
-            format!(
-                "the extension {} (<{}>) is not served",
-                first.ns.uri(),
-                first.name
-            ),
-            format!(
-                "l'extension {} (<{}>) n'est pas prise en charge",
-                first.ns.uri(),
-                first.name
-            ),
-        )));
-    }
-    Ok(())
 }
 
 /// Walks an element's children in schema order.
@@ -404,7 +390,10 @@ fn parse_object_command(verb: &Element) -> Result<Command, EppError> {
     let [object] = verb.children.as_slice() else {
         return Err(EppError::syntax(
             format!("<{}> must hold exactly one object element", verb.name),
-            format!("<{}> doit contenir exactement un élément d'objet", verb.name),
+            format!(
+                "<{}> doit contenir exactement un élément d'objet",
+                verb.name
+            ),
         ));
     };
     let kind = match &object.ns {
@@ -415,7 +404,10 @@ fn parse_object_command(verb: &Element) -> Result<Command, EppError> {
         other => {
             return Err(EppError::UnimplementedObject(Text::new(
                 format!("the object service {} is not served", other.uri()),
-                format!("le service d'objet {} n'est pas pris en charge", other.uri()),
+                format!(
+                    "le service d'objet {} n'est pas pris en charge",
+                    other.uri()
+                ),
             )));
         }
     };
@@ -448,10 +440,38 @@ fn parse_object_command(verb: &Element) -> Result<Command, EppError> {
             Ok(Command::HostInfo(name))
         }
         ("create", ObjectKind::Domain) => parse_domain_create(object).map(Command::DomainCreate),
-        ("create", ObjectKind::Contact) => {
-            parse_contact_create(object).map(Command::ContactCreate)
+        ("create", ObjectKind::Contact) => parse_contact_create(object).map(Command::ContactCreate),
+        ("create", ObjectKind::Host) => parse_host_create(object).map(Command::HostCreate),
+        ("update", ObjectKind::Domain) => {
+            parse_domain_update(object).map(|u| Command::DomainUpdate(Box::new(u)))
         }
-        _ => parse_host_create(object).map(Command::HostCreate),
+        ("update", ObjectKind::Contact) => {
+            parse_contact_update(object).map(|u| Command::ContactUpdate(Box::new(u)))
+        }
+        ("update", ObjectKind::Host) => parse_host_update(object).map(Command::HostUpdate),
+        ("delete", kind) => {
+            let (ns, field, min) = match kind {
+                ObjectKind::Domain => (Ns::Domain, "name", 1),
+                ObjectKind::Contact => (Ns::Contact, "id", 3),
+                ObjectKind::Host => (Ns::Host, "name", 1),
+            };
+            let mut c = Children::of(object, ns);
+            let value = token(c.required(field)?, min, if min == 3 { 16 } else { 255 })?;
+            c.end()?;
+            Ok(match kind {
+                ObjectKind::Domain => Command::DomainDelete(value),
+                ObjectKind::Contact => Command::ContactDelete(value),
+                ObjectKind::Host => Command::HostDelete(value),
+            })
+        }
+        ("renew", ObjectKind::Domain) => parse_domain_renew(object).map(Command::DomainRenew),
+        (verb, kind) => Err(EppError::syntax(
+            format!("{} objects have no <{verb}> command", kind.as_str()),
+            format!(
+                "les objets {} n'ont pas de commande <{verb}>",
+                kind.as_str()
+            ),
+        )),
     }
 }
 
@@ -528,14 +548,15 @@ fn parse_period(el: &Element) -> Result<PeriodSpec, EppError> {
         }
     };
     let text = el.text();
+    // Out-of-range whole numbers are left to R7 (2004); anything else is a 2001.
     let value: u32 = text
         .parse()
         .ok()
-        .filter(|v| (1..=99).contains(v) && text.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|_| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
         .ok_or_else(|| {
             EppError::syntax(
-                format!("<domain:period> must be a whole number from 1 to 99, not {text:?}"),
-                format!("<domain:period> doit être un entier de 1 à 99, et non {text:?}"),
+                format!("<domain:period> must be a whole number, not {text:?}"),
+                format!("<domain:period> doit être un nombre entier, et non {text:?}"),
             )
         })?;
     Ok(PeriodSpec { value, months })
@@ -569,12 +590,15 @@ fn parse_domain_create(object: &Element) -> Result<DomainCreate, EppError> {
         .transpose()?;
     let mut contacts = Vec::new();
     for el in c.many("contact") {
-        let role = el.attr("type").and_then(ContactRole::parse).ok_or_else(|| {
-            EppError::syntax(
-                "<domain:contact> needs type=\"admin\", \"tech\" or \"billing\"",
-                "<domain:contact> exige type=\"admin\", \"tech\" ou \"billing\"",
-            )
-        })?;
+        let role = el
+            .attr("type")
+            .and_then(ContactRole::parse)
+            .ok_or_else(|| {
+                EppError::syntax(
+                    "<domain:contact> needs type=\"admin\", \"tech\" or \"billing\"",
+                    "<domain:contact> exige type=\"admin\", \"tech\" ou \"billing\"",
+                )
+            })?;
         contacts.push((role, token(el, 3, 16)?));
     }
     let auth = parse_auth_info(c.required("authInfo")?, Ns::Domain)?;
@@ -587,6 +611,8 @@ fn parse_domain_create(object: &Element) -> Result<DomainCreate, EppError> {
         registrant,
         contacts,
         auth_password: auth.password,
+        ds_data: Vec::new(),
+        proof_ref: None,
     })
 }
 
@@ -601,7 +627,13 @@ fn parse_contact_info(object: &Element) -> Result<ContactInfo, EppError> {
     Ok(ContactInfo { id, auth })
 }
 
-fn value_syntax(ns: &'static str, name: &'static str, text: &str, en: String, fr: String) -> EppError {
+fn value_syntax(
+    ns: &'static str,
+    name: &'static str,
+    text: &str,
+    en: String,
+    fr: String,
+) -> EppError {
     EppError::ValueSyntax(
         Text::new(en, fr),
         Some(OffendingValue::Element {
@@ -688,14 +720,15 @@ fn parse_postal_info(el: &Element) -> Result<PostalInfo, EppError> {
 
 fn parse_phone(el: &Element, name: &'static str) -> Result<Phone, EppError> {
     let number = el.text();
-    let valid = number.strip_prefix('+').and_then(|rest| rest.split_once('.')).is_some_and(
-        |(cc, n)| {
+    let valid = number
+        .strip_prefix('+')
+        .and_then(|rest| rest.split_once('.'))
+        .is_some_and(|(cc, n)| {
             (1..=3).contains(&cc.len())
                 && (1..=14).contains(&n.len())
                 && cc.bytes().all(|b| b.is_ascii_digit())
                 && n.bytes().all(|b| b.is_ascii_digit())
-        },
-    );
+        });
     if !valid {
         return Err(value_syntax(
             "contact",
@@ -735,9 +768,21 @@ fn parse_disclose(el: &Element) -> Result<Disclose, EppError> {
         flag,
         ..Disclose::default()
     };
-    d.name = c.many("name").into_iter().map(typed).collect::<Result<_, _>>()?;
-    d.org = c.many("org").into_iter().map(typed).collect::<Result<_, _>>()?;
-    d.addr = c.many("addr").into_iter().map(typed).collect::<Result<_, _>>()?;
+    d.name = c
+        .many("name")
+        .into_iter()
+        .map(typed)
+        .collect::<Result<_, _>>()?;
+    d.org = c
+        .many("org")
+        .into_iter()
+        .map(typed)
+        .collect::<Result<_, _>>()?;
+    d.addr = c
+        .many("addr")
+        .into_iter()
+        .map(typed)
+        .collect::<Result<_, _>>()?;
     d.voice = c.optional("voice").is_some();
     d.fax = c.optional("fax").is_some();
     d.email = c.optional("email").is_some();
@@ -785,7 +830,10 @@ fn parse_contact_create(object: &Element) -> Result<ContactCreate, EppError> {
         .optional("voice")
         .map(|e| parse_phone(e, "voice"))
         .transpose()?;
-    let fax = c.optional("fax").map(|e| parse_phone(e, "fax")).transpose()?;
+    let fax = c
+        .optional("fax")
+        .map(|e| parse_phone(e, "fax"))
+        .transpose()?;
     let email_el = c.required("email")?;
     let email = email_el.text();
     if !is_email(email) {
@@ -808,6 +856,7 @@ fn parse_contact_create(object: &Element) -> Result<ContactCreate, EppError> {
         email: email.to_owned(),
         auth_password: auth.password,
         disclose,
+        identity: None,
     })
 }
 
@@ -824,11 +873,270 @@ fn is_email(s: &str) -> bool {
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-fn parse_host_create(object: &Element) -> Result<HostCreate, EppError> {
-    let mut c = Children::of(object, Ns::Host);
+fn parse_status(el: &Element) -> Result<Status, EppError> {
+    let s = el.attr("s").unwrap_or("");
+    Status::parse(s).ok_or_else(|| {
+        EppError::syntax(
+            format!("s=\"{s}\" is not an EPP status value"),
+            format!("s=\"{s}\" n'est pas une valeur de statut EPP"),
+        )
+    })
+}
+
+fn parse_domain_delta(el: &Element) -> Result<(DomainDelta, bool), EppError> {
+    let mut c = Children::of(el, Ns::Domain);
+    let mut delta = DomainDelta::default();
+    let mut host_attr_used = false;
+    if let Some(ns) = c.optional("ns") {
+        let mut n = Children::of(ns, Ns::Domain);
+        let objs = n.many("hostObj");
+        if objs.is_empty() {
+            if n.many("hostAttr").is_empty() {
+                return Err(n.expected("hostObj"));
+            }
+            host_attr_used = true;
+        }
+        n.end()?;
+        delta.nameservers = objs
+            .into_iter()
+            .map(|e| token(e, 1, 255))
+            .collect::<Result<_, _>>()?;
+    }
+    for el in c.many("contact") {
+        let role = el
+            .attr("type")
+            .and_then(ContactRole::parse)
+            .ok_or_else(|| {
+                EppError::syntax(
+                    "<domain:contact> needs type=\"admin\", \"tech\" or \"billing\"",
+                    "<domain:contact> exige type=\"admin\", \"tech\" ou \"billing\"",
+                )
+            })?;
+        delta.contacts.push((role, token(el, 3, 16)?));
+    }
+    delta.statuses = c
+        .many("status")
+        .into_iter()
+        .map(parse_status)
+        .collect::<Result<_, _>>()?;
+    c.end()?;
+    Ok((delta, host_attr_used))
+}
+
+fn parse_domain_update(object: &Element) -> Result<DomainUpdate, EppError> {
+    let mut c = Children::of(object, Ns::Domain);
+    let mut u = DomainUpdate {
+        name: token(c.required("name")?, 1, 255)?,
+        ..DomainUpdate::default()
+    };
+    if let Some(add) = c.optional("add") {
+        let (delta, attr) = parse_domain_delta(add)?;
+        u.add = delta;
+        u.host_attr_used |= attr;
+    }
+    if let Some(rem) = c.optional("rem") {
+        let (delta, attr) = parse_domain_delta(rem)?;
+        u.rem = delta;
+        u.host_attr_used |= attr;
+    }
+    if let Some(chg) = c.optional("chg") {
+        let mut ch = Children::of(chg, Ns::Domain);
+        u.registrant = ch.optional("registrant").map(|e| e.text().to_owned());
+        if let Some(auth) = ch.optional("authInfo") {
+            let mut a = Children::of(auth, Ns::Domain);
+            if let Some(pw) = a.optional("pw") {
+                u.auth_password = Some(pw.text.clone());
+            } else if a.optional("null").is_some() {
+                u.auth_password = Some(String::new());
+            } else if a.peek_is("ext") {
+                return Err(EppError::UnimplementedOption(Text::new(
+                    "only password authInfo (<pw>) is served",
+                    "seul l'authInfo par mot de passe (<pw>) est pris en charge",
+                )));
+            } else {
+                return Err(a.expected("pw"));
+            }
+            a.end()?;
+        }
+        ch.end()?;
+        if u.registrant.is_none() && u.auth_password.is_none() {
+            return Err(EppError::syntax(
+                "<domain:chg> must change something",
+                "<domain:chg> doit modifier quelque chose",
+            ));
+        }
+    }
+    c.end()?;
+    Ok(u)
+}
+
+fn parse_domain_renew(object: &Element) -> Result<DomainRenew, EppError> {
+    let mut c = Children::of(object, Ns::Domain);
     let name = token(c.required("name")?, 1, 255)?;
-    let mut addrs = Vec::new();
-    for el in c.many("addr") {
+    let date_el = c.required("curExpDate")?;
+    let current_expiry =
+        chrono::NaiveDate::parse_from_str(date_el.text(), "%Y-%m-%d").map_err(|_| {
+            EppError::syntax(
+                format!(
+                    "<domain:curExpDate> {:?} is not a date YYYY-MM-DD",
+                    date_el.text()
+                ),
+                format!(
+                    "<domain:curExpDate> {:?} n'est pas une date AAAA-MM-JJ",
+                    date_el.text()
+                ),
+            )
+        })?;
+    let period = c.optional("period").map(parse_period).transpose()?;
+    c.end()?;
+    Ok(DomainRenew {
+        name,
+        current_expiry,
+        period,
+    })
+}
+
+fn parse_contact_update(object: &Element) -> Result<ContactUpdate, EppError> {
+    let mut c = Children::of(object, Ns::Contact);
+    let mut u = ContactUpdate {
+        id: token(c.required("id")?, 3, 16)?,
+        ..ContactUpdate::default()
+    };
+    let statuses = |el: &Element| -> Result<Vec<Status>, EppError> {
+        let mut s = Children::of(el, Ns::Contact);
+        let list = s.many("status");
+        if list.is_empty() {
+            return Err(s.expected("status"));
+        }
+        s.end()?;
+        list.into_iter().map(parse_status).collect()
+    };
+    if let Some(add) = c.optional("add") {
+        u.add_statuses = statuses(add)?;
+    }
+    if let Some(rem) = c.optional("rem") {
+        u.rem_statuses = statuses(rem)?;
+    }
+    if let Some(chg) = c.optional("chg") {
+        let mut ch = Children::of(chg, Ns::Contact);
+        for p in ch.many("postalInfo") {
+            u.postal.push(parse_postal_change(p)?);
+        }
+        if u.postal.len() == 2 && u.postal[0].kind == u.postal[1].kind {
+            return Err(EppError::syntax(
+                "the two <contact:postalInfo> must be one int and one loc",
+                "les deux <contact:postalInfo> doivent être un int et un loc",
+            ));
+        }
+        u.voice = ch
+            .optional("voice")
+            .map(|e| optional_phone(e, "voice"))
+            .transpose()?;
+        u.fax = ch
+            .optional("fax")
+            .map(|e| optional_phone(e, "fax"))
+            .transpose()?;
+        if let Some(email) = ch.optional("email") {
+            let text = email.text();
+            if !is_email(text) {
+                return Err(value_syntax(
+                    "contact",
+                    "email",
+                    text,
+                    format!("{text:?} is not an e-mail address"),
+                    format!("{text:?} n'est pas une adresse électronique"),
+                ));
+            }
+            u.email = Some(text.to_owned());
+        }
+        if let Some(auth) = ch.optional("authInfo") {
+            u.auth_password = Some(parse_auth_info(auth, Ns::Contact)?.password);
+        }
+        u.disclose = ch.optional("disclose").map(parse_disclose).transpose()?;
+        ch.end()?;
+    }
+    c.end()?;
+    Ok(u)
+}
+
+fn optional_phone(el: &Element, name: &'static str) -> Result<Option<Phone>, EppError> {
+    if el.text().is_empty() {
+        Ok(None)
+    } else {
+        parse_phone(el, name).map(Some)
+    }
+}
+
+fn parse_postal_change(el: &Element) -> Result<PostalChange, EppError> {
+    let kind = match el.attr("type") {
+        Some("int") => PostalType::Int,
+        Some("loc") => PostalType::Loc,
+        _ => {
+            return Err(EppError::syntax(
+                "<contact:postalInfo> needs type=\"int\" or type=\"loc\"",
+                "<contact:postalInfo> exige type=\"int\" ou type=\"loc\"",
+            ));
+        }
+    };
+    let mut c = Children::of(el, Ns::Contact);
+    let name = c.optional("name").map(|e| token(e, 1, 255)).transpose()?;
+    let org = c
+        .optional("org")
+        .map(|e| {
+            if e.text().is_empty() {
+                Ok(None)
+            } else {
+                token(e, 1, 255).map(Some)
+            }
+        })
+        .transpose()?;
+    let addr_el = c.optional("addr");
+    c.end()?;
+    let addr = match addr_el {
+        None => None,
+        Some(addr) => {
+            // Reuse the full postal-info parser on a synthetic element.
+            let synthetic = Element {
+                ns: Ns::Contact,
+                name: "postalInfo".into(),
+                attrs: vec![("type".into(), kind.as_str().into())],
+                text: String::new(),
+                children: vec![
+                    Element {
+                        ns: Ns::Contact,
+                        name: "name".into(),
+                        attrs: vec![],
+                        text: "-".into(),
+                        children: vec![],
+                    },
+                    addr.clone(),
+                ],
+            };
+            Some(parse_postal_info(&synthetic)?)
+        }
+    };
+    if let (PostalType::Int, Some(n)) = (kind, &name) {
+        if !n.is_ascii() {
+            return Err(value_syntax(
+                "contact",
+                "postalInfo",
+                "int",
+                "postalInfo type=\"int\" takes 7-bit ASCII only".into(),
+                "postalInfo type=\"int\" n'accepte que l'ASCII 7 bits".into(),
+            ));
+        }
+    }
+    Ok(PostalChange {
+        kind,
+        name,
+        org,
+        addr,
+    })
+}
+
+fn parse_host_addrs(list: Vec<&Element>) -> Result<Vec<IpAddr>, EppError> {
+    let mut addrs = Vec::with_capacity(list.len());
+    for el in list {
         let text = el.text();
         let want_v6 = match el.attr("ip") {
             None | Some("v4") => false,
@@ -845,22 +1153,292 @@ fn parse_host_create(object: &Element) -> Result<HostCreate, EppError> {
             .ok()
             .filter(|a: &IpAddr| a.is_ipv6() == want_v6)
             .ok_or_else(|| {
+                let v = if want_v6 { 6 } else { 4 };
                 value_syntax(
                     "host",
                     "addr",
                     text,
-                    format!(
-                        "{text:?} is not an IPv{} address",
-                        if want_v6 { 6 } else { 4 }
-                    ),
-                    format!(
-                        "{text:?} n'est pas une adresse IPv{}",
-                        if want_v6 { 6 } else { 4 }
-                    ),
+                    format!("{text:?} is not an IPv{v} address"),
+                    format!("{text:?} n'est pas une adresse IPv{v}"),
                 )
             })?;
         addrs.push(addr);
     }
+    Ok(addrs)
+}
+
+fn parse_host_update(object: &Element) -> Result<HostUpdate, EppError> {
+    let mut c = Children::of(object, Ns::Host);
+    let mut u = HostUpdate {
+        name: token(c.required("name")?, 1, 255)?,
+        ..HostUpdate::default()
+    };
+    let delta = |el: &Element| -> Result<(Vec<IpAddr>, Vec<Status>), EppError> {
+        let mut d = Children::of(el, Ns::Host);
+        let addrs = parse_host_addrs(d.many("addr"))?;
+        let statuses = d
+            .many("status")
+            .into_iter()
+            .map(parse_status)
+            .collect::<Result<Vec<_>, _>>()?;
+        d.end()?;
+        if addrs.is_empty() && statuses.is_empty() {
+            return Err(EppError::syntax(
+                format!("<host:{}> must name an address or a status", el.name),
+                format!("<host:{}> doit citer une adresse ou un statut", el.name),
+            ));
+        }
+        Ok((addrs, statuses))
+    };
+    if let Some(add) = c.optional("add") {
+        (u.add_addrs, u.add_statuses) = delta(add)?;
+    }
+    if let Some(rem) = c.optional("rem") {
+        (u.rem_addrs, u.rem_statuses) = delta(rem)?;
+    }
+    if let Some(chg) = c.optional("chg") {
+        let mut ch = Children::of(chg, Ns::Host);
+        u.new_name = Some(token(ch.required("name")?, 1, 255)?);
+        ch.end()?;
+    }
+    c.end()?;
+    Ok(u)
+}
+
+fn unsigned<T: std::str::FromStr>(el: &Element) -> Result<T, EppError> {
+    el.text().parse().map_err(|_| {
+        EppError::syntax(
+            format!(
+                "<{}> {:?} is out of its type's range",
+                el.display_name(),
+                el.text()
+            ),
+            format!(
+                "<{}> {:?} sort de l'intervalle de son type",
+                el.display_name(),
+                el.text()
+            ),
+        )
+    })
+}
+
+fn parse_ds_data(el: &Element) -> Result<DsData, EppError> {
+    let mut c = Children::of(el, Ns::SecDns);
+    let key_tag: u16 = unsigned(c.required("keyTag")?)?;
+    let alg: u8 = unsigned(c.required("alg")?)?;
+    let digest_type: u8 = unsigned(c.required("digestType")?)?;
+    let digest_el = c.required("digest")?;
+    if c.optional("keyData").is_some() {
+        // Optional key data alongside a DS record is accepted and not kept.
+    }
+    c.end()?;
+    let digest = digest_el.text().to_ascii_uppercase();
+    if digest.is_empty() || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(EppError::syntax(
+            "<secDNS:digest> must be hexadecimal",
+            "<secDNS:digest> doit être hexadécimal",
+        ));
+    }
+    Ok(DsData {
+        key_tag,
+        alg,
+        digest_type,
+        digest,
+    })
+}
+
+fn ds_list(parent: &Element) -> Result<Vec<DsData>, EppError> {
+    let mut c = Children::of(parent, Ns::SecDns);
+    let list = c.many("dsData");
+    if list.is_empty() {
+        if c.peek_is("keyData") {
+            return Err(EppError::Policy(
+                Text::new(
+                    "RFC 5910: this registry serves the DS data interface; send <secDNS:dsData>, not <secDNS:keyData>",
+                    "RFC 5910 : ce registre sert l'interface DS ; envoyez <secDNS:dsData>, pas <secDNS:keyData>",
+                ),
+                None,
+            ));
+        }
+        return Err(c.expected("dsData"));
+    }
+    c.end()?;
+    list.into_iter().map(parse_ds_data).collect()
+}
+
+fn no_max_sig_life() -> EppError {
+    EppError::UnimplementedOption(Text::new(
+        "<secDNS:maxSigLife> is not served",
+        "<secDNS:maxSigLife> n'est pas pris en charge",
+    ))
+}
+
+fn parse_secdns_create(el: &Element) -> Result<Vec<DsData>, EppError> {
+    if el
+        .children
+        .first()
+        .is_some_and(|c| c.is(&Ns::SecDns, "maxSigLife"))
+    {
+        return Err(no_max_sig_life());
+    }
+    ds_list(el)
+}
+
+fn parse_secdns_update(el: &Element) -> Result<SecDnsUpdate, EppError> {
+    if matches!(el.attr("urgent"), Some("1") | Some("true")) {
+        return Err(EppError::UnimplementedOption(Text::new(
+            "urgent DNSSEC updates are not served",
+            "les mises à jour DNSSEC urgentes ne sont pas prises en charge",
+        )));
+    }
+    let mut c = Children::of(el, Ns::SecDns);
+    let mut u = SecDnsUpdate::default();
+    if let Some(rem) = c.optional("rem") {
+        let mut r = Children::of(rem, Ns::SecDns);
+        if let Some(all) = r.optional("all") {
+            r.end()?;
+            u.remove_all = match all.text() {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                other => {
+                    return Err(EppError::syntax(
+                        format!("<secDNS:all> {other:?} is not a boolean"),
+                        format!("<secDNS:all> {other:?} n'est pas un booléen"),
+                    ));
+                }
+            };
+        } else {
+            u.remove = ds_list(rem)?;
+        }
+    }
+    if let Some(add) = c.optional("add") {
+        u.add = ds_list(add)?;
+    }
+    if c.optional("chg").is_some() {
+        return Err(no_max_sig_life());
+    }
+    c.end()?;
+    if !u.remove_all && u.remove.is_empty() && u.add.is_empty() {
+        return Err(EppError::syntax(
+            "<secDNS:update> must add or remove something",
+            "<secDNS:update> doit ajouter ou retirer quelque chose",
+        ));
+    }
+    Ok(u)
+}
+
+fn parse_identity(el: &Element) -> Result<IdentityDoc, EppError> {
+    let mut c = Children::of(el, Ns::Ma);
+    let kind_el = c.required("type")?;
+    let number = token(c.required("number")?, 1, 64)?;
+    c.end()?;
+    let kind = IdentityKind::parse(kind_el.text()).ok_or_else(|| {
+        EppError::syntax(
+            format!(
+                "<ma:type> {:?} is not one of cin, residence, passport, rc, ice, other",
+                kind_el.text()
+            ),
+            format!(
+                "<ma:type> {:?} n'est pas l'un de cin, residence, passport, rc, ice, other",
+                kind_el.text()
+            ),
+        )
+    })?;
+    Ok(IdentityDoc { kind, number })
+}
+
+fn not_applicable(el: &Element) -> EppError {
+    EppError::UnimplementedExtension(Text::new(
+        format!(
+            "the extension element <{}> of {} does not apply to this command",
+            el.name,
+            el.ns.uri()
+        ),
+        format!(
+            "l'élément d'extension <{}> de {} ne s'applique pas à cette commande",
+            el.name,
+            el.ns.uri()
+        ),
+    ))
+}
+
+/// Merges the `<extension>` elements into the command they extend.
+fn apply_extensions(cmd: &mut Command, ext: &Element) -> Result<(), EppError> {
+    let mut seen: Vec<(&Ns, &str)> = Vec::new();
+    for el in &ext.children {
+        if seen.contains(&(&el.ns, el.name.as_str())) {
+            return Err(EppError::syntax(
+                format!(
+                    "the extension element <{}> appears twice",
+                    el.display_name()
+                ),
+                format!(
+                    "l'élément d'extension <{}> apparaît deux fois",
+                    el.display_name()
+                ),
+            ));
+        }
+        seen.push((&el.ns, el.name.as_str()));
+        match (&el.ns, el.name.as_str(), &mut *cmd) {
+            (Ns::SecDns, "create", Command::DomainCreate(c)) => {
+                c.ds_data = parse_secdns_create(el)?
+            }
+            (Ns::SecDns, "update", Command::DomainUpdate(u)) => {
+                u.sec_dns = Some(parse_secdns_update(el)?)
+            }
+            (Ns::Ma, "create", Command::ContactCreate(c)) => {
+                let mut ch = Children::of(el, Ns::Ma);
+                c.identity = Some(parse_identity(ch.required("identity")?)?);
+                ch.end()?;
+            }
+            (Ns::Ma, "update", Command::ContactUpdate(u)) => {
+                let mut ch = Children::of(el, Ns::Ma);
+                u.identity = ch.optional("identity").map(parse_identity).transpose()?;
+                if ch.optional("proofRef").is_some() {
+                    return Err(not_applicable(el));
+                }
+                ch.end()?;
+            }
+            (Ns::Ma, "update", Command::DomainUpdate(u)) => {
+                let mut ch = Children::of(el, Ns::Ma);
+                if ch.optional("identity").is_some() {
+                    return Err(not_applicable(el));
+                }
+                u.proof_ref = ch
+                    .optional("proofRef")
+                    .map(|e| token(e, 1, 255))
+                    .transpose()?;
+                ch.end()?;
+            }
+            (Ns::Ma, "domainCreate", Command::DomainCreate(c)) => {
+                let mut ch = Children::of(el, Ns::Ma);
+                c.proof_ref = Some(token(ch.required("proofRef")?, 1, 255)?);
+                ch.end()?;
+            }
+            (Ns::SecDns | Ns::Ma, _, _) => return Err(not_applicable(el)),
+            _ => {
+                return Err(EppError::UnimplementedExtension(Text::new(
+                    format!(
+                        "the extension {} (<{}>) is not served",
+                        el.ns.uri(),
+                        el.name
+                    ),
+                    format!(
+                        "l'extension {} (<{}>) n'est pas prise en charge",
+                        el.ns.uri(),
+                        el.name
+                    ),
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_host_create(object: &Element) -> Result<HostCreate, EppError> {
+    let mut c = Children::of(object, Ns::Host);
+    let name = token(c.required("name")?, 1, 255)?;
+    let addrs = parse_host_addrs(c.many("addr"))?;
     c.end()?;
     Ok(HostCreate { name, addrs })
 }
@@ -901,7 +1479,8 @@ mod tests {
 
     #[test]
     fn wrong_root_namespace_is_a_syntax_error() {
-        let err = parse(r#"<epp xmlns="urn:ietf:params:xml:ns:epp-0.4"><hello/></epp>"#).unwrap_err();
+        let err =
+            parse(r#"<epp xmlns="urn:ietf:params:xml:ns:epp-0.4"><hello/></epp>"#).unwrap_err();
         assert_eq!(err.error.result_code().code(), 2001);
     }
 }

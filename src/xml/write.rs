@@ -7,8 +7,9 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use super::ns;
 use crate::model::{
-    CheckItem, ContactInfoData, Disclose, DomainInfoData, Greeting, HostInfoData, Lang,
-    ObjectKind, OffendingValue, Phone, PostalInfo, PostalType, ResData, Response, Timestamp,
+    CheckItem, ContactInfoData, Disclose, DomainInfoData, DsData, Greeting, HostInfoData, Identity,
+    Lang, ObjectKind, OffendingValue, Phone, PostalInfo, PostalType, ResData, Response,
+    ResponseExtension, Timestamp,
 };
 
 /// An XML document under construction. Writing into a `Vec` cannot fail, so
@@ -22,7 +23,11 @@ impl Doc {
         let mut doc = Self {
             w: Writer::new(Vec::with_capacity(capacity)),
         };
-        doc.event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), Some("no"))));
+        doc.event(Event::Decl(BytesDecl::new(
+            "1.0",
+            Some("UTF-8"),
+            Some("no"),
+        )));
         doc
     }
 
@@ -138,7 +143,11 @@ pub fn write_response(r: &Response) -> Vec<u8> {
     for ext in &r.ext_values {
         d.open("extValue", &[]);
         match &ext.value {
-            Some(OffendingValue::Element { ns: prefix, name, text }) => {
+            Some(OffendingValue::Element {
+                ns: prefix,
+                name,
+                text,
+            }) => {
                 let uri = match *prefix {
                     "domain" => ns::DOMAIN,
                     "contact" => ns::CONTACT,
@@ -149,6 +158,11 @@ pub fn write_response(r: &Response) -> Vec<u8> {
                 let qname = format!("{prefix}:{name}");
                 let xmlns = format!("xmlns:{prefix}");
                 d.leaf_attrs(&qname, &[(xmlns.as_str(), uri)], text);
+                d.close("value");
+            }
+            Some(OffendingValue::Extension(ext)) => {
+                d.open("value", &[]);
+                write_extension(&mut d, ext);
                 d.close("value");
             }
             None => {
@@ -169,6 +183,13 @@ pub fn write_response(r: &Response) -> Vec<u8> {
         d.open("resData", &[]);
         write_res_data(&mut d, data, r.lang);
         d.close("resData");
+    }
+    if !r.extensions.is_empty() {
+        d.open("extension", &[]);
+        for ext in &r.extensions {
+            write_extension(&mut d, ext);
+        }
+        d.close("extension");
     }
     d.open("trID", &[]);
     d.opt_leaf("clTRID", r.cl_trid.as_deref());
@@ -197,6 +218,12 @@ fn write_res_data(d: &mut Doc, data: &ResData, lang: Lang) {
             d.date("domain:crDate", created);
             d.date("domain:exDate", expires);
             d.close("domain:creData");
+        }
+        ResData::DomainRenew { name, expires } => {
+            d.open("domain:renData", &[("xmlns:domain", ns::DOMAIN)]);
+            d.leaf("domain:name", name);
+            d.date("domain:exDate", expires);
+            d.close("domain:renData");
         }
         ResData::ContactInfo(info) => write_contact_info(d, info),
         ResData::ContactCreate { id, created } => {
@@ -368,4 +395,53 @@ fn write_host_info(d: &mut Doc, info: &HostInfoData) {
     d.opt_date("host:upDate", info.updated.as_ref());
     d.opt_date("host:trDate", info.transferred.as_ref());
     d.close("host:infData");
+}
+
+fn write_ds(d: &mut Doc, ds: &DsData) {
+    d.open("secDNS:dsData", &[]);
+    d.leaf("secDNS:keyTag", &ds.key_tag.to_string());
+    d.leaf("secDNS:alg", &ds.alg.to_string());
+    d.leaf("secDNS:digestType", &ds.digest_type.to_string());
+    d.leaf("secDNS:digest", &ds.digest);
+    d.close("secDNS:dsData");
+}
+
+fn write_identity(d: &mut Doc, identity: Option<&Identity>) {
+    d.open("ma:infData", &[("xmlns:ma", ns::MA)]);
+    match identity {
+        Some(id) => {
+            d.open("ma:identity", &[]);
+            d.leaf("ma:type", id.kind.as_str());
+            d.leaf("ma:number", &id.number);
+            d.close("ma:identity");
+            let since = id.since.to_rfc3339_opts(SecondsFormat::Millis, true);
+            d.leaf_attrs(
+                "ma:verification",
+                &[("date", since.as_str())],
+                id.verification.as_str(),
+            );
+            d.opt_leaf("ma:note", id.note.as_deref());
+        }
+        None => d.leaf("ma:verification", "none"),
+    }
+    d.close("ma:infData");
+}
+
+/// Writes one response extension element, declaring its namespace.
+fn write_extension(d: &mut Doc, ext: &ResponseExtension) {
+    match ext {
+        ResponseExtension::SecDnsInfo(list) => {
+            d.open("secDNS:infData", &[("xmlns:secDNS", ns::SECDNS)]);
+            for ds in list {
+                write_ds(d, ds);
+            }
+            d.close("secDNS:infData");
+        }
+        ResponseExtension::MaContactInfo(identity) => write_identity(d, identity.as_ref()),
+        ResponseExtension::MaDomainInfo { proof_ref } => {
+            d.open("ma:domainInfData", &[("xmlns:ma", ns::MA)]);
+            d.opt_leaf("ma:proofRef", proof_ref.as_deref());
+            d.close("ma:domainInfData");
+        }
+    }
 }

@@ -337,9 +337,7 @@ impl RawClient {
         let mut c = Self {
             tls,
             buf: Vec::new(),
-            greeting: Resp {
-                xml: String::new(),
-            },
+            greeting: Resp { xml: String::new() },
         };
         c.greeting = c.recv().await.expect("no greeting");
         c
@@ -370,7 +368,9 @@ impl RawClient {
     /// Sends a frame and reads the response.
     pub async fn cmd(&mut self, xml: &str) -> Resp {
         self.send(xml).await;
-        self.recv().await.expect("connection closed instead of a response")
+        self.recv()
+            .await
+            .expect("connection closed instead of a response")
     }
 
     /// Whether the server has closed the connection (no further frame arrives).

@@ -16,8 +16,15 @@ async fn success_greeting_on_connect_and_on_hello() {
     assert_eq!(g.texts("version"), vec!["1.0"]);
     assert_eq!(g.texts("lang"), vec!["en", "fr"]);
     let objs = g.texts("objURI");
-    for uri in [DOMAIN_URI, "urn:ietf:params:xml:ns:contact-1.0", "urn:ietf:params:xml:ns:host-1.0"] {
-        assert!(objs.contains(&uri.to_string()), "{uri} missing from greeting");
+    for uri in [
+        DOMAIN_URI,
+        "urn:ietf:params:xml:ns:contact-1.0",
+        "urn:ietf:params:xml:ns:host-1.0",
+    ] {
+        assert!(
+            objs.contains(&uri.to_string()),
+            "{uri} missing from greeting"
+        );
     }
     assert!(g.xml.contains("<dcp>"));
     c.send(r#"<?xml version="1.0"?><epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><hello/></epp>"#)
@@ -31,12 +38,12 @@ async fn success_greeting_on_connect_and_on_hello() {
 async fn failure_command_before_login_is_2002() {
     let server = TestServer::start().await;
     let mut c = server.client("reg1").await;
-    let r = c.cmd(&command(&check("domain", &["exemple.ma"]), "ABC-12345")).await;
+    let r = c
+        .cmd(&command(&check("domain", &["exemple.ma"]), "ABC-12345"))
+        .await;
     assert_eq!(r.code(), 2002);
     assert_eq!(r.text("clTRID").as_deref(), Some("ABC-12345"));
-    let r = c
-        .cmd(&command("<logout/>", "ABC-12346"))
-        .await;
+    let r = c.cmd(&command("<logout/>", "ABC-12346")).await;
     assert_eq!(r.code(), 2002);
 }
 
@@ -95,15 +102,16 @@ async fn failure_login_options_version_lang_services() {
     let server = TestServer::start().await;
     let mut c = server.client("reg1").await;
     let base = login_xml("reg1", password("reg1"), "en");
-    let r = c.cmd(&base.replace("<version>1.0</version>", "<version>2.0</version>")).await;
+    let r = c
+        .cmd(&base.replace("<version>1.0</version>", "<version>2.0</version>"))
+        .await;
     assert_eq!(r.code(), 2100);
-    let r = c.cmd(&base.replace("<lang>en</lang>", "<lang>de</lang>")).await;
+    let r = c
+        .cmd(&base.replace("<lang>en</lang>", "<lang>de</lang>"))
+        .await;
     assert_eq!(r.code(), 2102);
     let r = c
-        .cmd(&base.replace(
-            "</svcs>",
-            "<objURI>urn:example:widget-1.0</objURI></svcs>",
-        ))
+        .cmd(&base.replace("</svcs>", "<objURI>urn:example:widget-1.0</objURI></svcs>"))
         .await;
     assert_eq!(r.code(), 2307);
     let r = c
@@ -124,8 +132,13 @@ async fn success_french_session_messages() {
     let mut c = server.client("reg1").await;
     let r = c.cmd(&login_xml("reg1", password("reg1"), "fr")).await;
     assert_eq!(r.code(), 1000);
-    assert!(r.xml.contains(r#"<msg lang="fr">Commande exécutée avec succès</msg>"#));
-    let r = c.cmd(&command(&domain_info("absent.ma", "all", None), "fr-0001")).await;
+    assert!(
+        r.xml
+            .contains(r#"<msg lang="fr">Commande exécutée avec succès</msg>"#)
+    );
+    let r = c
+        .cmd(&command(&domain_info("absent.ma", "all", None), "fr-0001"))
+        .await;
     assert_eq!(r.code(), 2303);
     assert!(r.xml.contains(r#"<reason lang="fr">"#));
     assert!(r.reason().unwrap().contains("n'existe pas"));
@@ -141,8 +154,16 @@ async fn success_new_password_at_login() {
     drop(c);
     server.restart_at(None).await;
     let mut c = server.client("reg1").await;
-    assert_eq!(c.cmd(&login_xml("reg1", password("reg1"), "en")).await.code(), 2200);
-    assert_eq!(c.cmd(&login_xml("reg1", "brand-new-pw", "en")).await.code(), 1000);
+    assert_eq!(
+        c.cmd(&login_xml("reg1", password("reg1"), "en"))
+            .await
+            .code(),
+        2200
+    );
+    assert_eq!(
+        c.cmd(&login_xml("reg1", "brand-new-pw", "en")).await.code(),
+        1000
+    );
 }
 
 #[tokio::test]
@@ -230,7 +251,9 @@ async fn failure_doctype_and_entity_bomb_is_2001_and_session_survives() {
     assert_eq!(r.code(), 2001);
     let xxe = r#"<?xml version="1.0"?><!DOCTYPE epp [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><hello/></epp>"#;
     assert_eq!(c.cmd(xxe).await.code(), 2001);
-    let r = c.cmd(&command(&check("domain", &["exemple.ma"]), "after-bomb")).await;
+    let r = c
+        .cmd(&command(&check("domain", &["exemple.ma"]), "after-bomb"))
+        .await;
     assert_eq!(r.code(), 1000);
 }
 
@@ -270,9 +293,7 @@ async fn failure_schema_violations_are_2001() {
 async fn success_unimplemented_verb_is_2101() {
     let server = TestServer::start().await;
     let mut c = server.login("reg1").await;
-    let r = c
-        .cmd(&command(r#"<poll op="req"/>"#, "poll-0001"))
-        .await;
+    let r = c.cmd(&command(r#"<poll op="req"/>"#, "poll-0001")).await;
     assert!(matches!(r.code(), 2101 | 1300 | 1301), "{}", r.xml);
 }
 
@@ -283,7 +304,12 @@ async fn success_sv_trids_are_unique_across_sessions_and_restarts() {
     for _ in 0..2 {
         let mut c = server.login("reg1").await;
         for i in 0..5 {
-            let r = c.cmd(&command(&check("domain", &["exemple.ma"]), &format!("t-{i:04}"))).await;
+            let r = c
+                .cmd(&command(
+                    &check("domain", &["exemple.ma"]),
+                    &format!("t-{i:04}"),
+                ))
+                .await;
             assert!(seen.insert(r.text("svTRID").unwrap()), "svTRID reused");
         }
         drop(c);

@@ -9,7 +9,9 @@ use crate::harness::*;
 
 async fn still_serving(server: &TestServer) {
     let mut c = server.login("reg2").await;
-    let r = c.cmd(&command(&check("domain", &["exemple.ma"]), "alive-001")).await;
+    let r = c
+        .cmd(&command(&check("domain", &["exemple.ma"]), "alive-001"))
+        .await;
     assert_eq!(r.code(), 1000);
 }
 
@@ -68,7 +70,9 @@ async fn failure_small_frame_of_garbage_is_2001_and_session_goes_on() {
     raw.extend_from_slice(&[0xff, 0xfe, 0x00, 0x01, 0x80, 0x81, 0x82, 0x83]);
     c.write_raw(&raw).await;
     assert_eq!(c.recv().await.unwrap().code(), 2001);
-    let r = c.cmd(&command(&check("domain", &["exemple.ma"]), "go-on-01")).await;
+    let r = c
+        .cmd(&command(&check("domain", &["exemple.ma"]), "go-on-01"))
+        .await;
     assert_eq!(r.code(), 1000);
 }
 
@@ -138,7 +142,10 @@ async fn failure_tls_without_client_certificate_is_refused() {
         let mut buf = Vec::new();
         let t = Duration::from_secs(5);
         let read = ma_registry::transport::read_frame(&mut tls, &mut buf, 65536, t, t).await;
-        assert!(!matches!(read, Ok(true)), "a greeting was sent without a client certificate");
+        assert!(
+            !matches!(read, Ok(true)),
+            "a greeting was sent without a client certificate"
+        );
     }
     still_serving(&server).await;
 }
@@ -152,10 +159,18 @@ async fn success_many_sessions_in_parallel() {
         let addr = server.addr();
         tasks.push(tokio::spawn(async move {
             let mut c = RawClient::connect(addr, config).await;
-            assert_eq!(c.cmd(&login_xml("reg1", password("reg1"), "en")).await.code(), 1000);
+            assert_eq!(
+                c.cmd(&login_xml("reg1", password("reg1"), "en"))
+                    .await
+                    .code(),
+                1000
+            );
             for j in 0..5 {
                 let r = c
-                    .cmd(&command(&check("domain", &["exemple.ma"]), &format!("p{i}-{j}")))
+                    .cmd(&command(
+                        &check("domain", &["exemple.ma"]),
+                        &format!("p{i}-{j}"),
+                    ))
                     .await;
                 assert_eq!(r.code(), 1000);
             }

@@ -3,13 +3,14 @@
 use crate::error::EppError;
 use crate::flows::auth::hash_auth_info;
 use crate::flows::{FlowCtx, Outcome};
-use crate::model::{Contact, ContactCreate, OffendingValue, ResData, Text};
+use crate::model::{Contact, ContactCreate, Identity, OffendingValue, ResData, Text, Verification};
+use crate::policy;
 
 /// Creates a contact.
 ///
 /// # Errors
 /// - 2302: the id is taken.
-/// - 2005: a malformed id.
+/// - 2005: a malformed id; an identity number that does not fit its type (R15).
 pub async fn run(ctx: &FlowCtx<'_>, cmd: ContactCreate) -> Result<Outcome, EppError> {
     if !cmd
         .id
@@ -34,6 +35,16 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: ContactCreate) -> Result<Outcome, EppEr
             }),
         ));
     }
+    let identity = match &cmd.identity {
+        Some(doc) => Some(Identity {
+            kind: doc.kind,
+            number: policy::r15_identity_document(doc)?,
+            verification: Verification::Submitted,
+            since: ctx.now,
+            note: None,
+        }),
+        None => None,
+    };
     let contact = Contact {
         roid: ctx.store.next_roid('C')?,
         id: cmd.id,
@@ -50,6 +61,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: ContactCreate) -> Result<Outcome, EppEr
         transferred: None,
         auth: (!cmd.auth_password.is_empty()).then(|| hash_auth_info(&cmd.auth_password)),
         disclose: cmd.disclose,
+        identity,
     };
     match ctx.store.create_contact(&contact)? {
         Ok(()) => {}

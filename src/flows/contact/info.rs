@@ -4,7 +4,9 @@
 use crate::error::EppError;
 use crate::flows::auth::verify_auth_info;
 use crate::flows::{FlowCtx, Outcome};
-use crate::model::{Contact, ContactInfo, ContactInfoData, OffendingValue, ResData, Status, Text};
+use crate::model::{
+    Contact, ContactInfo, ContactInfoData, OffendingValue, ResData, ResponseExtension, Status, Text,
+};
 
 /// Answers a contact info.
 ///
@@ -48,9 +50,12 @@ pub fn run(ctx: &FlowCtx<'_>, cmd: &ContactInfo) -> Result<Outcome, EppError> {
         }
     }
     let linked = ctx.store.contact_linked(&contact.id)?;
-    Ok(Outcome::ok(ResData::ContactInfo(Box::new(view(
-        contact, linked,
-    )))))
+    let identity = contact.identity.clone();
+    let mut outcome = Outcome::ok(ResData::ContactInfo(Box::new(view(contact, linked))));
+    outcome
+        .extensions
+        .push(ResponseExtension::MaContactInfo(identity));
+    Ok(outcome)
 }
 
 fn view(c: Contact, linked: bool) -> ContactInfoData {

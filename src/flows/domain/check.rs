@@ -18,7 +18,7 @@ pub fn run(ctx: &FlowCtx<'_>, names: &[String]) -> Result<Outcome, EppError> {
             Err(refusal) => CheckItem {
                 name: input.clone(),
                 avail: false,
-                reason: refusal.reason().cloned(),
+                reason: Some(refusal.short),
             },
             Ok(name) => {
                 let taken = ctx.store.domain_exists(&name.name)?;

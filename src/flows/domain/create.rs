@@ -4,12 +4,14 @@ use chrono::Months;
 
 use crate::error::EppError;
 use crate::flows::auth::hash_auth_info;
+use crate::flows::common::contact_not_found;
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{
-    Domain, DomainContact, DomainCreate, OffendingValue, ResData, Text,
+    ContactRole, Domain, DomainContact, DomainCreate, OffendingValue, ResData, ResultCode, Status,
+    Text,
 };
-use crate::policy;
-use crate::store::CreateConflict;
+use crate::policy::{self, dnssec};
+use crate::store::Conflict;
 
 /// Most name servers a domain may have (R14).
 pub const MAX_NAMESERVERS: usize = 13;
@@ -22,13 +24,17 @@ pub const MAX_NAMESERVERS: usize = 13;
 ///   more than 13 name servers (R14).
 /// - 2004: the period breaks R7.
 /// - 2003: no registrant; a restricted zone without proof reference (R2).
+/// - 2306: an admin contact without a postal address in Morocco (R17).
+///
+/// In a restricted zone with a proof reference the answer is 1001: the
+/// domain is `pendingCreate` until the registry decides (R2).
 /// - 2102: `hostAttr` name servers (only host objects are served).
 /// - 2302: the name is registered already (R6).
 /// - 2303: a contact or host it names does not exist.
 pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppError> {
     let name = policy::r1_r3_registrable_name(&cmd.name, ctx.settings)?;
     let years = policy::r7_period_years(cmd.period)?;
-    if name.zone.restricted {
+    if name.zone.restricted && cmd.proof_ref.is_none() {
         return Err(EppError::MissingParameter(Text::new(
             format!(
                 "R2: {} is a restricted zone; a create there must carry the reference of the proof of the registrant's right (ma:domainCreate/ma:proofRef)",
@@ -78,6 +84,20 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
     let registrant = cmd
         .registrant
         .ok_or_else(|| EppError::missing("domain:registrant"))?;
+    for (role, id) in &cmd.contacts {
+        if *role == ContactRole::Admin {
+            let contact = ctx
+                .store
+                .contact(id)?
+                .ok_or_else(|| contact_not_found(id))?;
+            policy::r17_admin_in_morocco(id, &contact.postal)?;
+        }
+    }
+    for ds in &cmd.ds_data {
+        dnssec::verify_ds(ds)?;
+    }
+    dnssec::verify_ds_count(cmd.ds_data.len())?;
+    let pending = name.zone.restricted;
     let created = ctx.now;
     let expires = created
         .checked_add_months(Months::new(12 * years))
@@ -92,7 +112,11 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
             .map(|(role, id)| DomainContact { role, id })
             .collect(),
         nameservers,
-        statuses: Vec::new(),
+        statuses: if pending {
+            vec![Status::PendingCreate]
+        } else {
+            Vec::new()
+        },
         sponsor: ctx.registrar.to_owned(),
         created_by: ctx.registrar.to_owned(),
         created,
@@ -101,10 +125,13 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
         expires,
         transferred: None,
         auth: (!cmd.auth_password.is_empty()).then(|| hash_auth_info(&cmd.auth_password)),
+        subordinate_hosts: Vec::new(),
+        ds_data: cmd.ds_data,
+        proof_ref: cmd.proof_ref,
     };
     match ctx.store.create_domain(&domain)? {
         Ok(()) => {}
-        Err(CreateConflict::Exists) => {
+        Err(Conflict::Exists) => {
             return Err(EppError::Exists(
                 Text::new(
                     format!("R6: {} is registered already", domain.name),
@@ -117,7 +144,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
                 }),
             ));
         }
-        Err(CreateConflict::MissingContact(id)) => {
+        Err(Conflict::MissingContact(id)) => {
             return Err(EppError::DoesNotExist(
                 Text::new(
                     format!("the contact {id} does not exist"),
@@ -130,7 +157,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
                 }),
             ));
         }
-        Err(CreateConflict::MissingHost(host)) => {
+        Err(Conflict::MissingHost(host)) => {
             return Err(EppError::DoesNotExist(
                 Text::new(
                     format!("the host {host} does not exist"),
@@ -146,9 +173,13 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
         Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
     }
     ctx.store.durable().await?;
-    Ok(Outcome::ok(ResData::DomainCreate {
+    let mut outcome = Outcome::ok(ResData::DomainCreate {
         name: domain.name,
         created: domain.created,
         expires: domain.expires,
-    }))
+    });
+    if pending {
+        outcome.code = ResultCode::SuccessPending;
+    }
+    Ok(outcome)
 }

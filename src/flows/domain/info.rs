@@ -4,11 +4,11 @@
 
 use crate::error::EppError;
 use crate::flows::auth::verify_auth_info;
+use crate::flows::common::load_domain;
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{
-    Domain, DomainInfo, DomainInfoData, HostsFilter, OffendingValue, ResData, Status, Text,
+    Domain, DomainInfo, DomainInfoData, HostsFilter, ResData, ResponseExtension, Status, Text,
 };
-use crate::policy;
 
 /// Answers a domain info.
 ///
@@ -17,15 +17,7 @@ use crate::policy;
 /// - 2303: no such domain.
 /// - 2202: a wrong authInfo.
 pub fn run(ctx: &FlowCtx<'_>, cmd: &DomainInfo) -> Result<Outcome, EppError> {
-    let name = match policy::r1_r3_registrable_name(&cmd.name, ctx.settings) {
-        Ok(name) => name.name,
-        Err(e @ EppError::ValueSyntax(..)) => return Err(e),
-        Err(_) => return Err(does_not_exist(&cmd.name)),
-    };
-    let domain = ctx
-        .store
-        .domain(&name)?
-        .ok_or_else(|| does_not_exist(&cmd.name))?;
+    let domain = load_domain(ctx, &cmd.name)?;
     let full = if domain.sponsor == ctx.registrar {
         true
     } else if let Some(auth) = &cmd.auth {
@@ -40,26 +32,23 @@ pub fn run(ctx: &FlowCtx<'_>, cmd: &DomainInfo) -> Result<Outcome, EppError> {
     } else {
         false
     };
-    let data = if full {
-        full_view(ctx, &domain, cmd.hosts)?
-    } else {
-        limited_view(&domain)
-    };
-    Ok(Outcome::ok(ResData::DomainInfo(Box::new(data))))
-}
-
-fn does_not_exist(input: &str) -> EppError {
-    EppError::DoesNotExist(
-        Text::new(
-            format!("the domain {input} does not exist"),
-            format!("le domaine {input} n'existe pas"),
-        ),
-        Some(OffendingValue::Element {
-            ns: "domain",
-            name: "name",
-            text: input.to_owned(),
-        }),
-    )
+    if !full {
+        return Ok(Outcome::ok(ResData::DomainInfo(Box::new(limited_view(
+            &domain,
+        )))));
+    }
+    let mut outcome = Outcome::ok(ResData::DomainInfo(Box::new(full_view(&domain, cmd.hosts))));
+    if !domain.ds_data.is_empty() {
+        outcome
+            .extensions
+            .push(ResponseExtension::SecDnsInfo(domain.ds_data.clone()));
+    }
+    if domain.proof_ref.is_some() {
+        outcome.extensions.push(ResponseExtension::MaDomainInfo {
+            proof_ref: domain.proof_ref.clone(),
+        });
+    }
+    Ok(outcome)
 }
 
 /// The domain's authInfo, or, with the registrant's roid, the registrant's.
@@ -120,20 +109,16 @@ fn limited_view(domain: &Domain) -> DomainInfoData {
     }
 }
 
-fn full_view(
-    ctx: &FlowCtx<'_>,
-    domain: &Domain,
-    hosts: HostsFilter,
-) -> Result<DomainInfoData, EppError> {
+fn full_view(domain: &Domain, hosts: HostsFilter) -> DomainInfoData {
     let nameservers = match hosts {
         HostsFilter::All | HostsFilter::Del => domain.nameservers.clone(),
         HostsFilter::Sub | HostsFilter::None => Vec::new(),
     };
     let subordinate_hosts = match hosts {
-        HostsFilter::All | HostsFilter::Sub => ctx.store.subordinate_hosts(&domain.name)?,
+        HostsFilter::All | HostsFilter::Sub => domain.subordinate_hosts.clone(),
         HostsFilter::Del | HostsFilter::None => Vec::new(),
     };
-    Ok(DomainInfoData {
+    DomainInfoData {
         name: domain.name.clone(),
         roid: domain.roid.clone(),
         statuses: derived_statuses(domain),
@@ -152,5 +137,5 @@ fn full_view(
         updated: domain.updated,
         expires: domain.expires,
         transferred: domain.transferred,
-    })
+    }
 }

@@ -2,4 +2,7 @@
 
 pub mod check;
 pub mod create;
+pub mod delete;
 pub mod info;
+pub mod renew;
+pub mod update;

@@ -14,10 +14,10 @@ pub fn run(ctx: &FlowCtx<'_>, names: &[String]) -> Result<Outcome, EppError> {
     let mut items = Vec::with_capacity(names.len());
     for input in names {
         items.push(match policy::host_name(input, ctx.settings) {
-            Err(refusal) => CheckItem {
+            Err(_) => CheckItem {
                 name: input.clone(),
                 avail: false,
-                reason: refusal.reason().cloned(),
+                reason: Some(Text::new("Invalid host name", "Nom d'hôte invalide")),
             },
             Ok(host) => {
                 let taken = ctx.store.host_exists(&host.name)?;

@@ -6,7 +6,7 @@ use crate::error::EppError;
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{Host, HostCreate, OffendingValue, ResData, Text};
 use crate::policy;
-use crate::store::CreateConflict;
+use crate::store::Conflict;
 
 /// Creates a host.
 ///
@@ -84,7 +84,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: HostCreate) -> Result<Outcome, EppError
     };
     match ctx.store.create_host(&host)? {
         Ok(()) => {}
-        Err(CreateConflict::Exists) => {
+        Err(Conflict::Exists) => {
             return Err(EppError::Exists(
                 Text::new(
                     format!("the host {} exists already", host.name),
@@ -93,7 +93,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: HostCreate) -> Result<Outcome, EppError
                 offending(&cmd.name),
             ));
         }
-        Err(CreateConflict::MissingSuperordinate(domain)) => {
+        Err(Conflict::MissingSuperordinate(domain)) => {
             return Err(EppError::DoesNotExist(
                 Text::new(
                     format!(
@@ -108,11 +108,9 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: HostCreate) -> Result<Outcome, EppError
                 offending(&cmd.name),
             ));
         }
-        Err(CreateConflict::ForeignSuperordinate(domain)) => {
+        Err(Conflict::ForeignSuperordinate(domain)) => {
             return Err(EppError::Authorization(Text::new(
-                format!(
-                    "R14: the superordinate domain {domain} is sponsored by another registrar"
-                ),
+                format!("R14: the superordinate domain {domain} is sponsored by another registrar"),
                 format!("R14 : le domaine parent {domain} relève d'un autre prestataire"),
             )));
         }

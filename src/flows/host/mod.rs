@@ -2,4 +2,6 @@
 
 pub mod check;
 pub mod create;
+pub mod delete;
 pub mod info;
+pub mod update;

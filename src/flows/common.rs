@@ -1,0 +1,116 @@
+//! Checks shared by several flows: loading objects by the name a client
+//! sent, sponsorship, and the retry of optimistic store changes.
+
+use crate::error::EppError;
+use crate::flows::FlowCtx;
+use crate::model::{Contact, Domain, Host, OffendingValue, Text};
+use crate::policy;
+
+/// How many times a flow re-reads and retries when its object changed under it.
+pub const RETRIES: usize = 16;
+
+/// 2303 for a domain.
+pub fn domain_not_found(input: &str) -> EppError {
+    EppError::DoesNotExist(
+        Text::new(
+            format!("the domain {input} does not exist"),
+            format!("le domaine {input} n'existe pas"),
+        ),
+        Some(OffendingValue::Element {
+            ns: "domain",
+            name: "name",
+            text: input.to_owned(),
+        }),
+    )
+}
+
+/// 2303 for a contact.
+pub fn contact_not_found(id: &str) -> EppError {
+    EppError::DoesNotExist(
+        Text::new(
+            format!("the contact {id} does not exist"),
+            format!("le contact {id} n'existe pas"),
+        ),
+        Some(OffendingValue::Element {
+            ns: "contact",
+            name: "id",
+            text: id.to_owned(),
+        }),
+    )
+}
+
+/// 2303 for a host.
+pub fn host_not_found(name: &str) -> EppError {
+    EppError::DoesNotExist(
+        Text::new(
+            format!("the host {name} does not exist"),
+            format!("l'hôte {name} n'existe pas"),
+        ),
+        Some(OffendingValue::Element {
+            ns: "host",
+            name: "name",
+            text: name.to_owned(),
+        }),
+    )
+}
+
+/// The domain a client named: 2005 for a name that breaks R3, 2303 when it
+/// is not registered (a name R1 refuses cannot be).
+///
+/// # Errors
+/// As above.
+pub fn load_domain(ctx: &FlowCtx<'_>, input: &str) -> Result<Domain, EppError> {
+    let name = match policy::r1_r3_registrable_name(input, ctx.settings) {
+        Ok(name) => name.name,
+        Err(refusal) => {
+            return Err(match refusal.error {
+                e @ EppError::ValueSyntax(..) => e,
+                _ => domain_not_found(input),
+            });
+        }
+    };
+    ctx.store
+        .domain(&name)?
+        .ok_or_else(|| domain_not_found(input))
+}
+
+/// The contact a client named, or 2303.
+///
+/// # Errors
+/// As above.
+pub fn load_contact(ctx: &FlowCtx<'_>, id: &str) -> Result<Contact, EppError> {
+    ctx.store.contact(id)?.ok_or_else(|| contact_not_found(id))
+}
+
+/// The host a client named: 2005 for a malformed name, else 2303.
+///
+/// # Errors
+/// As above.
+pub fn load_host(ctx: &FlowCtx<'_>, input: &str) -> Result<Host, EppError> {
+    let name = policy::host_name(input, ctx.settings)?.name;
+    ctx.store.host(&name)?.ok_or_else(|| host_not_found(input))
+}
+
+/// Only the sponsoring registrar may transform an object.
+///
+/// # Errors
+/// 2201.
+pub fn verify_sponsor(ctx: &FlowCtx<'_>, sponsor: &str, what: &str) -> Result<(), EppError> {
+    if sponsor == ctx.registrar {
+        return Ok(());
+    }
+    Err(EppError::Authorization(Text::new(
+        format!("{what} is sponsored by another registrar"),
+        format!("{what} relève d'un autre prestataire"),
+    )))
+}
+
+/// A change that kept conflicting with concurrent changes.
+pub fn contention() -> EppError {
+    EppError::Internal("the object kept changing concurrently".into())
+}
+
+/// 2306 for a value added that is there already, or removed that is not.
+pub fn not_applicable_change(en: String, fr: String) -> EppError {
+    EppError::Policy(Text::new(en, fr), None)
+}

@@ -1,0 +1,71 @@
+//! `<domain:renew>`: adds years to the current expiry (R7, R8).
+
+use crate::error::EppError;
+use crate::flows::common::{RETRIES, contention, load_domain, verify_sponsor};
+use crate::flows::{FlowCtx, Outcome};
+use crate::model::{DomainRenew, OffendingValue, ResData, Status, Text};
+use crate::policy::{self, statuses};
+use crate::store::Conflict;
+
+/// Renews a domain.
+///
+/// # Errors
+/// - 2201: another registrar's domain.
+/// - 2303: no such domain.
+/// - 2304: a `*RenewProhibited` or `pending*` status.
+/// - 2004: a period outside R7.
+/// - 2306: `curExpDate` is not the current expiry date; the five-year cap (R8).
+pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainRenew) -> Result<Outcome, EppError> {
+    let years = policy::r7_period_years(cmd.period)?;
+    for _ in 0..RETRIES {
+        let old = load_domain(ctx, &cmd.name)?;
+        verify_sponsor(ctx, &old.sponsor, &format!("the domain {}", old.name))?;
+        statuses::verify_not_prohibited(
+            &old.statuses,
+            &[
+                Status::ClientRenewProhibited,
+                Status::ServerRenewProhibited,
+                Status::PendingDelete,
+                Status::PendingTransfer,
+                Status::PendingCreate,
+                Status::PendingUpdate,
+            ],
+            "renew",
+        )?;
+        let current = old.expires.date_naive();
+        if cmd.current_expiry != current {
+            return Err(EppError::Policy(
+                Text::new(
+                    format!(
+                        "R8: curExpDate {} is not the current expiry date {current}",
+                        cmd.current_expiry
+                    ),
+                    format!(
+                        "R8 : curExpDate {} n'est pas la date d'échéance actuelle {current}",
+                        cmd.current_expiry
+                    ),
+                ),
+                Some(OffendingValue::Element {
+                    ns: "domain",
+                    name: "curExpDate",
+                    text: cmd.current_expiry.to_string(),
+                }),
+            ));
+        }
+        let expires = policy::r8_five_year_cap(old.expires, years, ctx.now)?;
+        let mut new = old.clone();
+        new.expires = expires;
+        match ctx.store.replace_domain(&old, &new)? {
+            Ok(()) => {
+                ctx.store.durable().await?;
+                return Ok(crate::flows::Outcome::ok(ResData::DomainRenew {
+                    name: new.name,
+                    expires,
+                }));
+            }
+            Err(Conflict::Changed) => continue,
+            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+    Err(contention())
+}

@@ -1,0 +1,202 @@
+//! `<domain:update>`: name servers, contacts, `client*` statuses,
+//! registrant, authInfo, DNSSEC (secDNS-1.1) and the R2 proof reference.
+
+use crate::error::EppError;
+use crate::flows::auth::hash_auth_info;
+use crate::flows::common::{
+    RETRIES, contact_not_found, contention, load_domain, not_applicable_change, verify_sponsor,
+};
+use crate::flows::domain::create::MAX_NAMESERVERS;
+use crate::flows::{FlowCtx, Outcome};
+use crate::model::{ContactRole, Domain, DomainContact, DomainUpdate, ResultCode, Status, Text};
+use crate::policy::{self, dnssec, statuses};
+use crate::store::Conflict;
+
+/// Updates a domain.
+///
+/// # Errors
+/// - 2201: another registrar's domain.
+/// - 2303: the domain, or a contact or host it would use, does not exist.
+/// - 2304: a status prohibits the update; a status the registrar may not set.
+/// - 2306: adding what is there or removing what is not; more than 13 name
+///   servers (R14); an admin contact outside Morocco (R17); a forbidden status
+///   combination; more DS records than allowed; removing the registrant.
+/// - 2005/2004: a malformed name server or DS record.
+/// - 2102: `hostAttr` name servers.
+pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainUpdate) -> Result<Outcome, EppError> {
+    for _ in 0..RETRIES {
+        let old = load_domain(ctx, &cmd.name)?;
+        let new = apply(ctx, &old, &cmd)?;
+        match ctx.store.replace_domain(&old, &new)? {
+            Ok(()) => {
+                ctx.store.durable().await?;
+                return Ok(Outcome::code(ResultCode::Success));
+            }
+            Err(Conflict::Changed) => continue,
+            Err(Conflict::MissingContact(id)) => return Err(contact_not_found(&id)),
+            Err(Conflict::MissingHost(host)) => {
+                return Err(crate::flows::common::host_not_found(&host));
+            }
+            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+    Err(contention())
+}
+
+fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, EppError> {
+    verify_sponsor(ctx, &old.sponsor, &format!("the domain {}", old.name))?;
+    if cmd.host_attr_used {
+        return Err(EppError::UnimplementedOption(Text::new(
+            "name servers are given as host objects (<domain:hostObj>); <domain:hostAttr> is not served",
+            "les serveurs de noms sont donnés comme objets hôtes (<domain:hostObj>) ; <domain:hostAttr> n'est pas pris en charge",
+        )));
+    }
+    statuses::verify_client_settable(&cmd.add.statuses)?;
+    statuses::verify_client_settable(&cmd.rem.statuses)?;
+    let mut blocking = vec![
+        Status::ServerUpdateProhibited,
+        Status::PendingDelete,
+        Status::PendingTransfer,
+        Status::PendingCreate,
+        Status::PendingUpdate,
+    ];
+    if !cmd.rem.statuses.contains(&Status::ClientUpdateProhibited) {
+        blocking.push(Status::ClientUpdateProhibited);
+    }
+    statuses::verify_not_prohibited(&old.statuses, &blocking, "update")?;
+
+    let mut new = old.clone();
+    // Statuses.
+    for s in &cmd.rem.statuses {
+        if !new.statuses.contains(s) {
+            return Err(not_applicable_change(
+                format!("the status {} is not set", s.as_str()),
+                format!("le statut {} n'est pas posé", s.as_str()),
+            ));
+        }
+        new.statuses.retain(|x| x != s);
+    }
+    for s in &cmd.add.statuses {
+        if new.statuses.contains(s) || cmd.rem.statuses.contains(s) {
+            return Err(not_applicable_change(
+                format!("the status {} is set already", s.as_str()),
+                format!("le statut {} est déjà posé", s.as_str()),
+            ));
+        }
+        new.statuses.push(*s);
+    }
+    statuses::verify_combination(&new.statuses)?;
+    // Name servers.
+    for ns in &cmd.rem.nameservers {
+        let host = policy::host_name(ns, ctx.settings)?.name;
+        if !new.nameservers.contains(&host) {
+            return Err(not_applicable_change(
+                format!("{host} is not a name server of {}", old.name),
+                format!("{host} n'est pas un serveur de noms de {}", old.name),
+            ));
+        }
+        new.nameservers.retain(|x| *x != host);
+    }
+    for ns in &cmd.add.nameservers {
+        let host = policy::host_name(ns, ctx.settings)?.name;
+        if new.nameservers.contains(&host) {
+            return Err(not_applicable_change(
+                format!("{host} is a name server of {} already", old.name),
+                format!("{host} est déjà un serveur de noms de {}", old.name),
+            ));
+        }
+        new.nameservers.push(host);
+    }
+    if new.nameservers.len() > MAX_NAMESERVERS {
+        return Err(EppError::Policy(
+            Text::new(
+                format!(
+                    "R14: at most {MAX_NAMESERVERS} name servers per domain, not {}",
+                    new.nameservers.len()
+                ),
+                format!(
+                    "R14 : au plus {MAX_NAMESERVERS} serveurs de noms par domaine, et non {}",
+                    new.nameservers.len()
+                ),
+            ),
+            None,
+        ));
+    }
+    // Contacts.
+    for (role, id) in &cmd.rem.contacts {
+        let before = new.contacts.len();
+        new.contacts.retain(|c| !(c.role == *role && c.id == *id));
+        if new.contacts.len() == before {
+            return Err(not_applicable_change(
+                format!("{id} is not a {} contact of {}", role.as_str(), old.name),
+                format!("{id} n'est pas contact {} de {}", role.as_str(), old.name),
+            ));
+        }
+    }
+    for (role, id) in &cmd.add.contacts {
+        let contact = DomainContact {
+            role: *role,
+            id: id.clone(),
+        };
+        if new.contacts.contains(&contact) {
+            return Err(not_applicable_change(
+                format!(
+                    "{id} is a {} contact of {} already",
+                    role.as_str(),
+                    old.name
+                ),
+                format!("{id} est déjà contact {} de {}", role.as_str(), old.name),
+            ));
+        }
+        new.contacts.push(contact);
+    }
+    for (role, id) in &cmd.add.contacts {
+        if *role == ContactRole::Admin {
+            let contact = ctx
+                .store
+                .contact(id)?
+                .ok_or_else(|| contact_not_found(id))?;
+            policy::r17_admin_in_morocco(id, &contact.postal)?;
+        }
+    }
+    // Registrant.
+    if let Some(registrant) = &cmd.registrant {
+        if registrant.is_empty() {
+            return Err(EppError::Policy(
+                Text::new(
+                    "a .ma domain always has a registrant",
+                    "un domaine .ma a toujours un titulaire",
+                ),
+                None,
+            ));
+        }
+        if !ctx.store.contact_exists(registrant)? {
+            return Err(contact_not_found(registrant));
+        }
+        new.registrant.clone_from(registrant);
+    }
+    // authInfo.
+    if let Some(pw) = &cmd.auth_password {
+        new.auth = (!pw.is_empty()).then(|| hash_auth_info(pw));
+    }
+    // DNSSEC.
+    if let Some(sec) = &cmd.sec_dns {
+        if sec.remove_all {
+            new.ds_data.clear();
+        }
+        new.ds_data.retain(|ds| !sec.remove.contains(ds));
+        for ds in &sec.add {
+            dnssec::verify_ds(ds)?;
+            if !new.ds_data.contains(ds) {
+                new.ds_data.push(ds.clone());
+            }
+        }
+        dnssec::verify_ds_count(new.ds_data.len())?;
+    }
+    if let Some(proof) = &cmd.proof_ref {
+        new.proof_ref = Some(proof.clone());
+    }
+    new.updated_by = Some(ctx.registrar.to_owned());
+    new.updated = Some(ctx.now);
+    Ok(new)
+}

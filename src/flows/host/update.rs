@@ -1,0 +1,155 @@
+//! `<host:update>`: addresses, `client*` statuses and renaming, within the
+//! glue rules of R14.
+
+use crate::error::EppError;
+use crate::flows::common::{RETRIES, contention, load_host, not_applicable_change, verify_sponsor};
+use crate::flows::{FlowCtx, Outcome};
+use crate::model::{Host, HostUpdate, ResultCode, Status, Text};
+use crate::policy::{self, statuses};
+use crate::store::Conflict;
+
+/// Updates a host.
+///
+/// # Errors
+/// - 2201: another registrar's host, or a new superordinate domain of another registrar.
+/// - 2303: no such host; the new superordinate domain does not exist.
+/// - 2302: the new name is taken.
+/// - 2304: an update-prohibiting status; a status the registrar may not set.
+/// - 2306: an in-zone host left without address, an external host with
+///   addresses (R14); adding what is there or removing what is not.
+/// - 2005: a malformed name.
+pub async fn run(ctx: &FlowCtx<'_>, cmd: HostUpdate) -> Result<Outcome, EppError> {
+    for _ in 0..RETRIES {
+        let old = load_host(ctx, &cmd.name)?;
+        let new = apply(ctx, &old, &cmd)?;
+        let users = if new.name != old.name {
+            ctx.store.domains_using_host(&old.name)?
+        } else {
+            Vec::new()
+        };
+        match ctx.store.replace_host(&old, &new, &users)? {
+            Ok(()) => {
+                ctx.store.durable().await?;
+                return Ok(Outcome::code(ResultCode::Success));
+            }
+            Err(Conflict::Changed) => continue,
+            Err(Conflict::Exists) => {
+                return Err(EppError::Exists(
+                    Text::new(
+                        format!("the host {} exists already", new.name),
+                        format!("l'hôte {} existe déjà", new.name),
+                    ),
+                    None,
+                ));
+            }
+            Err(Conflict::MissingSuperordinate(domain)) => {
+                return Err(EppError::DoesNotExist(
+                    Text::new(
+                        format!("R14: the superordinate domain {domain} is not registered"),
+                        format!("R14 : le domaine parent {domain} n'est pas enregistré"),
+                    ),
+                    None,
+                ));
+            }
+            Err(Conflict::ForeignSuperordinate(domain)) => {
+                return Err(EppError::Authorization(Text::new(
+                    format!(
+                        "R14: the superordinate domain {domain} is sponsored by another registrar"
+                    ),
+                    format!("R14 : le domaine parent {domain} relève d'un autre prestataire"),
+                )));
+            }
+            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+    Err(contention())
+}
+
+fn apply(ctx: &FlowCtx<'_>, old: &Host, cmd: &HostUpdate) -> Result<Host, EppError> {
+    verify_sponsor(ctx, &old.sponsor, &format!("the host {}", old.name))?;
+    statuses::verify_client_settable(&cmd.add_statuses)?;
+    statuses::verify_client_settable(&cmd.rem_statuses)?;
+    let mut blocking = vec![Status::ServerUpdateProhibited, Status::PendingDelete];
+    if !cmd.rem_statuses.contains(&Status::ClientUpdateProhibited) {
+        blocking.push(Status::ClientUpdateProhibited);
+    }
+    statuses::verify_not_prohibited(&old.statuses, &blocking, "update")?;
+    let mut new = old.clone();
+    for s in &cmd.rem_statuses {
+        if !new.statuses.contains(s) {
+            return Err(not_applicable_change(
+                format!("the status {} is not set", s.as_str()),
+                format!("le statut {} n'est pas posé", s.as_str()),
+            ));
+        }
+        new.statuses.retain(|x| x != s);
+    }
+    for s in &cmd.add_statuses {
+        if new.statuses.contains(s) {
+            return Err(not_applicable_change(
+                format!("the status {} is set already", s.as_str()),
+                format!("le statut {} est déjà posé", s.as_str()),
+            ));
+        }
+        new.statuses.push(*s);
+    }
+    for a in &cmd.rem_addrs {
+        if !new.addrs.contains(a) {
+            return Err(not_applicable_change(
+                format!("{a} is not an address of {}", old.name),
+                format!("{a} n'est pas une adresse de {}", old.name),
+            ));
+        }
+        new.addrs.retain(|x| x != a);
+    }
+    for a in &cmd.add_addrs {
+        if new.addrs.contains(a) {
+            return Err(not_applicable_change(
+                format!("{a} is an address of {} already", old.name),
+                format!("{a} est déjà une adresse de {}", old.name),
+            ));
+        }
+        new.addrs.push(*a);
+    }
+    if let Some(new_name) = &cmd.new_name {
+        let host = policy::host_name(new_name, ctx.settings)?;
+        new.name = host.name;
+        new.superordinate = host.superordinate;
+    }
+    match (&new.superordinate, new.addrs.is_empty()) {
+        (Some(_), true) => {
+            return Err(EppError::Policy(
+                Text::new(
+                    format!(
+                        "R14: {} is in a registry zone and needs at least one IP address (glue)",
+                        new.name
+                    ),
+                    format!(
+                        "R14 : {} est dans une zone du registre et nécessite au moins une adresse IP (glue)",
+                        new.name
+                    ),
+                ),
+                None,
+            ));
+        }
+        (None, false) => {
+            return Err(EppError::Policy(
+                Text::new(
+                    format!(
+                        "R14: {} is outside the registry's zones and takes no IP address",
+                        new.name
+                    ),
+                    format!(
+                        "R14 : {} est hors des zones du registre et ne prend pas d'adresse IP",
+                        new.name
+                    ),
+                ),
+                None,
+            ));
+        }
+        _ => {}
+    }
+    new.updated_by = Some(ctx.registrar.to_owned());
+    new.updated = Some(ctx.now);
+    Ok(new)
+}

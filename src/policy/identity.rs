@@ -1,0 +1,147 @@
+//! R15 (ID2024): the formats of registrant identity documents, and R17
+//! (C-Art.7): the administrative contact lives in Morocco.
+
+use crate::error::EppError;
+use crate::model::{IdentityDoc, IdentityKind, OffendingValue, PostalInfo, Text};
+
+fn letters_then_digits(s: &str, letters: (usize, usize), digits: (usize, usize)) -> bool {
+    let split = s.find(|c: char| c.is_ascii_digit()).unwrap_or(s.len());
+    let (l, d) = s.split_at(split);
+    (letters.0..=letters.1).contains(&l.len())
+        && l.bytes().all(|b| b.is_ascii_alphabetic())
+        && (digits.0..=digits.1).contains(&d.len())
+        && d.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// R15: the number must fit its document type: `cin` 1–2 letters then 1–6
+/// digits; `residence` 1–2 letters then 5–8 digits; `passport` 6–9 letters
+/// and digits; `rc` 1–10 digits; `ice` exactly 15 digits; `other` 1–64
+/// printable characters. Returns the number normalized (letters upper case).
+///
+/// # Errors
+/// 2005 with the R15 reason.
+pub fn r15_identity_document(doc: &IdentityDoc) -> Result<String, EppError> {
+    let n = doc.number.trim();
+    let ok = match doc.kind {
+        IdentityKind::Cin => letters_then_digits(n, (1, 2), (1, 6)),
+        IdentityKind::Residence => letters_then_digits(n, (1, 2), (5, 8)),
+        IdentityKind::Passport => {
+            (6..=9).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_alphanumeric())
+        }
+        IdentityKind::Rc => (1..=10).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()),
+        IdentityKind::Ice => n.len() == 15 && n.bytes().all(|b| b.is_ascii_digit()),
+        IdentityKind::Other => {
+            (1..=64).contains(&n.chars().count()) && n.chars().all(|c| !c.is_control())
+        }
+    };
+    if !ok {
+        let (en, fr) = match doc.kind {
+            IdentityKind::Cin => (
+                "1-2 letters then 1-6 digits",
+                "1 à 2 lettres puis 1 à 6 chiffres",
+            ),
+            IdentityKind::Residence => (
+                "1-2 letters then 5-8 digits",
+                "1 à 2 lettres puis 5 à 8 chiffres",
+            ),
+            IdentityKind::Passport => ("6-9 letters and digits", "6 à 9 lettres et chiffres"),
+            IdentityKind::Rc => ("1-10 digits", "1 à 10 chiffres"),
+            IdentityKind::Ice => ("exactly 15 digits", "exactement 15 chiffres"),
+            IdentityKind::Other => ("1-64 printable characters", "1 à 64 caractères imprimables"),
+        };
+        return Err(EppError::ValueSyntax(
+            Text::new(
+                format!("R15: a {} number is {en}; {n:?} is not", doc.kind.as_str()),
+                format!(
+                    "R15 : un numéro {} compte {fr} ; {n:?} ne convient pas",
+                    doc.kind.as_str()
+                ),
+            ),
+            Some(OffendingValue::Element {
+                ns: "epp",
+                name: "undef",
+                text: n.to_owned(),
+            }),
+        ));
+    }
+    Ok(if doc.kind == IdentityKind::Other {
+        n.to_owned()
+    } else {
+        n.to_ascii_uppercase()
+    })
+}
+
+/// R17: whether a contact's postal infos put it in Morocco (every postal
+/// info has country code `MA`).
+pub fn r17_lives_in_morocco(postal: &[PostalInfo]) -> bool {
+    !postal.is_empty() && postal.iter().all(|p| p.cc == "MA")
+}
+
+/// R17: the domain's admin contact must have a postal address in Morocco.
+///
+/// # Errors
+/// 2306 with the R17 reason.
+pub fn r17_admin_in_morocco(contact_id: &str, postal: &[PostalInfo]) -> Result<(), EppError> {
+    if r17_lives_in_morocco(postal) {
+        return Ok(());
+    }
+    Err(EppError::Policy(
+        Text::new(
+            format!(
+                "R17: the administrative contact {contact_id} must have a postal address in Morocco (country code MA)"
+            ),
+            format!(
+                "R17 : le contact administratif {contact_id} doit avoir une adresse postale au Maroc (code pays MA)"
+            ),
+        ),
+        Some(OffendingValue::Element {
+            ns: "domain",
+            name: "contact",
+            text: contact_id.to_owned(),
+        }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(kind: IdentityKind, number: &str) -> Result<String, u16> {
+        r15_identity_document(&IdentityDoc {
+            kind,
+            number: number.into(),
+        })
+        .map_err(|e| e.result_code().code())
+    }
+
+    #[test]
+    fn r15_accepted_formats() {
+        use IdentityKind::*;
+        assert_eq!(check(Cin, "BE123456").unwrap(), "BE123456");
+        assert_eq!(check(Cin, "a1").unwrap(), "A1");
+        assert!(check(Residence, "AB12345678").is_ok());
+        assert!(check(Passport, "X1234567").is_ok());
+        assert!(check(Rc, "1234567890").is_ok());
+        assert!(check(Ice, "001234567000089").is_ok());
+        assert!(check(Other, "Dahir n° 1-58-376").is_ok());
+    }
+
+    #[test]
+    fn r15_refused_formats_are_2005() {
+        use IdentityKind::*;
+        for (kind, n) in [
+            (Cin, "ABC123"),
+            (Cin, "B1234567"),
+            (Cin, "123456"),
+            (Residence, "A1234"),
+            (Passport, "12345"),
+            (Passport, "1234567890"),
+            (Rc, "12345678901"),
+            (Rc, "12A"),
+            (Ice, "12345678901234"),
+            (Other, ""),
+        ] {
+            assert_eq!(check(kind, n), Err(2005), "{kind:?} {n}");
+        }
+    }
+}
