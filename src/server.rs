@@ -46,10 +46,10 @@ pub struct SessionSlot {
 
 impl Drop for SessionSlot {
     fn drop(&mut self) {
-        if let Ok(mut map) = self.sessions.lock() {
-            if let Some(n) = map.get_mut(&self.registrar) {
-                *n = n.saturating_sub(1);
-            }
+        if let Ok(mut map) = self.sessions.lock()
+            && let Some(n) = map.get_mut(&self.registrar)
+        {
+            *n = n.saturating_sub(1);
         }
     }
 }

@@ -129,7 +129,7 @@ fn read_password(flag: &Option<String>, stdin: bool) -> anyhow::Result<String> {
     Ok(password)
 }
 
-fn cert_fingerprint(file: &PathBuf) -> anyhow::Result<String> {
+fn cert_fingerprint(file: &std::path::Path) -> anyhow::Result<String> {
     let certs = crate::transport::load_certs(file)?;
     let first = certs
         .first()
@@ -169,7 +169,7 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
             let password = read_password(password, *password_stdin)?;
             let fingerprints = certs
                 .iter()
-                .map(cert_fingerprint)
+                .map(|f| cert_fingerprint(f))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let r = Registrar {
                 id: clid.clone(),

@@ -72,10 +72,10 @@ pub fn verify_combination(statuses: &[Status]) -> Result<(), EppError> {
             None,
         )
     };
-    if has(Status::Ok) {
-        if let Some(other) = statuses.iter().find(|s| **s != Status::Ok && **s != Linked) {
-            return Err(clash(Status::Ok, *other));
-        }
+    if has(Status::Ok)
+        && let Some(other) = statuses.iter().find(|s| **s != Status::Ok && **s != Linked)
+    {
+        return Err(clash(Status::Ok, *other));
     }
     let pendings: Vec<Status> = pending.into_iter().filter(|p| has(*p)).collect();
     if pendings.len() > 1 {

@@ -583,12 +583,12 @@ impl Store {
             if let Some(n) = refs.remove(counter_key(b'h', &old.name))? {
                 refs.insert(counter_key(b'h', &new.name), n)?;
             }
-            if let Some(sup) = &old.superordinate {
-                if let Some(raw) = domains.get(sup.as_bytes())? {
-                    let mut d: Domain = decode_in_tx(&raw)?;
-                    d.subordinate_hosts.retain(|s| *s != old.name);
-                    domains.insert(sup.as_bytes(), encode_in_tx(&d)?)?;
-                }
+            if let Some(sup) = &old.superordinate
+                && let Some(raw) = domains.get(sup.as_bytes())?
+            {
+                let mut d: Domain = decode_in_tx(&raw)?;
+                d.subordinate_hosts.retain(|s| *s != old.name);
+                domains.insert(sup.as_bytes(), encode_in_tx(&d)?)?;
             }
             if let Some(sup) = &new.superordinate {
                 let mut d = superordinate(domains, sup, &new.sponsor)?;
@@ -616,12 +616,12 @@ impl Store {
             if count(refs, b'h', &old.name)? > 0 {
                 return abort(Conflict::Linked);
             }
-            if let Some(sup) = &old.superordinate {
-                if let Some(raw) = domains.get(sup.as_bytes())? {
-                    let mut d: Domain = decode_in_tx(&raw)?;
-                    d.subordinate_hosts.retain(|s| *s != old.name);
-                    domains.insert(sup.as_bytes(), encode_in_tx(&d)?)?;
-                }
+            if let Some(sup) = &old.superordinate
+                && let Some(raw) = domains.get(sup.as_bytes())?
+            {
+                let mut d: Domain = decode_in_tx(&raw)?;
+                d.subordinate_hosts.retain(|s| *s != old.name);
+                domains.insert(sup.as_bytes(), encode_in_tx(&d)?)?;
             }
             hosts.remove(old.name.as_bytes())?;
             Ok(())

@@ -205,13 +205,13 @@ pub fn parse_document(bytes: &[u8], limits: XmlLimits) -> Result<Element, EppErr
                 ));
             }
             Event::Decl(decl) => {
-                if let Some(Ok(enc)) = decl.encoding() {
-                    if !enc.eq_ignore_ascii_case("utf-8") {
-                        return Err(syntax(
-                            "only UTF-8 encoding is accepted".into(),
-                            "seul l'encodage UTF-8 est accepté".into(),
-                        ));
-                    }
+                if let Some(Ok(enc)) = decl.encoding()
+                    && !enc.eq_ignore_ascii_case("utf-8")
+                {
+                    return Err(syntax(
+                        "only UTF-8 encoding is accepted".into(),
+                        "seul l'encodage UTF-8 est accepté".into(),
+                    ));
                 }
             }
             Event::Comment(_) | Event::PI(_) => {}

@@ -1115,16 +1115,16 @@ fn parse_postal_change(el: &Element) -> Result<PostalChange, EppError> {
             Some(parse_postal_info(&synthetic)?)
         }
     };
-    if let (PostalType::Int, Some(n)) = (kind, &name) {
-        if !n.is_ascii() {
-            return Err(value_syntax(
-                "contact",
-                "postalInfo",
-                "int",
-                "postalInfo type=\"int\" takes 7-bit ASCII only".into(),
-                "postalInfo type=\"int\" n'accepte que l'ASCII 7 bits".into(),
-            ));
-        }
+    if let (PostalType::Int, Some(n)) = (kind, &name)
+        && !n.is_ascii()
+    {
+        return Err(value_syntax(
+            "contact",
+            "postalInfo",
+            "int",
+            "postalInfo type=\"int\" takes 7-bit ASCII only".into(),
+            "postalInfo type=\"int\" n'accepte que l'ASCII 7 bits".into(),
+        ));
     }
     Ok(PostalChange {
         kind,

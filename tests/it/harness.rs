@@ -44,7 +44,8 @@ pub fn password(clid: &str) -> &'static str {
 
 /// A server under test.
 pub struct TestServer {
-    pub dir: TempDir,
+    /// Holds the temp dir (store, PKI) for the server's lifetime.
+    _dir: TempDir,
     pub settings: Settings,
     pki: DevPki,
     server: Option<RunningServer>,
@@ -103,7 +104,7 @@ impl TestServer {
         }
         store.flush_now().unwrap();
         let mut this = Self {
-            dir,
+            _dir: dir,
             settings,
             pki,
             server: None,
