@@ -57,6 +57,16 @@ enum RegistrarCommand {
         /// Concurrent sessions allowed (default: the configured one).
         #[arg(long)]
         session_limit: Option<u32>,
+        /// An address or network it may connect from (repeatable; none means any).
+        #[arg(long = "allow")]
+        ip_allow: Vec<ipnet::IpNet>,
+    },
+    /// Set the addresses a registrar may connect from (none: any address).
+    Allow {
+        /// The clID.
+        clid: String,
+        /// Addresses or networks, e.g. 192.0.2.0/24 or 2001:db8::1/128.
+        nets: Vec<ipnet::IpNet>,
     },
     /// List registrars.
     List,
@@ -155,6 +165,7 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
             certs,
             email,
             session_limit,
+            ip_allow,
         } => {
             if !(3..=16).contains(&clid.chars().count())
                 || !clid
@@ -176,7 +187,7 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                 name: name.clone(),
                 password_hash: hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?,
                 cert_fingerprints: fingerprints,
-                ip_allow: Vec::new(),
+                ip_allow: ip_allow.clone(),
                 session_limit: *session_limit,
                 state: RegistrarState::Active,
                 email: email.clone(),
@@ -185,6 +196,18 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
             store.put_registrar(&r)?;
             store.flush_now()?;
             println!("registrar {clid} added");
+        }
+        RegistrarCommand::Allow { clid, nets } => {
+            let mut r = registrar(&store, clid)?;
+            r.ip_allow.clone_from(nets);
+            store.put_registrar(&r)?;
+            store.flush_now()?;
+            if nets.is_empty() {
+                println!("{clid} may connect from any address");
+            } else {
+                let list: Vec<String> = nets.iter().map(ToString::to_string).collect();
+                println!("{clid} may connect from {}", list.join(", "));
+            }
         }
         RegistrarCommand::List => {
             let all = store.registrars()?;
@@ -197,6 +220,7 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                             "name": r.name,
                             "state": format!("{:?}", r.state).to_lowercase(),
                             "certificates": r.cert_fingerprints,
+                            "ip_allow": r.ip_allow.iter().map(ToString::to_string).collect::<Vec<_>>(),
                             "session_limit": r.session_limit,
                             "email": r.email,
                             "created": r.created.to_rfc3339(),

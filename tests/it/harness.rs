@@ -160,6 +160,19 @@ impl TestServer {
         )
     }
 
+    /// Writes `clid`'s certificate to a PEM file in the server's temp dir.
+    pub fn cert_pem_file(&self, clid: &str) -> PathBuf {
+        let (_, cert, _) = self
+            .pki
+            .registrars
+            .iter()
+            .find(|(c, _, _)| c == clid)
+            .expect("unknown registrar");
+        let path = self._dir.path().join(format!("{clid}-client.pem"));
+        std::fs::write(&path, cert).unwrap();
+        path
+    }
+
     /// A root store holding the test CA.
     pub fn root_store(&self) -> RootCertStore {
         let mut roots = RootCertStore::empty();

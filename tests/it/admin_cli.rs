@@ -1,0 +1,188 @@
+//! The operator's `admin registrar` commands, run as the real binary on a
+//! stopped store; then the server started on that store admits the
+//! registrar they made, with the certificate and password they recorded.
+
+use std::path::Path;
+use std::process::Command;
+
+use ma_registry::clock::Clock;
+use ma_registry::store::Store;
+
+use crate::harness::*;
+
+fn admin(data: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
+        .arg("--data-dir")
+        .arg(data)
+        .arg("admin")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A server with the standard test registrars, stopped, so the CLI can open its store.
+async fn stopped_server() -> TestServer {
+    let mut server = TestServer::start().await;
+    server.stop().await;
+    server
+}
+
+#[tokio::test]
+async fn success_registrar_add_list_passwd_cert_then_login() {
+    let mut server = stopped_server().await;
+    let data = server.settings.server.data_dir.clone();
+    let pem = server.cert_pem_file("reg3");
+    // reg3 exists in the test store; add a new registrar that uses reg3's certificate.
+    let (ok, out, err) = admin(
+        &data,
+        &[
+            "registrar",
+            "add",
+            "atlas",
+            "--name",
+            "Atlas Domaines",
+            "--password",
+            "atlas-pw-1",
+            "--cert",
+            pem.to_str().unwrap(),
+            "--email",
+            "noc@atlas.example",
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    let (ok, out, _) = admin(
+        &data,
+        &[
+            "registrar",
+            "add",
+            "atlas",
+            "--name",
+            "x",
+            "--password",
+            "abcdef",
+        ],
+    );
+    assert!(!ok, "adding a registrar twice must fail: {out}");
+    let (ok, out, _) = admin(
+        &data,
+        &[
+            "registrar",
+            "add",
+            "x",
+            "--name",
+            "x",
+            "--password",
+            "abcdef",
+        ],
+    );
+    assert!(!ok, "a 1-character clID must be refused: {out}");
+    let (ok, out, _) = admin(
+        &data,
+        &[
+            "registrar",
+            "add",
+            "shortpw",
+            "--name",
+            "x",
+            "--password",
+            "abc",
+        ],
+    );
+    assert!(!ok, "a 3-character password must be refused: {out}");
+    let (ok, out, _) = admin(&data, &["--json", "registrar", "list"]);
+    assert!(ok);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let atlas = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["clid"] == "atlas")
+        .expect("atlas listed");
+    assert_eq!(atlas["certificates"].as_array().unwrap().len(), 1);
+    let (ok, table, _) = admin(&data, &["registrar", "list"]);
+    assert!(ok && table.contains("atlas") && table.contains("Atlas Domaines"));
+    let (ok, _, _) = admin(
+        &data,
+        &["registrar", "passwd", "atlas", "--password", "atlas-pw-2"],
+    );
+    assert!(ok);
+    let (ok, _, _) = admin(
+        &data,
+        &["registrar", "passwd", "ghost", "--password", "atlas-pw-2"],
+    );
+    assert!(!ok, "unknown registrar");
+    let (ok, fps, _) = admin(&data, &["registrar", "cert", "list", "atlas"]);
+    assert!(ok && fps.trim().len() == 64);
+
+    server.restart_at(None).await;
+    let mut c = RawClient::connect(server.addr(), server.client_config("reg3")).await;
+    assert_eq!(
+        c.cmd(&login_xml("atlas", "atlas-pw-1", "en")).await.code(),
+        2200
+    );
+    assert_eq!(
+        c.cmd(&login_xml("atlas", "atlas-pw-2", "en")).await.code(),
+        1000
+    );
+
+    // Removing the certificate locks it out.
+    server.stop().await;
+    let (ok, _, err) = admin(&data, &["registrar", "cert", "remove", "atlas", fps.trim()]);
+    assert!(ok, "{err}");
+    let (ok, _, _) = admin(&data, &["registrar", "cert", "remove", "atlas", fps.trim()]);
+    assert!(!ok, "removing it twice must fail");
+    server.restart_at(None).await;
+    let mut c = RawClient::connect(server.addr(), server.client_config("reg3")).await;
+    assert_eq!(
+        c.cmd(&login_xml("atlas", "atlas-pw-2", "en")).await.code(),
+        2200
+    );
+}
+
+#[tokio::test]
+async fn failure_admin_refuses_a_store_in_use() {
+    let server = TestServer::start().await;
+    let (ok, _, err) = admin(&server.settings.server.data_dir, &["registrar", "list"]);
+    assert!(!ok);
+    assert!(err.contains("server running"), "{err}");
+}
+
+#[tokio::test]
+async fn failure_login_from_an_address_outside_the_allow_list() {
+    let mut server = stopped_server().await;
+    let data = server.settings.server.data_dir.clone();
+    let (ok, _, err) = admin(&data, &["registrar", "allow", "reg1", "192.0.2.0/24"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = admin(
+        &data,
+        &["registrar", "allow", "reg2", "127.0.0.0/8", "::1/128"],
+    );
+    assert!(ok, "{err}");
+    server.restart_at(None).await;
+    let mut c = server.client("reg1").await;
+    let r = c.cmd(&login_xml("reg1", password("reg1"), "en")).await;
+    assert_eq!(r.code(), 2200);
+    server.login("reg2").await;
+}
+
+#[tokio::test]
+async fn success_store_records_its_format_version_and_refuses_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), 1 << 20).unwrap();
+    drop(store);
+    let meta = sled::open(dir.path()).unwrap().open_tree("meta").unwrap();
+    meta.insert("format_version", &7u32.to_be_bytes()).unwrap();
+    meta.flush().unwrap();
+    drop(meta);
+    let err = match Store::open(dir.path(), 1 << 20) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a store of format version 7 was opened"),
+    };
+    assert!(err.contains("format version 7"), "{err}");
+    let _ = Clock::system();
+}
