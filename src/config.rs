@@ -107,6 +107,20 @@ impl Default for Limits {
     }
 }
 
+/// The life-cycle engine.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LifecycleSettings {
+    /// Seconds between two sweeps inside `serve`.
+    pub interval_secs: u64,
+}
+
+impl Default for LifecycleSettings {
+    fn default() -> Self {
+        Self { interval_secs: 60 }
+    }
+}
+
 /// All settings, as read from the file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -117,6 +131,8 @@ pub struct Settings {
     pub tls: TlsSettings,
     /// Limits and timeouts.
     pub limits: Limits,
+    /// The life-cycle engine.
+    pub lifecycle: LifecycleSettings,
     /// The zones (R1).
     pub zones: Vec<Zone>,
 }
@@ -127,6 +143,7 @@ impl Default for Settings {
             server: ServerSettings::default(),
             tls: TlsSettings::default(),
             limits: Limits::default(),
+            lifecycle: LifecycleSettings::default(),
             zones: default_zones(),
         }
     }
@@ -224,6 +241,11 @@ impl Settings {
         if l.max_frame_bytes < 512 || l.max_frame_bytes > 16 * 1024 * 1024 {
             return Err(ConfigError::Invalid(
                 "limits.max_frame_bytes must be between 512 and 16 MiB".into(),
+            ));
+        }
+        if self.lifecycle.interval_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "lifecycle.interval_secs must be at least 1".into(),
             ));
         }
         if l.max_login_failures == 0 || l.max_check_names == 0 || l.max_xml_depth < 8 {

@@ -37,6 +37,15 @@ pub enum EppError {
     /// 2103: an extension this server does not serve.
     #[error("unimplemented extension: {0}")]
     UnimplementedExtension(Text),
+    /// 2106: the object cannot be transferred (e.g. to its own sponsor).
+    #[error("not eligible for transfer: {0}")]
+    NotEligibleForTransfer(Text),
+    /// 2300: a transfer is pending already.
+    #[error("pending transfer: {0}")]
+    PendingTransfer(Text),
+    /// 2301: no transfer is pending.
+    #[error("not pending transfer: {0}")]
+    NotPendingTransfer(Text),
     /// 2200: wrong credentials.
     #[error("authentication failed: {0}")]
     Authentication(Text),
@@ -93,6 +102,9 @@ impl EppError {
             UnimplementedCommand(_) => ResultCode::UnimplementedCommand,
             UnimplementedOption(_) => ResultCode::UnimplementedOption,
             UnimplementedExtension(_) => ResultCode::UnimplementedExtension,
+            NotEligibleForTransfer(_) => ResultCode::ObjectNotEligibleForTransfer,
+            PendingTransfer(_) => ResultCode::ObjectPendingTransfer,
+            NotPendingTransfer(_) => ResultCode::ObjectNotPendingTransfer,
             Authentication(_) => ResultCode::AuthenticationError,
             Authorization(_) => ResultCode::AuthorizationError,
             InvalidAuthInfo(_) => ResultCode::InvalidAuthorizationInformation,
@@ -123,6 +135,9 @@ impl EppError {
             | UnimplementedCommand(t)
             | UnimplementedOption(t)
             | UnimplementedExtension(t)
+            | NotEligibleForTransfer(t)
+            | PendingTransfer(t)
+            | NotPendingTransfer(t)
             | Authentication(t)
             | Authorization(t)
             | InvalidAuthInfo(t)

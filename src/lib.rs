@@ -19,6 +19,7 @@ pub mod config;
 pub mod devcerts;
 pub mod error;
 pub mod flows;
+pub mod lifecycle;
 pub mod model;
 pub mod policy;
 pub mod server;

@@ -126,6 +126,11 @@ impl RunningServer {
         let epp_addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
+        match crate::lifecycle::sweep(&store, clock.now()).await {
+            Ok(report) if report.examined > 0 => info!(?report, "life-cycle sweep at start"),
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "life-cycle sweep at start failed"),
+        }
         if clock.is_shifted() {
             warn!(now = %clock.now(), "the clock is shifted by {}; not for production", crate::clock::NOW_ENV);
         }
@@ -145,7 +150,16 @@ impl RunningServer {
             sessions: Arc::new(Mutex::new(HashMap::new())),
         });
         info!(%epp_addr, "EPP listener started");
-        let accept_loop = tokio::spawn(accept_loop(ctx, listener));
+        let lifecycle = tokio::spawn(crate::lifecycle::run_periodically(
+            ctx.store.clone(),
+            ctx.clock.clone(),
+            std::time::Duration::from_secs(ctx.settings.lifecycle.interval_secs),
+            shutdown.clone(),
+        ));
+        let accept_loop = tokio::spawn(async move {
+            accept_loop(ctx, listener).await;
+            let _ = lifecycle.await;
+        });
         Ok(Self {
             epp_addr,
             shutdown,

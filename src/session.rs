@@ -173,6 +173,7 @@ impl Session {
 
     async fn handle_request(&mut self, request: Request, sv_trid: String) -> (Vec<u8>, bool) {
         let Request { command, cl_trid } = request;
+        let cl_trid_ref = cl_trid.clone();
         let result = match command {
             Command::Hello => return (self.greeting(), false),
             Command::Login(login) => self.login(login).await,
@@ -188,6 +189,8 @@ impl Session {
                         settings: &self.ctx.settings,
                         now: self.ctx.clock.now(),
                         registrar: &logged_in.registrar,
+                        cl_trid: cl_trid_ref.as_deref(),
+                        sv_trid: &sv_trid,
                     };
                     flows::run(&ctx, command).await
                 }
@@ -201,6 +204,7 @@ impl Session {
                     ext_values,
                     res_data: outcome.res_data,
                     extensions,
+                    msg_q: outcome.msg_q,
                     lang: self.lang,
                     cl_trid,
                     sv_trid,
@@ -329,6 +333,7 @@ impl Session {
                 .collect(),
             res_data: None,
             extensions: Vec::new(),
+            msg_q: None,
             lang: self.lang,
             cl_trid,
             sv_trid,

@@ -31,6 +31,50 @@ enum AdminCommand {
         #[command(subcommand)]
         command: RegistrarCommand,
     },
+    /// The life-cycle engine.
+    Lifecycle {
+        #[command(subcommand)]
+        command: LifecycleCommand,
+    },
+    /// Transfers under registry review (R12).
+    Transfer {
+        #[command(subcommand)]
+        command: TransferCommand,
+    },
+    /// Changes of registrant waiting for the registry (R13).
+    Owner {
+        #[command(subcommand)]
+        command: OwnerCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OwnerCommand {
+    /// Approve the change: new registrant, new creation date, one year.
+    Approve {
+        /// The domain.
+        name: String,
+    },
+    /// Reject the change: nothing changes.
+    Reject {
+        /// The domain.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LifecycleCommand {
+    /// Apply every transition due now (e.g. transfers at their acDate).
+    Run,
+}
+
+#[derive(Debug, Subcommand)]
+enum TransferCommand {
+    /// Overrule a rejected transfer within its 5-day review: the registry approves it.
+    Overrule {
+        /// The domain.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,8 +198,60 @@ fn registrar(store: &Store, clid: &str) -> anyhow::Result<Registrar> {
 }
 
 pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
-    let AdminCommand::Registrar { command } = &args.command;
     let store = open_store(cli)?;
+    let command = match &args.command {
+        AdminCommand::Registrar { command } => command,
+        AdminCommand::Lifecycle {
+            command: LifecycleCommand::Run,
+        } => {
+            let now = Clock::from_env()?.now();
+            let report = tokio::runtime::Runtime::new()?
+                .block_on(crate::lifecycle::sweep(&store, now))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "examined": report.examined,
+                        "transfers_approved": report.transfers_approved,
+                        "stale": report.stale,
+                    })
+                );
+            } else {
+                println!(
+                    "life-cycle run at {now}: {} due, {} transfers approved, {} no longer applicable",
+                    report.examined, report.transfers_approved, report.stale
+                );
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        AdminCommand::Owner { command } => {
+            let (name, approve) = match command {
+                OwnerCommand::Approve { name } => (name.to_lowercase(), true),
+                OwnerCommand::Reject { name } => (name.to_lowercase(), false),
+            };
+            let now = Clock::from_env()?.now();
+            tokio::runtime::Runtime::new()?
+                .block_on(crate::flows::domain::owner::decide(
+                    &store, &name, approve, now,
+                ))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let verdict = if approve { "approved" } else { "rejected" };
+            println!("change of registrant of {name} {verdict}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        AdminCommand::Transfer {
+            command: TransferCommand::Overrule { name },
+        } => {
+            let now = Clock::from_env()?.now();
+            let name = name.to_lowercase();
+            tokio::runtime::Runtime::new()?
+                .block_on(crate::flows::domain::transfer::overrule(&store, &name, now))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("transfer of {name} approved by the registry (rejection overruled)");
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     match command {
         RegistrarCommand::Add {
             clid,

@@ -8,12 +8,13 @@ pub mod contact;
 pub mod domain;
 pub mod host;
 pub mod login;
+pub mod poll;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
 use crate::error::EppError;
-use crate::model::{Command, ObjectKind, ResData, ResponseExtension, ResultCode, Text};
+use crate::model::{Command, MsgQ, ObjectKind, ResData, ResponseExtension, ResultCode, Text};
 use crate::store::Store;
 
 /// What a flow needs: the store, the settings, the time and who is acting.
@@ -26,6 +27,10 @@ pub struct FlowCtx<'a> {
     pub now: DateTime<Utc>,
     /// The acting registrar's clID.
     pub registrar: &'a str,
+    /// The command's transaction ids, for messages that refer to it later.
+    pub cl_trid: Option<&'a str>,
+    /// The server transaction id.
+    pub sv_trid: &'a str,
 }
 
 /// A successful flow's result: its code and data.
@@ -37,6 +42,8 @@ pub struct Outcome {
     pub res_data: Option<ResData>,
     /// Extension data.
     pub extensions: Vec<ResponseExtension>,
+    /// Poll queue state.
+    pub msg_q: Option<MsgQ>,
 }
 
 impl Outcome {
@@ -46,6 +53,7 @@ impl Outcome {
             code: ResultCode::Success,
             res_data: Some(res_data),
             extensions: Vec::new(),
+            msg_q: None,
         }
     }
 
@@ -55,6 +63,7 @@ impl Outcome {
             code,
             res_data: None,
             extensions: Vec::new(),
+            msg_q: None,
         }
     }
 }
@@ -81,6 +90,9 @@ pub async fn run(ctx: &FlowCtx<'_>, command: Command) -> Result<Outcome, EppErro
         Command::ContactDelete(id) => contact::delete::run(ctx, &id).await,
         Command::HostUpdate(update) => host::update::run(ctx, update).await,
         Command::HostDelete(name) => host::delete::run(ctx, &name).await,
+        Command::DomainTransfer(t) => domain::transfer::run(ctx, t).await,
+        Command::PollRequest => poll::request(ctx),
+        Command::PollAck(id) => poll::ack(ctx, &id).await,
         Command::Unimplemented(verb) => Err(EppError::UnimplementedCommand(Text::new(
             format!("<{verb}> is not served yet"),
             format!("<{verb}> n'est pas encore pris en charge"),

@@ -74,6 +74,12 @@ pub enum Command {
     HostUpdate(HostUpdate),
     /// `<host:delete>`
     HostDelete(String),
+    /// `<domain:transfer>`
+    DomainTransfer(DomainTransfer),
+    /// `<poll op="req"/>`
+    PollRequest,
+    /// `<poll op="ack" msgID="…"/>`
+    PollAck(String),
     /// An EPP command this server does not implement (2101).
     Unimplemented(&'static str),
 }
@@ -101,6 +107,15 @@ impl Command {
             Command::ContactDelete(_) => "contact:delete",
             Command::HostUpdate(_) => "host:update",
             Command::HostDelete(_) => "host:delete",
+            Command::DomainTransfer(t) => match t.op {
+                TransferOp::Request => "domain:transfer-request",
+                TransferOp::Query => "domain:transfer-query",
+                TransferOp::Approve => "domain:transfer-approve",
+                TransferOp::Reject => "domain:transfer-reject",
+                TransferOp::Cancel => "domain:transfer-cancel",
+            },
+            Command::PollRequest => "poll-req",
+            Command::PollAck(_) => "poll-ack",
             Command::Unimplemented(name) => name,
         }
     }
@@ -307,6 +322,36 @@ pub struct HostUpdate {
     pub rem_statuses: Vec<Status>,
     /// New name.
     pub new_name: Option<String>,
+}
+
+/// The `op` of a `<transfer>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferOp {
+    /// Ask for the object.
+    Request,
+    /// Ask for the transfer's state.
+    Query,
+    /// The losing registrar agrees.
+    Approve,
+    /// The losing registrar refuses.
+    Reject,
+    /// The gaining registrar withdraws.
+    Cancel,
+}
+
+/// `<domain:transfer>`
+#[derive(Debug, Clone, PartialEq)]
+pub struct DomainTransfer {
+    /// The op.
+    pub op: TransferOp,
+    /// The name as sent.
+    pub name: String,
+    /// A period (refused in .ma: a transfer never changes the expiry, R12).
+    pub period: Option<PeriodSpec>,
+    /// The authInfo.
+    pub auth: Option<AuthInfo>,
+    /// The reason of a rejection (`ma:transferReject`, R12).
+    pub reject_reason: Option<String>,
 }
 
 /// `<contact:info>`

@@ -131,6 +131,23 @@ pub struct Domain {
     pub ds_data: Vec<DsData>,
     /// Reference of the proof of the registrant's right, for restricted zones (R2).
     pub proof_ref: Option<String>,
+    /// The last transfer, pending or done.
+    pub transfer: Option<Transfer>,
+    /// A registrant change waiting for the registry (R13).
+    pub pending_owner: Option<PendingOwner>,
+}
+
+/// A change of registrant waiting for the registry's decision (R13).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingOwner {
+    /// The requested new registrant.
+    pub registrant: String,
+    /// When it was requested.
+    pub requested: Timestamp,
+    /// The client transaction id of the update.
+    pub cl_trid: Option<String>,
+    /// Its server transaction id.
+    pub sv_trid: String,
 }
 
 /// One DS record (RFC 5910 `dsData`).
@@ -357,4 +374,100 @@ pub struct Host {
     pub updated: Option<Timestamp>,
     /// Last transfer (of its superordinate domain).
     pub transferred: Option<Timestamp>,
+}
+
+/// The state of a transfer (RFC 5730 `trStatusType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransferStatus {
+    /// Waiting for the losing registrar.
+    Pending,
+    /// Approved by the losing registrar.
+    ClientApproved,
+    /// Cancelled by the gaining registrar.
+    ClientCancelled,
+    /// Rejected by the losing registrar.
+    ClientRejected,
+    /// Approved by the registry (at `acDate`, or overruling a rejection).
+    ServerApproved,
+    /// Cancelled by the registry.
+    ServerCancelled,
+}
+
+impl TransferStatus {
+    /// As written in XML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferStatus::Pending => "pending",
+            TransferStatus::ClientApproved => "clientApproved",
+            TransferStatus::ClientCancelled => "clientCancelled",
+            TransferStatus::ClientRejected => "clientRejected",
+            TransferStatus::ServerApproved => "serverApproved",
+            TransferStatus::ServerCancelled => "serverCancelled",
+        }
+    }
+}
+
+/// The last transfer of an object (R12).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// Its state.
+    pub status: TransferStatus,
+    /// The gaining registrar.
+    pub gaining: String,
+    /// The losing registrar.
+    pub losing: String,
+    /// When it was requested.
+    pub requested: Timestamp,
+    /// When the losing registrar must act by (`acDate`); when it acted, after that.
+    pub action_date: Timestamp,
+    /// The losing registrar's reason for a rejection (R12).
+    pub reject_reason: Option<String>,
+    /// Until when the registry may overrule a rejection (R12).
+    pub review_until: Option<Timestamp>,
+}
+
+/// What a poll message carries besides its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PollPayload {
+    /// Text only.
+    None,
+    /// `<domain:trnData>`: a transfer step.
+    DomainTransfer {
+        /// The domain.
+        name: String,
+        /// The transfer at that step.
+        transfer: Transfer,
+        /// The domain's expiry date.
+        expires: Timestamp,
+    },
+    /// `<domain:panData>`: the result of a pending action.
+    DomainPendingAction {
+        /// The domain.
+        name: String,
+        /// Approved (true) or refused (false).
+        result: bool,
+        /// The client transaction id of the command that started it.
+        cl_trid: Option<String>,
+        /// Its server transaction id.
+        sv_trid: String,
+        /// When the action was decided.
+        date: Timestamp,
+    },
+}
+
+/// A message in a registrar's poll queue (RFC 5730 §2.9.2.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollMessage {
+    /// The message id, unique in the registry.
+    pub id: u64,
+    /// The registrar it is for.
+    pub registrar: String,
+    /// When it was queued.
+    pub queued: Timestamp,
+    /// Its text, English and French.
+    pub text_en: String,
+    /// French text.
+    pub text_fr: String,
+    /// Its object data.
+    pub payload: PollPayload,
 }

@@ -56,6 +56,8 @@ pub enum ResponseExtension {
     MaDomainInfo {
         /// Proof reference.
         proof_ref: Option<String>,
+        /// A registrant change waiting for the registry (R13): the contact and when.
+        pending_owner: Option<(String, Timestamp)>,
     },
 }
 
@@ -70,12 +72,27 @@ pub struct Response {
     pub res_data: Option<ResData>,
     /// The extension data the client selected at login.
     pub extensions: Vec<ResponseExtension>,
+    /// The poll queue's state, for poll responses.
+    pub msg_q: Option<MsgQ>,
     /// The language of `<msg>`.
     pub lang: Lang,
     /// Client transaction id.
     pub cl_trid: Option<String>,
     /// Server transaction id.
     pub sv_trid: String,
+}
+
+/// `<msgQ>`: the queue size and, for a request, the oldest message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MsgQ {
+    /// Messages waiting.
+    pub count: u64,
+    /// The message's id.
+    pub id: u64,
+    /// When it was queued (requests only).
+    pub queued: Option<Timestamp>,
+    /// Its text (requests only).
+    pub text: Option<Text>,
 }
 
 /// One result of a `<check>`.
@@ -102,6 +119,28 @@ pub enum ResData {
         name: String,
         /// New expiry date.
         expires: Timestamp,
+    },
+    /// `<domain:trnData>`
+    DomainTransfer {
+        /// Name.
+        name: String,
+        /// The transfer.
+        transfer: super::Transfer,
+        /// Expiry date.
+        expires: Timestamp,
+    },
+    /// `<domain:panData>`
+    DomainPendingAction {
+        /// Name.
+        name: String,
+        /// Approved or not.
+        result: bool,
+        /// Client trid of the original command.
+        cl_trid: Option<String>,
+        /// Server trid of the original command.
+        sv_trid: String,
+        /// Decision date.
+        date: Timestamp,
     },
     /// `<domain:creData>`
     DomainCreate {

@@ -6,6 +6,10 @@
 //! - `meta`: `format_version` (u32 BE), `boot` (u64 BE, one per process start).
 //! - `registrars`: clID → [`Registrar`].
 //! - `domains`: name → [`Domain`]; `contacts`: id → [`Contact`]; `hosts`: name → [`Host`].
+//! - `poll`: `{registrar}\0{id u64 BE}` → [`PollMessage`], one FIFO per
+//!   registrar; `#{registrar}` → its length (u64 BE).
+//! - `due`: `{instant ms u64 BE}{kind}{name}` → (): the life-cycle's agenda, so
+//!   a sweep reads only what is due.
 //! - `refs`: the indexes, so nothing is ever found by a scan:
 //!   `C{contact}\0{domain}` contact used by domain; `H{host}\0{domain}` host
 //!   delegated to from domain; `R{registrar}\0{domain}` domain sponsored by
@@ -23,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use crate::model::{Contact, Domain, Host, Registrar};
+use crate::model::{Contact, Domain, Host, PollMessage, Registrar, Timestamp};
 pub use codec::Record;
 use commit::GroupCommit;
 
@@ -88,6 +92,70 @@ pub enum Conflict {
 /// The outcome of an atomic change: a store failure, or the change applied or refused.
 pub type ChangeResult = Result<Result<(), Conflict>, StoreError>;
 
+/// Side effects committed in the same transaction as an object change:
+/// poll messages queued, agenda entries added or removed.
+#[derive(Debug, Default, Clone)]
+pub struct Effects {
+    /// Messages to queue.
+    pub messages: Vec<PollMessage>,
+    /// Agenda entries to add.
+    pub due_add: Vec<DueEntry>,
+    /// Agenda entries to remove.
+    pub due_remove: Vec<DueEntry>,
+}
+
+/// What the life-cycle engine must do at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueKind {
+    /// Approve a pending transfer whose `acDate` has come (R12).
+    TransferAutoApprove,
+}
+
+impl DueKind {
+    fn tag(self) -> u8 {
+        match self {
+            DueKind::TransferAutoApprove => b'T',
+        }
+    }
+
+    fn from_tag(tag: u8) -> Option<Self> {
+        match tag {
+            b'T' => Some(DueKind::TransferAutoApprove),
+            _ => None,
+        }
+    }
+}
+
+/// One entry of the life-cycle agenda.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueEntry {
+    /// When.
+    pub at: Timestamp,
+    /// What.
+    pub kind: DueKind,
+    /// On which object.
+    pub name: String,
+}
+
+impl DueEntry {
+    fn key(&self) -> Vec<u8> {
+        let ms = u64::try_from(self.at.timestamp_millis()).unwrap_or(0);
+        let mut k = Vec::with_capacity(9 + self.name.len());
+        k.extend_from_slice(&ms.to_be_bytes());
+        k.push(self.kind.tag());
+        k.extend_from_slice(self.name.as_bytes());
+        k
+    }
+
+    fn from_key(k: &[u8]) -> Option<Self> {
+        let ms = u64::from_be_bytes(k.get(..8)?.try_into().ok()?);
+        let kind = DueKind::from_tag(*k.get(8)?)?;
+        let name = String::from_utf8(k.get(9..)?.to_vec()).ok()?;
+        let at = chrono::DateTime::from_timestamp_millis(i64::try_from(ms).ok()?)?;
+        Some(Self { at, kind, name })
+    }
+}
+
 /// The registry's store: a cheap-to-clone handle.
 #[derive(Clone)]
 pub struct Store {
@@ -101,6 +169,8 @@ struct Inner {
     contacts: sled::Tree,
     hosts: sled::Tree,
     refs: sled::Tree,
+    poll: sled::Tree,
+    due: sled::Tree,
     boot: u64,
     sv_seq: AtomicU64,
     commit: GroupCommit,
@@ -178,6 +248,8 @@ impl Store {
                 contacts: db.open_tree("contacts")?,
                 hosts: db.open_tree("hosts")?,
                 refs: db.open_tree("refs")?,
+                poll: db.open_tree("poll")?,
+                due: db.open_tree("due")?,
                 commit: GroupCommit::new(db.clone()),
                 db,
                 boot,
@@ -348,6 +420,113 @@ impl Store {
             .collect()
     }
 
+    // ----- poll queues -----
+
+    /// A new poll message id, unique in the registry.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn next_message_id(&self) -> Result<u64, StoreError> {
+        Ok(self.inner.db.generate_id()? + 1)
+    }
+
+    /// The oldest message of a registrar's queue, and the queue's length.
+    ///
+    /// # Errors
+    /// sled or decoding errors.
+    pub fn poll_head(&self, registrar: &str) -> Result<Option<(PollMessage, u64)>, StoreError> {
+        let prefix = prefix1_bytes(registrar);
+        let Some(first) = self.inner.poll.scan_prefix(&prefix).next() else {
+            return Ok(None);
+        };
+        let (_, value) = first?;
+        let message: PollMessage = codec::decode("poll", &value)?;
+        Ok(Some((message, self.poll_count(registrar)?)))
+    }
+
+    /// How many messages wait for a registrar.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn poll_count(&self, registrar: &str) -> Result<u64, StoreError> {
+        Ok(read_u64(
+            self.inner.poll.get(poll_count_key(registrar))?.as_deref(),
+        ))
+    }
+
+    /// Removes a message from a registrar's queue; returns the remaining
+    /// count, or `None` when the registrar has no such message.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn poll_ack(&self, registrar: &str, id: u64) -> Result<Option<u64>, StoreError> {
+        let key = poll_key(registrar, id);
+        let count_key = poll_count_key(registrar);
+        let result = self.inner.poll.transaction(|poll| {
+            if poll.remove(key.as_slice())?.is_none() {
+                return Ok(None);
+            }
+            let n = read_u64(poll.get(&count_key)?.as_deref()).saturating_sub(1);
+            poll.insert(count_key.as_slice(), &n.to_be_bytes())?;
+            Ok(Some(n))
+        });
+        result.map_err(|e: TransactionError<()>| match e {
+            TransactionError::Storage(e) => StoreError::Sled(e),
+            TransactionError::Abort(()) => StoreError::Flush("aborted".into()),
+        })
+    }
+
+    /// Queues messages outside any object change (registry notices).
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn queue_messages(&self, messages: &[PollMessage]) -> Result<(), StoreError> {
+        let encoded = messages
+            .iter()
+            .map(|m| Ok((poll_key(&m.registrar, m.id), codec::encode(m)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let result = self.inner.poll.transaction(|poll| {
+            for (key, value) in &encoded {
+                queue(poll, key, value)?;
+            }
+            Ok(())
+        });
+        result.map_err(|e: TransactionError<()>| match e {
+            TransactionError::Storage(e) => StoreError::Sled(e),
+            TransactionError::Abort(()) => StoreError::Flush("aborted".into()),
+        })
+    }
+
+    // ----- life-cycle agenda -----
+
+    /// Agenda entries due at or before `now`, oldest first.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn due_until(&self, now: Timestamp) -> Result<Vec<DueEntry>, StoreError> {
+        let end = u64::try_from(now.timestamp_millis())
+            .unwrap_or(0)
+            .saturating_add(1);
+        self.inner
+            .due
+            .range(..end.to_be_bytes().to_vec())
+            .keys()
+            .filter_map(|k| match k {
+                Ok(k) => DueEntry::from_key(&k).map(Ok),
+                Err(e) => Some(Err(StoreError::Sled(e))),
+            })
+            .collect()
+    }
+
+    /// Removes an agenda entry that no longer applies.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn remove_due(&self, entry: &DueEntry) -> Result<(), StoreError> {
+        self.inner.due.remove(entry.key())?;
+        Ok(())
+    }
+
     // ----- atomic changes -----
 
     /// Creates a domain if the name is free and every contact and host it
@@ -390,13 +569,32 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn replace_domain(&self, old: &Domain, new: &Domain) -> ChangeResult {
+        self.replace_domain_with(old, new, &Effects::default())
+    }
+
+    /// [`Store::replace_domain`] with its poll messages and agenda changes in
+    /// the same transaction. A change of sponsor moves the subordinate hosts too.
+    ///
+    /// # Errors
+    /// sled errors; conflicts are the inner `Err`.
+    pub fn replace_domain_with(
+        &self,
+        old: &Domain,
+        new: &Domain,
+        effects: &Effects,
+    ) -> ChangeResult {
         let old_value = codec::encode(old)?;
         let new_value = codec::encode(new)?;
+        let messages = effects
+            .messages
+            .iter()
+            .map(|m| Ok((poll_key(&m.registrar, m.id), codec::encode(m)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let i = &self.inner;
         let old_contacts = contact_ids(old);
         let new_contacts = contact_ids(new);
-        let result = (&i.domains, &i.contacts, &i.hosts, &i.refs).transaction(
-            |(domains, contacts, hosts, refs)| {
+        let result = (&i.domains, &i.contacts, &i.hosts, &i.refs, &i.poll, &i.due).transaction(
+            |(domains, contacts, hosts, refs, poll, due)| {
                 if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                     return abort(Conflict::Changed);
                 }
@@ -429,6 +627,23 @@ impl Store {
                 if old.sponsor != new.sponsor {
                     refs.remove(key2(b'R', &old.sponsor, &old.name))?;
                     refs.insert(key2(b'R', &new.sponsor, &new.name), &[])?;
+                    for sub in &new.subordinate_hosts {
+                        if let Some(raw) = hosts.get(sub.as_bytes())? {
+                            let mut h: Host = decode_in_tx(&raw)?;
+                            h.sponsor.clone_from(&new.sponsor);
+                            h.transferred = new.transferred;
+                            hosts.insert(sub.as_bytes(), encode_in_tx(&h)?)?;
+                        }
+                    }
+                }
+                for (key, value) in &messages {
+                    queue(poll, key, value)?;
+                }
+                for entry in &effects.due_remove {
+                    due.remove(entry.key())?;
+                }
+                for entry in &effects.due_add {
+                    due.insert(entry.key(), &[])?;
                 }
                 domains.insert(new.name.as_bytes(), new_value.as_slice())?;
                 Ok(())
@@ -628,6 +843,43 @@ impl Store {
         });
         flatten(result)
     }
+}
+
+fn prefix1_bytes(registrar: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(registrar.len() + 1);
+    k.extend_from_slice(registrar.as_bytes());
+    k.push(0);
+    k
+}
+
+fn poll_key(registrar: &str, id: u64) -> Vec<u8> {
+    let mut k = prefix1_bytes(registrar);
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+fn poll_count_key(registrar: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(registrar.len() + 1);
+    k.push(b'#');
+    k.extend_from_slice(registrar.as_bytes());
+    k
+}
+
+fn read_u64(v: Option<&[u8]>) -> u64 {
+    v.and_then(|v| <[u8; 8]>::try_from(v).ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0)
+}
+
+/// Appends a message to its registrar's queue and counts it.
+fn queue<E>(poll: &Tx, key: &[u8], value: &[u8]) -> Result<(), ConflictableTransactionError<E>> {
+    poll.insert(key, value)?;
+    let registrar_len = key.len() - 9;
+    let registrar = String::from_utf8_lossy(&key[..registrar_len]);
+    let count_key = poll_count_key(&registrar);
+    let n = read_u64(poll.get(&count_key)?.as_deref()) + 1;
+    poll.insert(count_key, &n.to_be_bytes())?;
+    Ok(())
 }
 
 type Tx = sled::transaction::TransactionalTree;

@@ -9,9 +9,10 @@ use super::ns::Ns;
 use crate::error::EppError;
 use crate::model::{
     AuthInfo, Command, ContactCreate, ContactInfo, ContactRole, ContactUpdate, Disclose,
-    DomainCreate, DomainDelta, DomainInfo, DomainRenew, DomainUpdate, DsData, HostCreate,
-    HostUpdate, HostsFilter, IdentityDoc, IdentityKind, Login, ObjectKind, OffendingValue,
-    PeriodSpec, Phone, PostalChange, PostalInfo, PostalType, Request, SecDnsUpdate, Status, Text,
+    DomainCreate, DomainDelta, DomainInfo, DomainRenew, DomainTransfer, DomainUpdate, DsData,
+    HostCreate, HostUpdate, HostsFilter, IdentityDoc, IdentityKind, Login, ObjectKind,
+    OffendingValue, PeriodSpec, Phone, PostalChange, PostalInfo, PostalType, Request, SecDnsUpdate,
+    Status, Text, TransferOp,
 };
 
 /// A request that could not be parsed, with the clTRID when it could be read.
@@ -195,7 +196,8 @@ fn parse_command(command: &Element) -> Result<Command, EppError> {
             Ok(Command::Logout)
         }
         "check" | "info" | "create" | "update" | "delete" | "renew" => parse_object_command(verb),
-        "transfer" | "poll" => Ok(Command::Unimplemented(static_verb(&verb.name))),
+        "transfer" => parse_transfer(verb),
+        "poll" => parse_poll(verb),
         other => Err(EppError::UnknownCommand(Text::new(
             format!("<{other}> is not an EPP command"),
             format!("<{other}> n'est pas une commande EPP"),
@@ -207,11 +209,84 @@ fn parse_command(command: &Element) -> Result<Command, EppError> {
     Ok(parsed)
 }
 
-fn static_verb(name: &str) -> &'static str {
-    match name {
-        "transfer" => "transfer",
-        _ => "poll",
+fn parse_poll(verb: &Element) -> Result<Command, EppError> {
+    no_children(verb)?;
+    match (verb.attr("op"), verb.attr("msgID")) {
+        (Some("req"), None) => Ok(Command::PollRequest),
+        (Some("ack"), Some(id)) if !id.trim().is_empty() => {
+            Ok(Command::PollAck(id.trim().to_owned()))
+        }
+        (Some("ack"), _) => Err(EppError::syntax(
+            "<poll op=\"ack\"> needs a msgID",
+            "<poll op=\"ack\"> exige un msgID",
+        )),
+        (Some("req"), Some(_)) => Err(EppError::syntax(
+            "<poll op=\"req\"> takes no msgID",
+            "<poll op=\"req\"> ne prend pas de msgID",
+        )),
+        _ => Err(EppError::syntax(
+            "<poll> needs op=\"req\" or op=\"ack\"",
+            "<poll> exige op=\"req\" ou op=\"ack\"",
+        )),
     }
+}
+
+fn parse_transfer(verb: &Element) -> Result<Command, EppError> {
+    let op = match verb.attr("op") {
+        Some("request") => TransferOp::Request,
+        Some("query") => TransferOp::Query,
+        Some("approve") => TransferOp::Approve,
+        Some("reject") => TransferOp::Reject,
+        Some("cancel") => TransferOp::Cancel,
+        _ => {
+            return Err(EppError::syntax(
+                "<transfer> needs op=\"request\", \"query\", \"approve\", \"reject\" or \"cancel\"",
+                "<transfer> exige op=\"request\", \"query\", \"approve\", \"reject\" ou \"cancel\"",
+            ));
+        }
+    };
+    let [object] = verb.children.as_slice() else {
+        return Err(EppError::syntax(
+            "<transfer> must hold exactly one object element",
+            "<transfer> doit contenir exactement un élément d'objet",
+        ));
+    };
+    match &object.ns {
+        Ns::Domain if object.name == "transfer" => {}
+        Ns::Contact if object.name == "transfer" => {
+            return Ok(Command::Unimplemented("contact:transfer"));
+        }
+        Ns::Epp | Ns::None | Ns::Domain | Ns::Contact | Ns::Host => {
+            return Err(EppError::syntax(
+                format!("<transfer> cannot hold <{}>", object.display_name()),
+                format!("<transfer> ne peut contenir <{}>", object.display_name()),
+            ));
+        }
+        other => {
+            return Err(EppError::UnimplementedObject(Text::new(
+                format!("the object service {} is not served", other.uri()),
+                format!(
+                    "le service d'objet {} n'est pas pris en charge",
+                    other.uri()
+                ),
+            )));
+        }
+    }
+    let mut c = Children::of(object, Ns::Domain);
+    let name = token(c.required("name")?, 1, 255)?;
+    let period = c.optional("period").map(parse_period).transpose()?;
+    let auth = c
+        .optional("authInfo")
+        .map(|a| parse_auth_info(a, Ns::Domain))
+        .transpose()?;
+    c.end()?;
+    Ok(Command::DomainTransfer(DomainTransfer {
+        op,
+        name,
+        period,
+        auth,
+        reject_reason: None,
+    }))
 }
 
 fn order_error(parent: &Element, child: &str) -> EppError {
@@ -1408,6 +1483,13 @@ fn apply_extensions(cmd: &mut Command, ext: &Element) -> Result<(), EppError> {
                     .optional("proofRef")
                     .map(|e| token(e, 1, 255))
                     .transpose()?;
+                ch.end()?;
+            }
+            (Ns::Ma, "transferReject", Command::DomainTransfer(t))
+                if t.op == TransferOp::Reject =>
+            {
+                let mut ch = Children::of(el, Ns::Ma);
+                t.reject_reason = Some(token(ch.required("reason")?, 1, 1000)?);
                 ch.end()?;
             }
             (Ns::Ma, "domainCreate", Command::DomainCreate(c)) => {

@@ -179,6 +179,19 @@ pub fn write_response(r: &Response) -> Vec<u8> {
         d.close("extValue");
     }
     d.close("result");
+    if let Some(q) = &r.msg_q {
+        let count = q.count.to_string();
+        let id = q.id.to_string();
+        d.open("msgQ", &[("count", count.as_str()), ("id", id.as_str())]);
+        d.opt_date("qDate", q.queued.as_ref());
+        if let Some(text) = &q.text {
+            match r.lang {
+                Lang::En => d.leaf("msg", &text.en),
+                Lang::Fr => d.leaf_attrs("msg", &[("lang", "fr")], &text.fr),
+            }
+        }
+        d.close("msgQ");
+    }
     if let Some(data) = &r.res_data {
         d.open("resData", &[]);
         write_res_data(&mut d, data, r.lang);
@@ -224,6 +237,41 @@ fn write_res_data(d: &mut Doc, data: &ResData, lang: Lang) {
             d.leaf("domain:name", name);
             d.date("domain:exDate", expires);
             d.close("domain:renData");
+        }
+        ResData::DomainTransfer {
+            name,
+            transfer,
+            expires,
+        } => {
+            d.open("domain:trnData", &[("xmlns:domain", ns::DOMAIN)]);
+            d.leaf("domain:name", name);
+            d.leaf("domain:trStatus", transfer.status.as_str());
+            d.leaf("domain:reID", &transfer.gaining);
+            d.date("domain:reDate", &transfer.requested);
+            d.leaf("domain:acID", &transfer.losing);
+            d.date("domain:acDate", &transfer.action_date);
+            d.date("domain:exDate", expires);
+            d.close("domain:trnData");
+        }
+        ResData::DomainPendingAction {
+            name,
+            result,
+            cl_trid,
+            sv_trid,
+            date,
+        } => {
+            d.open("domain:panData", &[("xmlns:domain", ns::DOMAIN)]);
+            d.leaf_attrs(
+                "domain:name",
+                &[("paResult", if *result { "1" } else { "0" })],
+                name,
+            );
+            d.open("domain:paTRID", &[]);
+            d.opt_leaf("clTRID", cl_trid.as_deref());
+            d.leaf("svTRID", sv_trid);
+            d.close("domain:paTRID");
+            d.date("domain:paDate", date);
+            d.close("domain:panData");
         }
         ResData::ContactInfo(info) => write_contact_info(d, info),
         ResData::ContactCreate { id, created } => {
@@ -438,9 +486,16 @@ fn write_extension(d: &mut Doc, ext: &ResponseExtension) {
             d.close("secDNS:infData");
         }
         ResponseExtension::MaContactInfo(identity) => write_identity(d, identity.as_ref()),
-        ResponseExtension::MaDomainInfo { proof_ref } => {
+        ResponseExtension::MaDomainInfo {
+            proof_ref,
+            pending_owner,
+        } => {
             d.open("ma:domainInfData", &[("xmlns:ma", ns::MA)]);
             d.opt_leaf("ma:proofRef", proof_ref.as_deref());
+            if let Some((contact, requested)) = pending_owner {
+                let at = requested.to_rfc3339_opts(SecondsFormat::Millis, true);
+                d.leaf_attrs("ma:pendingOwner", &[("requested", at.as_str())], contact);
+            }
             d.close("ma:domainInfData");
         }
     }

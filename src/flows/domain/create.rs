@@ -128,6 +128,8 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
         subordinate_hosts: Vec::new(),
         ds_data: cmd.ds_data,
         proof_ref: cmd.proof_ref,
+        transfer: None,
+        pending_owner: None,
     };
     match ctx.store.create_domain(&domain)? {
         Ok(()) => {}

@@ -43,9 +43,13 @@ pub fn run(ctx: &FlowCtx<'_>, cmd: &DomainInfo) -> Result<Outcome, EppError> {
             .extensions
             .push(ResponseExtension::SecDnsInfo(domain.ds_data.clone()));
     }
-    if domain.proof_ref.is_some() {
+    if domain.proof_ref.is_some() || domain.pending_owner.is_some() {
         outcome.extensions.push(ResponseExtension::MaDomainInfo {
             proof_ref: domain.proof_ref.clone(),
+            pending_owner: domain
+                .pending_owner
+                .as_ref()
+                .map(|p| (p.registrant.clone(), p.requested)),
         });
     }
     Ok(outcome)

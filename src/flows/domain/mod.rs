@@ -4,5 +4,7 @@ pub mod check;
 pub mod create;
 pub mod delete;
 pub mod info;
+pub mod owner;
 pub mod renew;
+pub mod transfer;
 pub mod update;

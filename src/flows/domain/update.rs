@@ -8,7 +8,9 @@ use crate::flows::common::{
 };
 use crate::flows::domain::create::MAX_NAMESERVERS;
 use crate::flows::{FlowCtx, Outcome};
-use crate::model::{ContactRole, Domain, DomainContact, DomainUpdate, ResultCode, Status, Text};
+use crate::model::{
+    ContactRole, Domain, DomainContact, DomainUpdate, PendingOwner, ResultCode, Status, Text,
+};
 use crate::policy::{self, dnssec, statuses};
 use crate::store::Conflict;
 
@@ -30,7 +32,12 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainUpdate) -> Result<Outcome, EppErr
         match ctx.store.replace_domain(&old, &new)? {
             Ok(()) => {
                 ctx.store.durable().await?;
-                return Ok(Outcome::code(ResultCode::Success));
+                let code = if new.pending_owner.is_some() && old.pending_owner.is_none() {
+                    ResultCode::SuccessPending
+                } else {
+                    ResultCode::Success
+                };
+                return Ok(Outcome::code(code));
             }
             Err(Conflict::Changed) => continue,
             Err(Conflict::MissingContact(id)) => return Err(contact_not_found(&id)),
@@ -85,7 +92,6 @@ fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, 
         }
         new.statuses.push(*s);
     }
-    statuses::verify_combination(&new.statuses)?;
     // Name servers.
     for ns in &cmd.rem.nameservers {
         let host = policy::host_name(ns, ctx.settings)?.name;
@@ -159,8 +165,8 @@ fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, 
             policy::r17_admin_in_morocco(id, &contact.postal)?;
         }
     }
-    // Registrant.
-    if let Some(registrant) = &cmd.registrant {
+    // Registrant: a change of ownership waits for the registry (R13).
+    if let Some(registrant) = cmd.registrant.as_ref().filter(|r| **r != old.registrant) {
         if registrant.is_empty() {
             return Err(EppError::Policy(
                 Text::new(
@@ -173,7 +179,13 @@ fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, 
         if !ctx.store.contact_exists(registrant)? {
             return Err(contact_not_found(registrant));
         }
-        new.registrant.clone_from(registrant);
+        new.statuses.push(Status::PendingUpdate);
+        new.pending_owner = Some(PendingOwner {
+            registrant: registrant.clone(),
+            requested: ctx.now,
+            cl_trid: ctx.cl_trid.map(str::to_owned),
+            sv_trid: ctx.sv_trid.to_owned(),
+        });
     }
     // authInfo.
     if let Some(pw) = &cmd.auth_password {
@@ -196,6 +208,7 @@ fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, 
     if let Some(proof) = &cmd.proof_ref {
         new.proof_ref = Some(proof.clone());
     }
+    statuses::verify_combination(&new.statuses)?;
     new.updated_by = Some(ctx.registrar.to_owned());
     new.updated = Some(ctx.now);
     Ok(new)

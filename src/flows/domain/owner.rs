@@ -1,0 +1,91 @@
+//! The registry's decision on a change of registrant (R13): on approval the
+//! registrant changes, the creation date becomes the approval date and the
+//! expiry the approval date plus one year; on rejection nothing changes.
+//! Either way the sponsor gets a `panData` poll message.
+
+use chrono::Months;
+
+use crate::error::EppError;
+use crate::flows::common::{RETRIES, contention, domain_not_found};
+use crate::model::{PollMessage, PollPayload, Status, Text, Timestamp};
+use crate::store::{Conflict, Effects, Store};
+
+/// Approves (`approve`) or rejects the pending registrant change of `name`.
+///
+/// # Errors
+/// 2303 for an unknown domain; 2301-like refusal (2304) when no change waits.
+pub async fn decide(
+    store: &Store,
+    name: &str,
+    approve: bool,
+    now: Timestamp,
+) -> Result<(), EppError> {
+    for _ in 0..RETRIES {
+        let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
+        let Some(pending) = old.pending_owner.clone() else {
+            return Err(EppError::StatusProhibits(Text::new(
+                format!("R13: {name} has no registrant change waiting"),
+                format!("R13 : {name} n'a aucun changement de titulaire en attente"),
+            )));
+        };
+        let mut new = old.clone();
+        new.statuses.retain(|s| *s != Status::PendingUpdate);
+        new.pending_owner = None;
+        let text = if approve {
+            new.registrant.clone_from(&pending.registrant);
+            new.created = now;
+            new.expires = now
+                .checked_add_months(Months::new(12))
+                .ok_or_else(|| EppError::Internal("date out of range".into()))?;
+            new.updated = Some(now);
+            Text::new(
+                format!(
+                    "R13: the change of registrant of {name} to {} is approved; it is registered anew from today for one year.",
+                    pending.registrant
+                ),
+                format!(
+                    "R13 : le changement de titulaire de {name} vers {} est approuvé ; le nom est enregistré à nouveau à partir d'aujourd'hui pour un an.",
+                    pending.registrant
+                ),
+            )
+        } else {
+            Text::new(
+                format!(
+                    "R13: the change of registrant of {name} to {} is rejected; nothing changes.",
+                    pending.registrant
+                ),
+                format!(
+                    "R13 : le changement de titulaire de {name} vers {} est rejeté ; rien ne change.",
+                    pending.registrant
+                ),
+            )
+        };
+        let message = PollMessage {
+            id: store.next_message_id()?,
+            registrar: old.sponsor.clone(),
+            queued: now,
+            text_en: text.en,
+            text_fr: text.fr,
+            payload: PollPayload::DomainPendingAction {
+                name: old.name.clone(),
+                result: approve,
+                cl_trid: pending.cl_trid.clone(),
+                sv_trid: pending.sv_trid.clone(),
+                date: now,
+            },
+        };
+        let effects = Effects {
+            messages: vec![message],
+            ..Effects::default()
+        };
+        match store.replace_domain_with(&old, &new, &effects)? {
+            Ok(()) => {
+                store.durable().await?;
+                return Ok(());
+            }
+            Err(Conflict::Changed) => continue,
+            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+    Err(contention())
+}
