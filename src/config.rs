@@ -121,6 +121,20 @@ impl Default for LifecycleSettings {
     }
 }
 
+/// authInfo policy (RFC 9154).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthInfoSettings {
+    /// Days an authInfo works after it was set; 0 means forever.
+    pub ttl_days: u32,
+}
+
+impl Default for AuthInfoSettings {
+    fn default() -> Self {
+        Self { ttl_days: 30 }
+    }
+}
+
 /// All settings, as read from the file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -133,6 +147,8 @@ pub struct Settings {
     pub limits: Limits,
     /// The life-cycle engine.
     pub lifecycle: LifecycleSettings,
+    /// authInfo policy.
+    pub authinfo: AuthInfoSettings,
     /// The zones (R1).
     pub zones: Vec<Zone>,
 }
@@ -144,6 +160,7 @@ impl Default for Settings {
             tls: TlsSettings::default(),
             limits: Limits::default(),
             lifecycle: LifecycleSettings::default(),
+            authinfo: AuthInfoSettings::default(),
             zones: default_zones(),
         }
     }

@@ -51,6 +51,8 @@ pub struct AuthHash {
     pub salt: [u8; 16],
     /// SHA-256(salt ‖ password).
     pub digest: [u8; 32],
+    /// When it was set (for its time-to-live, RFC 9154).
+    pub set_at: Timestamp,
 }
 
 /// The role of a contact on a domain.

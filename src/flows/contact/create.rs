@@ -1,7 +1,7 @@
 //! `<contact:create>`: a new contact, sponsored by the creating registrar.
 
 use crate::error::EppError;
-use crate::flows::auth::hash_auth_info;
+use crate::flows::auth::new_auth_info;
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{Contact, ContactCreate, Identity, OffendingValue, ResData, Text, Verification};
 use crate::policy;
@@ -59,7 +59,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: ContactCreate) -> Result<Outcome, EppEr
         updated_by: None,
         updated: None,
         transferred: None,
-        auth: (!cmd.auth_password.is_empty()).then(|| hash_auth_info(&cmd.auth_password)),
+        auth: new_auth_info(ctx, &cmd.auth_password)?,
         disclose: cmd.disclose,
         identity,
     };

@@ -2,7 +2,7 @@
 //! authInfo. The authInfo itself is never returned (RFC 9154).
 
 use crate::error::EppError;
-use crate::flows::auth::verify_auth_info;
+use crate::flows::auth::auth_alive_matches;
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{
     Contact, ContactInfo, ContactInfoData, OffendingValue, ResData, ResponseExtension, Status, Text,
@@ -37,10 +37,12 @@ pub fn run(ctx: &FlowCtx<'_>, cmd: &ContactInfo) -> Result<Outcome, EppError> {
                 )));
             }
             Some(auth)
-                if contact
-                    .auth
-                    .as_ref()
-                    .is_some_and(|a| verify_auth_info(a, &auth.password)) => {}
+                if auth_alive_matches(
+                    contact.auth.as_ref(),
+                    &auth.password,
+                    ctx.now,
+                    ctx.settings.authinfo.ttl_days,
+                ) => {}
             Some(_) => {
                 return Err(EppError::InvalidAuthInfo(Text::new(
                     "the authInfo does not match this contact",

@@ -2,7 +2,7 @@
 //! `client*` statuses and the identity document (R15), within R13 and R17.
 
 use crate::error::EppError;
-use crate::flows::auth::hash_auth_info;
+use crate::flows::auth::new_auth_info;
 use crate::flows::common::{
     RETRIES, contention, load_contact, not_applicable_change, verify_sponsor,
 };
@@ -118,7 +118,7 @@ fn apply(ctx: &FlowCtx<'_>, old: &Contact, cmd: &ContactUpdate) -> Result<Contac
         new.email.clone_from(email);
     }
     if let Some(pw) = &cmd.auth_password {
-        new.auth = (!pw.is_empty()).then(|| hash_auth_info(pw));
+        new.auth = new_auth_info(ctx, pw)?;
     }
     if let Some(disclose) = &cmd.disclose {
         new.disclose = Some(disclose.clone());

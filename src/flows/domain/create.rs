@@ -3,7 +3,7 @@
 use chrono::Months;
 
 use crate::error::EppError;
-use crate::flows::auth::hash_auth_info;
+use crate::flows::auth::new_auth_info;
 use crate::flows::common::contact_not_found;
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{
@@ -124,7 +124,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
         updated: None,
         expires,
         transferred: None,
-        auth: (!cmd.auth_password.is_empty()).then(|| hash_auth_info(&cmd.auth_password)),
+        auth: new_auth_info(ctx, &cmd.auth_password)?,
         subordinate_hosts: Vec::new(),
         ds_data: cmd.ds_data,
         proof_ref: cmd.proof_ref,

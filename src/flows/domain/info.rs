@@ -3,7 +3,7 @@
 //! never returned (RFC 9154).
 
 use crate::error::EppError;
-use crate::flows::auth::verify_auth_info;
+use crate::flows::auth::domain_auth_matches;
 use crate::flows::common::load_domain;
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{
@@ -21,7 +21,14 @@ pub fn run(ctx: &FlowCtx<'_>, cmd: &DomainInfo) -> Result<Outcome, EppError> {
     let full = if domain.sponsor == ctx.registrar {
         true
     } else if let Some(auth) = &cmd.auth {
-        if authorized(ctx, &domain, &auth.password, auth.roid.as_deref())? {
+        if domain_auth_matches(
+            ctx.store,
+            &domain,
+            &auth.password,
+            auth.roid.as_deref(),
+            ctx.now,
+            ctx.settings.authinfo.ttl_days,
+        )? {
             true
         } else {
             return Err(EppError::InvalidAuthInfo(Text::new(
@@ -53,31 +60,6 @@ pub fn run(ctx: &FlowCtx<'_>, cmd: &DomainInfo) -> Result<Outcome, EppError> {
         });
     }
     Ok(outcome)
-}
-
-/// The domain's authInfo, or, with the registrant's roid, the registrant's.
-fn authorized(
-    ctx: &FlowCtx<'_>,
-    domain: &Domain,
-    password: &str,
-    roid: Option<&str>,
-) -> Result<bool, EppError> {
-    match roid {
-        None => Ok(domain
-            .auth
-            .as_ref()
-            .is_some_and(|a| verify_auth_info(a, password))),
-        Some(roid) => {
-            let Some(registrant) = ctx.store.contact(&domain.registrant)? else {
-                return Ok(false);
-            };
-            Ok(registrant.roid == roid
-                && registrant
-                    .auth
-                    .as_ref()
-                    .is_some_and(|a| verify_auth_info(a, password)))
-        }
-    }
 }
 
 /// The statuses of a domain as answered: stored ones, `inactive` without

@@ -9,7 +9,7 @@ use chrono::Duration;
 use rand::Rng;
 
 use crate::error::EppError;
-use crate::flows::auth::{hash_auth_info, verify_auth_info};
+use crate::flows::auth::{domain_auth_matches, hash_auth_info};
 use crate::flows::common::{RETRIES, contention, load_domain};
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{
@@ -126,8 +126,15 @@ fn query(ctx: &FlowCtx<'_>, cmd: &DomainTransfer) -> Result<Outcome, EppError> {
             .is_some_and(|t| t.gaining == ctx.registrar || t.losing == ctx.registrar);
     if !party {
         match &cmd.auth {
-            Some(auth) if authorized(ctx.store, &domain, &auth.password, auth.roid.as_deref())? => {
-            }
+            Some(auth)
+                if domain_auth_matches(
+                    ctx.store,
+                    &domain,
+                    &auth.password,
+                    auth.roid.as_deref(),
+                    ctx.now,
+                    ctx.settings.authinfo.ttl_days,
+                )? => {}
             Some(_) => return Err(invalid_auth()),
             None => {
                 return Err(EppError::Authorization(Text::new(
@@ -148,30 +155,6 @@ fn invalid_auth() -> EppError {
         "R12: the authInfo does not match this domain",
         "R12 : l'authInfo ne correspond pas à ce domaine",
     ))
-}
-
-fn authorized(
-    store: &Store,
-    domain: &Domain,
-    password: &str,
-    roid: Option<&str>,
-) -> Result<bool, EppError> {
-    match roid {
-        None => Ok(domain
-            .auth
-            .as_ref()
-            .is_some_and(|a| verify_auth_info(a, password))),
-        Some(roid) => {
-            let Some(registrant) = store.contact(&domain.registrant)? else {
-                return Ok(false);
-            };
-            Ok(registrant.roid == roid
-                && registrant
-                    .auth
-                    .as_ref()
-                    .is_some_and(|a| verify_auth_info(a, password)))
-        }
-    }
 }
 
 fn request(
@@ -218,7 +201,14 @@ fn request(
             "R12 : une demande de transfert doit porter l'authInfo du domaine",
         )));
     };
-    if !authorized(ctx.store, old, &auth.password, auth.roid.as_deref())? {
+    if !domain_auth_matches(
+        ctx.store,
+        old,
+        &auth.password,
+        auth.roid.as_deref(),
+        ctx.now,
+        ctx.settings.authinfo.ttl_days,
+    )? {
         return Err(invalid_auth());
     }
     let transfer = Transfer {
@@ -367,7 +357,7 @@ pub fn complete(
     new.statuses.retain(|s| *s != Status::PendingTransfer);
     new.sponsor.clone_from(&before.gaining);
     new.transferred = Some(now);
-    new.auth = Some(hash_auth_info(&random_auth_info()));
+    new.auth = Some(hash_auth_info(&random_auth_info(), now));
     new.transfer = Some(Transfer {
         status,
         action_date: now,

@@ -2,7 +2,7 @@
 //! registrant, authInfo, DNSSEC (secDNS-1.1) and the R2 proof reference.
 
 use crate::error::EppError;
-use crate::flows::auth::hash_auth_info;
+use crate::flows::auth::new_auth_info;
 use crate::flows::common::{
     RETRIES, contact_not_found, contention, load_domain, not_applicable_change, verify_sponsor,
 };
@@ -189,7 +189,7 @@ fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, 
     }
     // authInfo.
     if let Some(pw) = &cmd.auth_password {
-        new.auth = (!pw.is_empty()).then(|| hash_auth_info(pw));
+        new.auth = new_auth_info(ctx, pw)?;
     }
     // DNSSEC.
     if let Some(sec) = &cmd.sec_dns {
