@@ -17,6 +17,14 @@ use crate::store::Store;
 /// `admin` options.
 #[derive(Debug, clap::Args)]
 pub struct AdminArgs {
+    /// The operator's name, recorded with every change the command makes.
+    #[arg(
+        long,
+        global = true,
+        env = "MA_REGISTRY_OPERATOR",
+        default_value = "operator"
+    )]
+    operator: String,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     json: bool,
@@ -233,7 +241,11 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
             let now = Clock::from_env()?.now();
             tokio::runtime::Runtime::new()?
                 .block_on(crate::flows::domain::owner::decide(
-                    &store, &name, approve, now,
+                    &store,
+                    &name,
+                    approve,
+                    now,
+                    &args.operator,
                 ))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let verdict = if approve { "approved" } else { "rejected" };
@@ -246,7 +258,12 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
             let now = Clock::from_env()?.now();
             let name = name.to_lowercase();
             tokio::runtime::Runtime::new()?
-                .block_on(crate::flows::domain::transfer::overrule(&store, &name, now))
+                .block_on(crate::flows::domain::transfer::overrule(
+                    &store,
+                    &name,
+                    now,
+                    &args.operator,
+                ))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("transfer of {name} approved by the registry (rejection overruled)");
             return Ok(ExitCode::SUCCESS);

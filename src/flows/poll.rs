@@ -3,7 +3,9 @@
 
 use crate::error::EppError;
 use crate::flows::{FlowCtx, Outcome};
-use crate::model::{MsgQ, OffendingValue, PollMessage, PollPayload, ResData, ResultCode, Text};
+use crate::model::{
+    MsgQ, OffendingValue, PollMessage, PollPayload, ResData, ResponseExtension, ResultCode, Text,
+};
 
 /// The object data of a message, as a `<resData>`.
 pub fn payload_res_data(message: &PollMessage) -> Option<ResData> {
@@ -44,6 +46,11 @@ pub fn request(ctx: &FlowCtx<'_>) -> Result<Outcome, EppError> {
     };
     let mut outcome = Outcome::code(ResultCode::SuccessAckToDequeue);
     outcome.res_data = payload_res_data(&message);
+    if let Some(change) = &message.change {
+        outcome
+            .extensions
+            .push(ResponseExtension::ChangePoll(change.clone()));
+    }
     outcome.msg_q = Some(MsgQ {
         count,
         id: message.id,

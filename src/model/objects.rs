@@ -472,4 +472,24 @@ pub struct PollMessage {
     pub text_fr: String,
     /// Its object data.
     pub payload: PollPayload,
+    /// For a change the registry made: what, when, by whom and why (RFC 8590).
+    pub change: Option<ChangeRecord>,
+}
+
+/// RFC 8590 change data: a change the registry made to a registrar's object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRecord {
+    /// `create`, `delete`, `renew`, `transfer`, `update`, `restore`,
+    /// `autoRenew`, `autoDelete`, `autoPurge` or `custom`.
+    pub operation: String,
+    /// A finer description of the operation (`op` attribute).
+    pub op: Option<String>,
+    /// When.
+    pub date: Timestamp,
+    /// The server transaction id of the change.
+    pub sv_trid: String,
+    /// Who made it (an operator's name, or the registry's engine).
+    pub who: String,
+    /// Why.
+    pub reason: Option<String>,
 }

@@ -50,6 +50,8 @@ pub enum OffendingValue {
 pub enum ResponseExtension {
     /// `<secDNS:infData>` (RFC 5910).
     SecDnsInfo(Vec<DsData>),
+    /// `<changePoll:changeData>` (RFC 8590).
+    ChangePoll(super::ChangeRecord),
     /// `<ma:infData>`: a contact's identity document and its verification (R15).
     MaContactInfo(Option<Identity>),
     /// `<ma:domainInfData>`: the proof-of-right reference (R2).

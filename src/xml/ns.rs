@@ -10,6 +10,8 @@ pub const CONTACT: &str = "urn:ietf:params:xml:ns:contact-1.0";
 pub const HOST: &str = "urn:ietf:params:xml:ns:host-1.0";
 /// RFC 5910 DNSSEC.
 pub const SECDNS: &str = "urn:ietf:params:xml:ns:secDNS-1.1";
+/// RFC 8590 change poll.
+pub const CHANGE_POLL: &str = "urn:ietf:params:xml:ns:changePoll-1.0";
 /// The registry's own `.ma` extension.
 pub const MA: &str = "http://www.anrt.ma/epp/ma-1.0";
 
@@ -17,7 +19,7 @@ pub const MA: &str = "http://www.anrt.ma/epp/ma-1.0";
 pub const OBJECT_URIS: &[&str] = &[DOMAIN, CONTACT, HOST];
 
 /// Extension URIs served, in greeting order.
-pub const EXTENSION_URIS: &[&str] = &[SECDNS, MA];
+pub const EXTENSION_URIS: &[&str] = &[SECDNS, CHANGE_POLL, MA];
 
 /// A namespace, resolved once while parsing so later matching is a cheap compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +76,7 @@ pub fn extension_uri(ext: &crate::model::ResponseExtension) -> &'static str {
     use crate::model::ResponseExtension::*;
     match ext {
         SecDnsInfo(_) => SECDNS,
+        ChangePoll(_) => CHANGE_POLL,
         MaContactInfo(_) | MaDomainInfo { .. } => MA,
     }
 }

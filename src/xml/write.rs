@@ -486,6 +486,28 @@ fn write_extension(d: &mut Doc, ext: &ResponseExtension) {
             d.close("secDNS:infData");
         }
         ResponseExtension::MaContactInfo(identity) => write_identity(d, identity.as_ref()),
+        ResponseExtension::ChangePoll(change) => {
+            d.open(
+                "changePoll:changeData",
+                &[("xmlns:changePoll", ns::CHANGE_POLL), ("state", "after")],
+            );
+            match &change.op {
+                Some(op) => d.leaf_attrs(
+                    "changePoll:operation",
+                    &[("op", op.as_str())],
+                    &change.operation,
+                ),
+                None => d.leaf("changePoll:operation", &change.operation),
+            }
+            d.date("changePoll:date", &change.date);
+            d.leaf("changePoll:svTRID", &change.sv_trid);
+            d.leaf("changePoll:who", &change.who);
+            if let Some(reason) = &change.reason {
+                let short: String = reason.chars().take(32).collect();
+                d.leaf("changePoll:reason", &short);
+            }
+            d.close("changePoll:changeData");
+        }
         ResponseExtension::MaDomainInfo {
             proof_ref,
             pending_owner,

@@ -7,7 +7,7 @@ use chrono::Months;
 
 use crate::error::EppError;
 use crate::flows::common::{RETRIES, contention, domain_not_found};
-use crate::model::{PollMessage, PollPayload, Status, Text, Timestamp};
+use crate::model::{ChangeRecord, PollMessage, PollPayload, Status, Text, Timestamp};
 use crate::store::{Conflict, Effects, Store};
 
 /// Approves (`approve`) or rejects the pending registrant change of `name`.
@@ -19,6 +19,7 @@ pub async fn decide(
     name: &str,
     approve: bool,
     now: Timestamp,
+    operator: &str,
 ) -> Result<(), EppError> {
     for _ in 0..RETRIES {
         let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
@@ -66,6 +67,21 @@ pub async fn decide(
             queued: now,
             text_en: text.en,
             text_fr: text.fr,
+            change: Some(ChangeRecord {
+                operation: "update".into(),
+                op: Some(
+                    if approve {
+                        "ownerChangeApproved"
+                    } else {
+                        "ownerChangeRejected"
+                    }
+                    .into(),
+                ),
+                date: now,
+                sv_trid: store.next_sv_trid(),
+                who: operator.to_owned(),
+                reason: Some("R13".into()),
+            }),
             payload: PollPayload::DomainPendingAction {
                 name: old.name.clone(),
                 result: approve,

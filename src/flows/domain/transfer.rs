@@ -13,8 +13,8 @@ use crate::flows::auth::{domain_auth_matches, hash_auth_info};
 use crate::flows::common::{RETRIES, contention, load_domain};
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{
-    Domain, DomainTransfer, PollMessage, PollPayload, ResData, ResultCode, Status, Text, Timestamp,
-    Transfer, TransferOp, TransferStatus,
+    ChangeRecord, Domain, DomainTransfer, PollMessage, PollPayload, ResData, ResultCode, Status,
+    Text, Timestamp, Transfer, TransferOp, TransferStatus,
 };
 use crate::policy::statuses;
 use crate::store::{Conflict, DueEntry, DueKind, Effects, Store, StoreError};
@@ -350,6 +350,21 @@ pub fn complete(
     status: TransferStatus,
     now: Timestamp,
 ) -> Result<(Domain, Effects), EppError> {
+    complete_by(store, old, status, now, None)
+}
+
+/// [`complete`], recording who in the registry made the change (RFC 8590)
+/// when the registry did.
+///
+/// # Errors
+/// 2301 when there is nothing to complete.
+pub fn complete_by(
+    store: &Store,
+    old: &Domain,
+    status: TransferStatus,
+    now: Timestamp,
+    registry_change: Option<(&str, &str)>,
+) -> Result<(Domain, Effects), EppError> {
     let Some(before) = old.transfer.clone() else {
         return Err(not_pending(old));
     };
@@ -381,10 +396,23 @@ pub fn complete(
             new.name, before.gaining
         ),
     );
-    let messages = vec![
+    let mut messages = vec![
         message(store, &before.gaining, now, &new, text.clone())?,
         message(store, &before.losing, now, &new, text)?,
     ];
+    if let Some((who, reason)) = registry_change {
+        let change = ChangeRecord {
+            operation: "transfer".into(),
+            op: Some(status.as_str().into()),
+            date: now,
+            sv_trid: store.next_sv_trid(),
+            who: who.to_owned(),
+            reason: Some(reason.to_owned()),
+        };
+        for m in &mut messages {
+            m.change = Some(change.clone());
+        }
+    }
     Ok((
         new,
         Effects {
@@ -417,6 +445,7 @@ fn message(
         queued: now,
         text_en: text.en,
         text_fr: text.fr,
+        change: None,
         payload: PollPayload::DomainTransfer {
             name: domain.name.clone(),
             transfer: domain.transfer.clone().unwrap_or(Transfer {
@@ -447,7 +476,13 @@ pub async fn auto_approve(store: &Store, name: &str, now: Timestamp) -> Result<b
             Some(t) if t.action_date <= now => {}
             _ => return Ok(false),
         }
-        let (new, effects) = complete(store, &old, TransferStatus::ServerApproved, now)?;
+        let (new, effects) = complete_by(
+            store,
+            &old,
+            TransferStatus::ServerApproved,
+            now,
+            Some(("ma-registry", "R12: no answer by acDate")),
+        )?;
         match store.replace_domain_with(&old, &new, &effects)? {
             Ok(()) => {
                 store.durable().await?;
@@ -464,7 +499,12 @@ pub async fn auto_approve(store: &Store, name: &str, now: Timestamp) -> Result<b
 ///
 /// # Errors
 /// 2301 when the domain's last transfer is not a rejection under review.
-pub async fn overrule(store: &Store, name: &str, now: Timestamp) -> Result<(), EppError> {
+pub async fn overrule(
+    store: &Store,
+    name: &str,
+    now: Timestamp,
+    operator: &str,
+) -> Result<(), EppError> {
     for _ in 0..RETRIES {
         let old = store
             .domain(name)?
@@ -491,7 +531,13 @@ pub async fn overrule(store: &Store, name: &str, now: Timestamp) -> Result<(), E
                 format!("{name} a changé de prestataire depuis le rejet"),
             )));
         }
-        let (new, effects) = complete(store, &old, TransferStatus::ServerApproved, now)?;
+        let (new, effects) = complete_by(
+            store,
+            &old,
+            TransferStatus::ServerApproved,
+            now,
+            Some((operator, "R12: rejection overruled")),
+        )?;
         match store.replace_domain_with(&old, &new, &effects)? {
             Ok(()) => {
                 store.durable().await?;
