@@ -5,9 +5,18 @@
 
 mod harness;
 
+mod admin_cli;
+mod authinfo;
 mod contact;
+mod dnssec;
 mod domain;
 mod host;
 mod instant;
+mod lifecycle_objects;
+mod ma_extension;
+mod registrar_day;
 mod rfc5730;
 mod rfc5734;
+mod ownership;
+mod poll;
+mod transfer;

@@ -1,0 +1,535 @@
+//! A registrar's working day through a third-party client, instant-epp 0.5:
+//! contacts and hosts, a DNSSEC-signed domain, name server and status
+//! changes, a renewal, the refusals a careful registrar meets, and the
+//! clean-up in the order the associations require. Every frame the client
+//! receives is recorded under TLS and validated against `schemas/`.
+
+use std::borrow::Cow;
+use std::fmt::Debug;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Months;
+use instant_epp::client::{Connector, EppClient};
+use instant_epp::contact::{
+    Address, ContactCheck, ContactCreate, ContactDelete, InfoType, PostalInfo, Voice,
+};
+use instant_epp::domain::update::{DomainAdd, DomainRemove};
+use instant_epp::domain::{
+    self, DomainCheck, DomainContact, DomainCreate, DomainDelete, DomainInfo, DomainRenew,
+    DomainUpdate, HostObj, NameServers, Period, PeriodLength,
+};
+use instant_epp::extensions::secdns::{self, Algorithm, CreateData, DigestAlgorithm, DsDataType};
+use instant_epp::host::{HostCheck, HostCreate, HostDelete};
+use instant_epp::login::Login;
+use instant_epp::logout::Logout;
+use instant_epp::response::ResultCode;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::ClientConfig;
+use tokio_rustls::rustls::pki_types::ServerName;
+
+use crate::harness::*;
+
+// ----- a recording connector (as in instant.rs) -----
+
+/// A TLS stream that records every byte read from the server.
+struct Recording {
+    tls: TlsStream<TcpStream>,
+    received: Arc<Mutex<Vec<u8>>>,
+}
+
+impl AsyncRead for Recording {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let this = &mut *self;
+        let poll = Pin::new(&mut this.tls).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = poll {
+            this.received
+                .lock()
+                .unwrap()
+                .extend_from_slice(&buf.filled()[before..]);
+        }
+        poll
+    }
+}
+
+impl AsyncWrite for Recording {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.tls).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tls).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tls).poll_shutdown(cx)
+    }
+}
+
+/// Connects over TLS with a test registrar's certificate and records what it reads.
+struct RecordingConnector {
+    addr: SocketAddr,
+    config: Arc<ClientConfig>,
+    received: Arc<Mutex<Vec<u8>>>,
+}
+
+#[async_trait]
+impl Connector for RecordingConnector {
+    type Connection = Recording;
+
+    async fn connect(&self, timeout: Duration) -> Result<Recording, instant_epp::Error> {
+        let connect = async {
+            let tcp = TcpStream::connect(self.addr).await?;
+            let name = ServerName::try_from("localhost").expect("a valid server name");
+            TlsConnector::from(Arc::clone(&self.config))
+                .connect(name, tcp)
+                .await
+        };
+        let tls = tokio::time::timeout(timeout, connect)
+            .await
+            .map_err(|_| instant_epp::Error::Timeout)??;
+        Ok(Recording {
+            tls,
+            received: Arc::clone(&self.received),
+        })
+    }
+}
+
+/// Splits recorded bytes into RFC 5734 frames and validates each one.
+fn validate_received(received: &Mutex<Vec<u8>>) -> Vec<String> {
+    let bytes = received.lock().unwrap().clone();
+    let mut rest = bytes.as_slice();
+    let mut frames = Vec::new();
+    while !rest.is_empty() {
+        assert!(rest.len() >= 4, "a truncated frame header: {rest:?}");
+        let len = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        assert!(
+            (5..=rest.len()).contains(&len),
+            "frame length {len} with {} bytes left",
+            rest.len()
+        );
+        let frame = String::from_utf8(rest[4..len].to_vec()).unwrap();
+        validate(&frame);
+        frames.push(frame);
+        rest = &rest[len..];
+    }
+    frames
+}
+
+async fn client_for(
+    server: &TestServer,
+    clid: &str,
+) -> (EppClient<RecordingConnector>, Arc<Mutex<Vec<u8>>>) {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let connector = RecordingConnector {
+        addr: server.addr(),
+        config: server.client_config(clid),
+        received: Arc::clone(&received),
+    };
+    let client = EppClient::new(connector, "ma-registry".into(), Duration::from_secs(20))
+        .await
+        .unwrap();
+    (client, received)
+}
+
+/// The result code of a command the server refused.
+fn refusal<T: Debug>(result: Result<T, instant_epp::Error>) -> ResultCode {
+    match result {
+        Err(instant_epp::Error::Command(status)) => status.result.code,
+        Err(other) => panic!("expected a command error, got {other}"),
+        Ok(rsp) => panic!("expected a refusal, got {rsp:?}"),
+    }
+}
+
+fn host_obj(name: &str) -> domain::HostInfo<'_> {
+    domain::HostInfo::Obj(HostObj { name: name.into() })
+}
+
+fn contact(id: &str, cc: &str) -> ContactCreate<'static> {
+    let id: &'static str = Box::leak(id.to_owned().into_boxed_str());
+    let address = Address::new(
+        &["12 rue Ibn Sina"],
+        "Rabat",
+        None,
+        Some("10000"),
+        cc.parse().unwrap(),
+    );
+    let postal = PostalInfo::new(
+        InfoType::Local,
+        "Youssef Alaoui",
+        Some("Atlas Web"),
+        address,
+    );
+    ContactCreate::new(
+        id,
+        "youssef@example.ma",
+        postal,
+        Some(Voice::new("+212.661123456")),
+        "Cnt-Auth-2024",
+    )
+}
+
+const DIGEST_1: &str = "2BB183AF5F22588179A53B0A98631FAD1A292118DFD95F2B1EEC2E1AE5B28C54";
+const DIGEST_2: &str = "6F4A0E2D9B1C7A5E3D8F0B2C4E6A8D0F1B3C5E7A9D0F2B4C6E8A0D1F3B5C7E9A";
+
+#[tokio::test]
+async fn success_a_registrar_day_through_instant_epp() {
+    let server = TestServer::start().await;
+    let (mut client, received) = client_for(&server, "reg1").await;
+    let mut responses = 0;
+
+    // Morning: log in, selecting DNSSEC.
+    let login = Login::new("reg1", password("reg1"), None, Some(&[secdns::XMLNS]));
+    let rsp = client.transact(&login, "day-login").await.unwrap();
+    assert_eq!(rsp.result.code, ResultCode::CommandCompletedSuccessfully);
+    responses += 1;
+
+    // A new customer: the registrant (Moroccan, also the admin contact) and
+    // its web agency as technical contact, based abroad.
+    for (id, cc) in [("day-owner", "MA"), ("day-tech", "FR")] {
+        let rsp = client
+            .transact(&contact(id, cc), "day-contact")
+            .await
+            .unwrap();
+        assert_eq!(rsp.res_data().unwrap().id, id);
+        responses += 1;
+    }
+
+    // The agency's name servers, outside the registry's zones.
+    for name in ["ns1.example.net", "ns2.example.net"] {
+        let rsp = client
+            .transact(&HostCreate::new(name, None), "day-host")
+            .await
+            .unwrap();
+        assert_eq!(rsp.res_data().unwrap().name, name);
+        responses += 1;
+    }
+
+    // Is the name free?
+    let rsp = client
+        .transact(
+            &DomainCheck {
+                domains: &["journee.ma"],
+            },
+            "day-check",
+        )
+        .await
+        .unwrap();
+    assert!(rsp.res_data().unwrap().list[0].name.available);
+    responses += 1;
+
+    // Register it for one year, signed.
+    let ns = [host_obj("ns1.example.net")];
+    let contacts = [
+        DomainContact {
+            contact_type: "admin".into(),
+            id: "day-owner".into(),
+        },
+        DomainContact {
+            contact_type: "tech".into(),
+            id: "day-tech".into(),
+        },
+    ];
+    let create = DomainCreate::new(
+        "journee.ma",
+        Period::Years(PeriodLength::new(1).unwrap()),
+        Some(&ns),
+        Some("day-owner"),
+        "Dom-Auth-2024",
+        Some(&contacts),
+    );
+    let ds = [DsDataType::new(
+        12345,
+        Algorithm::EcdsaP256Sha256,
+        DigestAlgorithm::Sha256,
+        DIGEST_1,
+        None,
+    )];
+    let signed = CreateData::from(ds.as_ref());
+    let rsp = client
+        .transact((&create, &signed), "day-create")
+        .await
+        .unwrap();
+    let created = rsp.res_data().unwrap();
+    assert_eq!(created.name, "journee.ma");
+    let expiry = created.expiring_at.unwrap();
+    assert_eq!(
+        Some(expiry),
+        created.created_at.checked_add_months(Months::new(12))
+    );
+    responses += 1;
+
+    // The DS record is on the domain: instant-epp has no secDNS:infData
+    // type, so read it from the raw answer.
+    let info_xml = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><info><domain:info xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name>journee.ma</domain:name></domain:info></info><clTRID>day-ds-info</clTRID></command></epp>"#
+    );
+    let r = Resp::new(client.transact_xml(&info_xml).await.unwrap());
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+    assert_eq!(r.texts("keyTag"), ["12345"]);
+    assert_eq!(r.texts("digest"), [DIGEST_1]);
+    assert!(r.texts("extValue").is_empty(), "{}", r.xml);
+    responses += 1;
+
+    // Midday: the customer wants its own name server, inside its domain.
+    let glue: [IpAddr; 2] = [
+        "192.0.2.53".parse().unwrap(),
+        "2001:db8::53".parse().unwrap(),
+    ];
+    let rsp = client
+        .transact(&HostCreate::new("ns1.journee.ma", Some(&glue)), "day-glue")
+        .await
+        .unwrap();
+    assert_eq!(rsp.res_data().unwrap().name, "ns1.journee.ma");
+    responses += 1;
+
+    // Move the delegation to it and the agency's second server, and lock the
+    // domain against deletion and transfer.
+    let mut update = DomainUpdate::new("journee.ma");
+    let add_ns = [host_obj("ns1.journee.ma"), host_obj("ns2.example.net")];
+    let locks = [
+        domain::Status::ClientDeleteProhibited,
+        domain::Status::ClientTransferProhibited,
+    ];
+    update.add(DomainAdd {
+        ns: Some(NameServers {
+            ns: Cow::Borrowed(&add_ns),
+        }),
+        contacts: None,
+        statuses: Some(&locks),
+    });
+    let rem_ns = [host_obj("ns1.example.net")];
+    update.remove(DomainRemove {
+        ns: Some(NameServers {
+            ns: Cow::Borrowed(&rem_ns),
+        }),
+        contacts: None,
+        statuses: None,
+    });
+    let rsp = client.transact(&update, "day-update").await.unwrap();
+    assert_eq!(rsp.result.code, ResultCode::CommandCompletedSuccessfully);
+    responses += 1;
+
+    // A key rollover: instant-epp has no secDNS:update, so send it raw.
+    let rollover = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><update><domain:update xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name>journee.ma</domain:name></domain:update></update><extension><secDNS:update xmlns:secDNS="urn:ietf:params:xml:ns:secDNS-1.1"><secDNS:rem><secDNS:dsData><secDNS:keyTag>12345</secDNS:keyTag><secDNS:alg>13</secDNS:alg><secDNS:digestType>2</secDNS:digestType><secDNS:digest>{DIGEST_1}</secDNS:digest></secDNS:dsData></secDNS:rem><secDNS:add><secDNS:dsData><secDNS:keyTag>54321</secDNS:keyTag><secDNS:alg>13</secDNS:alg><secDNS:digestType>2</secDNS:digestType><secDNS:digest>{DIGEST_2}</secDNS:digest></secDNS:dsData></secDNS:add></secDNS:update></extension><clTRID>day-rollover</clTRID></command></epp>"#
+    );
+    let r = Resp::new(client.transact_xml(&rollover).await.unwrap());
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+    responses += 1;
+
+    // Check the result. instant-epp's DomainInfo cannot read a response
+    // whose <extension> holds data it does not model (the secDNS:infData
+    // this session asked for), so read the raw answer.
+    let r = Resp::new(client.transact_xml(&info_xml).await.unwrap());
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+    assert_eq!(r.texts("hostObj"), ["ns1.journee.ma", "ns2.example.net"]);
+    assert_eq!(r.texts("host"), ["ns1.journee.ma"]);
+    assert_eq!(
+        r.attrs("status", "s"),
+        ["clientDeleteProhibited", "clientTransferProhibited"]
+    );
+    assert_eq!(r.text("registrant").as_deref(), Some("day-owner"));
+    assert_eq!(r.text("upID").as_deref(), Some("reg1"));
+    assert_eq!(r.texts("keyTag"), ["54321"]);
+    responses += 1;
+
+    // Afternoon: the customer pays for two more years.
+    let renew = DomainRenew::new(
+        "journee.ma",
+        expiry.date_naive(),
+        Period::Years(PeriodLength::new(2).unwrap()),
+    );
+    let rsp = client.transact(&renew, "day-renew").await.unwrap();
+    let renewed = rsp.res_data().unwrap();
+    assert_eq!(renewed.name, "journee.ma");
+    assert_eq!(
+        renewed.expiring_at,
+        expiry.checked_add_months(Months::new(24))
+    );
+    responses += 1;
+
+    // Things the registry refuses.
+    let code = refusal(
+        client
+            .transact(&ContactDelete::new("day-owner"), "day-no-1")
+            .await,
+    );
+    assert_eq!(code, ResultCode::ObjectAssociationProhibitsOperation);
+    responses += 1;
+    let code = refusal(
+        client
+            .transact(&HostDelete::new("ns2.example.net"), "day-no-2")
+            .await,
+    );
+    assert_eq!(code, ResultCode::ObjectAssociationProhibitsOperation);
+    responses += 1;
+    let code = refusal(
+        client
+            .transact(&DomainDelete::new("journee.ma"), "day-no-3")
+            .await,
+    );
+    assert_eq!(code, ResultCode::ObjectStatusProhibitsOperation);
+    responses += 1;
+
+    // Evening: the customer closes the project. Lift the delete lock …
+    let mut unlock = DomainUpdate::new("journee.ma");
+    let lift = [domain::Status::ClientDeleteProhibited];
+    unlock.remove(DomainRemove {
+        ns: None,
+        contacts: None,
+        statuses: Some(&lift),
+    });
+    let rsp = client.transact(&unlock, "day-unlock").await.unwrap();
+    assert_eq!(rsp.result.code, ResultCode::CommandCompletedSuccessfully);
+    responses += 1;
+
+    // … delete the domain (its subordinate host goes with it) …
+    let rsp = client
+        .transact(&DomainDelete::new("journee.ma"), "day-delete")
+        .await
+        .unwrap();
+    assert_eq!(rsp.result.code, ResultCode::CommandCompletedSuccessfully);
+    responses += 1;
+
+    // … then the hosts it no longer uses …
+    for name in ["ns1.example.net", "ns2.example.net"] {
+        let rsp = client
+            .transact(&HostDelete::new(name), "day-host-delete")
+            .await
+            .unwrap();
+        assert_eq!(rsp.result.code, ResultCode::CommandCompletedSuccessfully);
+        responses += 1;
+    }
+
+    // … and the contacts.
+    for id in ["day-owner", "day-tech"] {
+        let rsp = client
+            .transact(&ContactDelete::new(id), "day-contact-delete")
+            .await
+            .unwrap();
+        assert_eq!(rsp.result.code, ResultCode::CommandCompletedSuccessfully);
+        responses += 1;
+    }
+
+    // Everything is free again.
+    let rsp = client
+        .transact(
+            &DomainCheck {
+                domains: &["journee.ma"],
+            },
+            "day-check-2",
+        )
+        .await
+        .unwrap();
+    assert!(rsp.res_data().unwrap().list[0].name.available);
+    responses += 1;
+    let hosts = ["ns1.journee.ma", "ns1.example.net", "ns2.example.net"];
+    let rsp = client
+        .transact(&HostCheck { hosts: &hosts }, "day-check-3")
+        .await
+        .unwrap();
+    assert!(
+        rsp.res_data()
+            .unwrap()
+            .list
+            .iter()
+            .all(|h| h.name.available)
+    );
+    responses += 1;
+    let ids = ["day-owner", "day-tech"];
+    let rsp = client
+        .transact(&ContactCheck { contact_ids: &ids }, "day-check-4")
+        .await
+        .unwrap();
+    assert!(rsp.res_data().unwrap().list.iter().all(|c| c.id.available));
+    responses += 1;
+
+    let rsp = client.transact(&Logout, "day-logout").await.unwrap();
+    assert_eq!(
+        rsp.result.code,
+        ResultCode::CommandCompletedSuccessfullyEndingSession
+    );
+    responses += 1;
+
+    // The greeting and every response, all valid.
+    let frames = validate_received(&received);
+    assert_eq!(frames.len(), 1 + responses, "{frames:#?}");
+}
+
+#[tokio::test]
+async fn success_a_session_without_secdns_reads_a_signed_domain_with_instant_epp() {
+    let server = TestServer::start().await;
+
+    // The registrar's provisioning session selects DNSSEC and signs a domain.
+    let (mut provisioning, _) = client_for(&server, "reg1").await;
+    let login = Login::new("reg1", password("reg1"), None, Some(&[secdns::XMLNS]));
+    provisioning.transact(&login, "mon-login-1").await.unwrap();
+    provisioning
+        .transact(&contact("mon-owner", "MA"), "mon-contact")
+        .await
+        .unwrap();
+    let create = DomainCreate::new(
+        "surveille.ma",
+        Period::Years(PeriodLength::new(1).unwrap()),
+        None,
+        Some("mon-owner"),
+        "Dom-Auth-2024",
+        None,
+    );
+    let ds = [DsDataType::new(
+        12345,
+        Algorithm::EcdsaP256Sha256,
+        DigestAlgorithm::Sha256,
+        DIGEST_1,
+        None,
+    )];
+    let signed = CreateData::from(ds.as_ref());
+    provisioning
+        .transact((&create, &signed), "mon-create")
+        .await
+        .unwrap();
+
+    // Its monitoring tool logs in without DNSSEC: RFC 9038 moves the DS data
+    // into <extValue>, so the typed DomainInfo still reads the answer.
+    let (mut monitor, received) = client_for(&server, "reg1").await;
+    let login = Login::new("reg1", password("reg1"), None, None);
+    monitor.transact(&login, "mon-login-2").await.unwrap();
+    let rsp = monitor
+        .transact(&DomainInfo::new("surveille.ma", None), "mon-info")
+        .await
+        .unwrap();
+    assert_eq!(rsp.result.code, ResultCode::CommandCompletedSuccessfully);
+    assert_eq!(rsp.res_data().unwrap().name, "surveille.ma");
+    let reasons: Vec<&str> = rsp
+        .result
+        .ext_values
+        .iter()
+        .map(|v| v.reason.text.as_str())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["urn:ietf:params:xml:ns:secDNS-1.1 not in login services"]
+    );
+    assert!(rsp.extension().is_none());
+
+    let frames = validate_received(&received);
+    assert_eq!(frames.len(), 3, "{frames:#?}");
+}
