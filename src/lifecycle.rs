@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
 use crate::error::EppError;
+use crate::flows::domain::expiry::{self, Applied};
 use crate::flows::domain::transfer;
 use crate::store::{DueKind, Store};
 
@@ -17,6 +18,14 @@ pub struct SweepReport {
     pub examined: usize,
     /// Transfers approved at their `acDate` (R12).
     pub transfers_approved: usize,
+    /// Expiry notices sent (R22).
+    pub expiry_notices: usize,
+    /// Tacit renewals (R10).
+    pub tacit_renewals: usize,
+    /// Purges at the end of redemption (R11).
+    pub purges: usize,
+    /// Transitions that must wait (e.g. a purge blocked by a host in use).
+    pub deferred: usize,
     /// Entries that no longer applied (the object changed meanwhile).
     pub stale: usize,
 }
@@ -30,14 +39,32 @@ pub async fn sweep(store: &Store, now: DateTime<Utc>) -> Result<SweepReport, Epp
     for entry in store.due_until(now)? {
         report.examined += 1;
         let applied = match entry.kind {
-            DueKind::TransferAutoApprove => transfer::auto_approve(store, &entry.name, now).await?,
+            DueKind::TransferAutoApprove => {
+                if transfer::auto_approve(store, &entry.name, now).await? {
+                    Applied::Done
+                } else {
+                    Applied::Stale
+                }
+            }
+            DueKind::ExpiryNotice => expiry::expiry_notice(store, &entry, now).await?,
+            DueKind::GraceEnd => expiry::tacit_renewal(store, &entry, now).await?,
+            DueKind::Purge => expiry::purge(store, &entry, now).await?,
         };
-        if applied {
-            report.transfers_approved += 1;
-            info!(domain = %entry.name, "transfer approved by the registry at acDate");
-        } else {
-            report.stale += 1;
-            store.remove_due(&entry)?;
+        match applied {
+            Applied::Done => {
+                info!(domain = %entry.name, kind = ?entry.kind, "life-cycle transition applied");
+                match entry.kind {
+                    DueKind::TransferAutoApprove => report.transfers_approved += 1,
+                    DueKind::ExpiryNotice => report.expiry_notices += 1,
+                    DueKind::GraceEnd => report.tacit_renewals += 1,
+                    DueKind::Purge => report.purges += 1,
+                }
+            }
+            Applied::Deferred => report.deferred += 1,
+            Applied::Stale => {
+                report.stale += 1;
+                store.remove_due(&entry)?;
+            }
         }
     }
     if report.examined > 0 {

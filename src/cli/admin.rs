@@ -222,13 +222,23 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                     serde_json::json!({
                         "examined": report.examined,
                         "transfers_approved": report.transfers_approved,
+                        "expiry_notices": report.expiry_notices,
+                        "tacit_renewals": report.tacit_renewals,
+                        "purges": report.purges,
+                        "deferred": report.deferred,
                         "stale": report.stale,
                     })
                 );
             } else {
                 println!(
-                    "life-cycle run at {now}: {} due, {} transfers approved, {} no longer applicable",
-                    report.examined, report.transfers_approved, report.stale
+                    "life-cycle run at {now}: {} due; {} transfers approved, {} expiry notices, {} tacit renewals, {} purges, {} deferred, {} no longer applicable",
+                    report.examined,
+                    report.transfers_approved,
+                    report.expiry_notices,
+                    report.tacit_renewals,
+                    report.purges,
+                    report.deferred,
+                    report.stale
                 );
             }
             return Ok(ExitCode::SUCCESS);

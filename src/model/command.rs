@@ -256,6 +256,17 @@ pub struct DomainUpdate {
     pub proof_ref: Option<String>,
     /// Whether any `hostAttr` was sent (not served).
     pub host_attr_used: bool,
+    /// An RFC 3915 restore (`rgp:update/rgp:restore`).
+    pub restore: Option<RestoreOp>,
+}
+
+/// The `op` of an RFC 3915 restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestoreOp {
+    /// Ask to restore a domain in redemption.
+    Request,
+    /// The restore report.
+    Report,
 }
 
 /// `<domain:renew>`

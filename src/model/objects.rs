@@ -137,6 +137,8 @@ pub struct Domain {
     pub transfer: Option<Transfer>,
     /// A registrant change waiting for the registry (R13).
     pub pending_owner: Option<PendingOwner>,
+    /// When the sponsor deleted it: its 30-day redemption runs from then (R11).
+    pub deleted: Option<Timestamp>,
 }
 
 /// A change of registrant waiting for the registry's decision (R13).

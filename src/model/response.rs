@@ -50,6 +50,8 @@ pub enum OffendingValue {
 pub enum ResponseExtension {
     /// `<secDNS:infData>` (RFC 5910).
     SecDnsInfo(Vec<DsData>),
+    /// `<rgp:infData>` (RFC 3915): the grace period the domain is in.
+    RgpInfo(&'static str),
     /// `<changePoll:changeData>` (RFC 8590).
     ChangePoll(super::ChangeRecord),
     /// `<ma:infData>`: a contact's identity document and its verification (R15).

@@ -2,7 +2,9 @@
 //! (C-Art.7): the administrative contact lives in Morocco.
 
 use crate::error::EppError;
-use crate::model::{IdentityDoc, IdentityKind, OffendingValue, PostalInfo, Text};
+use crate::model::{
+    Contact, IdentityDoc, IdentityKind, OffendingValue, PostalInfo, Text, Verification,
+};
 
 fn letters_then_digits(s: &str, letters: (usize, usize), digits: (usize, usize)) -> bool {
     let split = s.find(|c: char| c.is_ascii_digit()).unwrap_or(s.len());
@@ -69,6 +71,43 @@ pub fn r15_identity_document(doc: &IdentityDoc) -> Result<String, EppError> {
     } else {
         n.to_ascii_uppercase()
     })
+}
+
+/// R15: a registrant must have an identity document on record that the
+/// registry has not rejected.
+///
+/// # Errors
+/// 2306 with the R15 reason.
+pub fn r15_registrant_identity(contact: &Contact) -> Result<(), EppError> {
+    match &contact.identity {
+        Some(id) if id.verification != Verification::Rejected => Ok(()),
+        Some(_) => Err(EppError::Policy(
+            Text::new(
+                format!(
+                    "R15: the identity document of {} was rejected by the registry",
+                    contact.id
+                ),
+                format!(
+                    "R15 : la pièce d'identité de {} a été rejetée par le registre",
+                    contact.id
+                ),
+            ),
+            None,
+        )),
+        None => Err(EppError::Policy(
+            Text::new(
+                format!(
+                    "R15: the registrant {} has no identity document on record (ma:identity)",
+                    contact.id
+                ),
+                format!(
+                    "R15 : le titulaire {} n'a aucune pièce d'identité enregistrée (ma:identity)",
+                    contact.id
+                ),
+            ),
+            None,
+        )),
+    }
 }
 
 /// R17: whether a contact's postal infos put it in Morocco (every postal

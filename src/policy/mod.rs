@@ -3,10 +3,11 @@
 
 pub mod dnssec;
 pub mod identity;
+pub mod lifecycle;
 pub mod names;
 pub mod periods;
 pub mod statuses;
 
-pub use identity::{r15_identity_document, r17_admin_in_morocco};
+pub use identity::{r15_identity_document, r15_registrant_identity, r17_admin_in_morocco};
 pub use names::{HostName, RegistrableName, host_name, r1_r3_registrable_name};
 pub use periods::{r7_period_years, r8_five_year_cap};

@@ -109,18 +109,30 @@ pub struct Effects {
 pub enum DueKind {
     /// Approve a pending transfer whose `acDate` has come (R12).
     TransferAutoApprove,
+    /// Tell the sponsor the domain expires in 30 days (R22).
+    ExpiryNotice,
+    /// The renewal grace ends: renew tacitly (R10).
+    GraceEnd,
+    /// The redemption ends: purge (R11).
+    Purge,
 }
 
 impl DueKind {
     fn tag(self) -> u8 {
         match self {
             DueKind::TransferAutoApprove => b'T',
+            DueKind::ExpiryNotice => b'N',
+            DueKind::GraceEnd => b'G',
+            DueKind::Purge => b'P',
         }
     }
 
     fn from_tag(tag: u8) -> Option<Self> {
         match tag {
             b'T' => Some(DueKind::TransferAutoApprove),
+            b'N' => Some(DueKind::ExpiryNotice),
+            b'G' => Some(DueKind::GraceEnd),
+            b'P' => Some(DueKind::Purge),
             _ => None,
         }
     }
@@ -384,6 +396,20 @@ impl Store {
         Ok(self.inner.refs.contains_key(counter_key(b'c', id))?)
     }
 
+    /// How many domains delegate to this host.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn host_use_count(&self, name: &str) -> Result<u32, StoreError> {
+        Ok(self
+            .inner
+            .refs
+            .get(counter_key(b'h', name))?
+            .and_then(|v| <[u8; 4]>::try_from(v.as_ref()).ok())
+            .map(u32::from_be_bytes)
+            .unwrap_or(0))
+    }
+
     /// Whether any domain delegates to this host.
     ///
     /// # Errors
@@ -536,10 +562,21 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn create_domain(&self, d: &Domain) -> ChangeResult {
+        self.create_domain_with(d, &[])
+    }
+
+    /// [`Store::create_domain`] with the domain's agenda entries.
+    ///
+    /// # Errors
+    /// sled errors; conflicts are the inner `Err`.
+    pub fn create_domain_with(&self, d: &Domain, agenda: &[DueEntry]) -> ChangeResult {
         let value = codec::encode(d)?;
         let i = &self.inner;
-        let result = (&i.domains, &i.contacts, &i.hosts, &i.refs).transaction(
-            |(domains, contacts, hosts, refs)| {
+        let result = (&i.domains, &i.contacts, &i.hosts, &i.refs, &i.due).transaction(
+            |(domains, contacts, hosts, refs, due)| {
+                for entry in agenda {
+                    due.insert(entry.key(), &[])?;
+                }
                 if domains.get(d.name.as_bytes())?.is_some() {
                     return abort(Conflict::Exists);
                 }
@@ -658,32 +695,53 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn delete_domain(&self, old: &Domain) -> ChangeResult {
+        self.delete_domain_with(old, &Effects::default())
+    }
+
+    /// [`Store::delete_domain`] with poll messages and agenda changes.
+    ///
+    /// # Errors
+    /// sled errors; conflicts are the inner `Err`.
+    pub fn delete_domain_with(&self, old: &Domain, effects: &Effects) -> ChangeResult {
         let old_value = codec::encode(old)?;
+        let messages = effects
+            .messages
+            .iter()
+            .map(|m| Ok((poll_key(&m.registrar, m.id), codec::encode(m)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let i = &self.inner;
-        let result = (&i.domains, &i.hosts, &i.refs).transaction(|(domains, hosts, refs)| {
-            if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
-                return abort(Conflict::Changed);
-            }
-            for sub in &old.subordinate_hosts {
-                let own = u32::from(old.nameservers.contains(sub));
-                if count(refs, b'h', sub)? > own {
-                    return abort(Conflict::HostInUse(sub.clone()));
+        let result = (&i.domains, &i.hosts, &i.refs, &i.poll, &i.due).transaction(
+            |(domains, hosts, refs, poll, due)| {
+                if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
+                    return abort(Conflict::Changed);
                 }
-            }
-            for id in contact_ids(old) {
-                unlink(refs, b'C', b'c', id, &old.name)?;
-            }
-            for ns in &old.nameservers {
-                unlink(refs, b'H', b'h', ns, &old.name)?;
-            }
-            for sub in &old.subordinate_hosts {
-                hosts.remove(sub.as_bytes())?;
-                refs.remove(counter_key(b'h', sub))?;
-            }
-            refs.remove(key2(b'R', &old.sponsor, &old.name))?;
-            domains.remove(old.name.as_bytes())?;
-            Ok(())
-        });
+                for (key, value) in &messages {
+                    queue(poll, key, value)?;
+                }
+                for entry in &effects.due_remove {
+                    due.remove(entry.key())?;
+                }
+                for sub in &old.subordinate_hosts {
+                    let own = u32::from(old.nameservers.contains(sub));
+                    if count(refs, b'h', sub)? > own {
+                        return abort(Conflict::HostInUse(sub.clone()));
+                    }
+                }
+                for id in contact_ids(old) {
+                    unlink(refs, b'C', b'c', id, &old.name)?;
+                }
+                for ns in &old.nameservers {
+                    unlink(refs, b'H', b'h', ns, &old.name)?;
+                }
+                for sub in &old.subordinate_hosts {
+                    hosts.remove(sub.as_bytes())?;
+                    refs.remove(counter_key(b'h', sub))?;
+                }
+                refs.remove(key2(b'R', &old.sponsor, &old.name))?;
+                domains.remove(old.name.as_bytes())?;
+                Ok(())
+            },
+        );
         flatten(result)
     }
 
@@ -913,10 +971,12 @@ fn superordinate(domains: &Tx, name: &str, sponsor: &str) -> TxResult<Domain> {
     Ok(domain)
 }
 
-/// The distinct contact ids a domain uses (registrant and contacts).
+/// The distinct contact ids a domain uses (registrant, contacts, and the
+/// registrant a pending ownership change names).
 fn contact_ids(d: &Domain) -> Vec<&str> {
     let mut ids: Vec<&str> = std::iter::once(d.registrant.as_str())
         .chain(d.contacts.iter().map(|c| c.id.as_str()))
+        .chain(d.pending_owner.iter().map(|p| p.registrant.as_str()))
         .collect();
     ids.sort_unstable();
     ids.dedup();

@@ -73,6 +73,7 @@ impl Element {
             Ns::Contact => "contact:",
             Ns::Host => "host:",
             Ns::SecDns => "secDNS:",
+            Ns::Rgp => "rgp:",
             Ns::Ma => "ma:",
             Ns::Other(_) => "",
         };

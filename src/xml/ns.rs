@@ -10,6 +10,8 @@ pub const CONTACT: &str = "urn:ietf:params:xml:ns:contact-1.0";
 pub const HOST: &str = "urn:ietf:params:xml:ns:host-1.0";
 /// RFC 5910 DNSSEC.
 pub const SECDNS: &str = "urn:ietf:params:xml:ns:secDNS-1.1";
+/// RFC 3915 grace periods.
+pub const RGP: &str = "urn:ietf:params:xml:ns:rgp-1.0";
 /// RFC 8590 change poll.
 pub const CHANGE_POLL: &str = "urn:ietf:params:xml:ns:changePoll-1.0";
 /// The registry's own `.ma` extension.
@@ -19,7 +21,7 @@ pub const MA: &str = "http://www.anrt.ma/epp/ma-1.0";
 pub const OBJECT_URIS: &[&str] = &[DOMAIN, CONTACT, HOST];
 
 /// Extension URIs served, in greeting order.
-pub const EXTENSION_URIS: &[&str] = &[SECDNS, CHANGE_POLL, MA];
+pub const EXTENSION_URIS: &[&str] = &[SECDNS, RGP, CHANGE_POLL, MA];
 
 /// A namespace, resolved once while parsing so later matching is a cheap compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +38,8 @@ pub enum Ns {
     Host,
     /// secDNS-1.1
     SecDns,
+    /// rgp-1.0
+    Rgp,
     /// The .ma extension.
     Ma,
     /// Any other URI.
@@ -51,6 +55,7 @@ impl Ns {
             "urn:ietf:params:xml:ns:contact-1.0" => Ns::Contact,
             "urn:ietf:params:xml:ns:host-1.0" => Ns::Host,
             "urn:ietf:params:xml:ns:secDNS-1.1" => Ns::SecDns,
+            "urn:ietf:params:xml:ns:rgp-1.0" => Ns::Rgp,
             "http://www.anrt.ma/epp/ma-1.0" => Ns::Ma,
             other => Ns::Other(other.to_owned()),
         }
@@ -65,6 +70,7 @@ impl Ns {
             Ns::Contact => CONTACT,
             Ns::Host => HOST,
             Ns::SecDns => SECDNS,
+            Ns::Rgp => RGP,
             Ns::Ma => MA,
             Ns::Other(uri) => uri,
         }
@@ -76,6 +82,7 @@ pub fn extension_uri(ext: &crate::model::ResponseExtension) -> &'static str {
     use crate::model::ResponseExtension::*;
     match ext {
         SecDnsInfo(_) => SECDNS,
+        RgpInfo(_) => RGP,
         ChangePoll(_) => CHANGE_POLL,
         MaContactInfo(_) | MaDomainInfo { .. } => MA,
     }

@@ -11,8 +11,8 @@ use crate::model::{
     AuthInfo, Command, ContactCreate, ContactInfo, ContactRole, ContactUpdate, Disclose,
     DomainCreate, DomainDelta, DomainInfo, DomainRenew, DomainTransfer, DomainUpdate, DsData,
     HostCreate, HostUpdate, HostsFilter, IdentityDoc, IdentityKind, Login, ObjectKind,
-    OffendingValue, PeriodSpec, Phone, PostalChange, PostalInfo, PostalType, Request, SecDnsUpdate,
-    Status, Text, TransferOp,
+    OffendingValue, PeriodSpec, Phone, PostalChange, PostalInfo, PostalType, Request, RestoreOp,
+    SecDnsUpdate, Status, Text, TransferOp,
 };
 
 /// A request that could not be parsed, with the clTRID when it could be read.
@@ -1034,12 +1034,6 @@ fn parse_domain_update(object: &Element) -> Result<DomainUpdate, EppError> {
             a.end()?;
         }
         ch.end()?;
-        if u.registrant.is_none() && u.auth_password.is_none() {
-            return Err(EppError::syntax(
-                "<domain:chg> must change something",
-                "<domain:chg> doit modifier quelque chose",
-            ));
-        }
     }
     c.end()?;
     Ok(u)
@@ -1497,7 +1491,22 @@ fn apply_extensions(cmd: &mut Command, ext: &Element) -> Result<(), EppError> {
                 c.proof_ref = Some(token(ch.required("proofRef")?, 1, 255)?);
                 ch.end()?;
             }
-            (Ns::SecDns | Ns::Ma, _, _) => return Err(not_applicable(el)),
+            (Ns::Rgp, "update", Command::DomainUpdate(u)) => {
+                let mut ch = Children::of(el, Ns::Rgp);
+                let restore = ch.required("restore")?;
+                ch.end()?;
+                u.restore = Some(match restore.attr("op") {
+                    Some("request") => RestoreOp::Request,
+                    Some("report") => RestoreOp::Report,
+                    _ => {
+                        return Err(EppError::syntax(
+                            "<rgp:restore> needs op=\"request\" or op=\"report\"",
+                            "<rgp:restore> exige op=\"request\" ou op=\"report\"",
+                        ));
+                    }
+                });
+            }
+            (Ns::SecDns | Ns::Ma | Ns::Rgp, _, _) => return Err(not_applicable(el)),
             _ => {
                 return Err(EppError::UnimplementedExtension(Text::new(
                     format!(

@@ -486,6 +486,11 @@ fn write_extension(d: &mut Doc, ext: &ResponseExtension) {
             d.close("secDNS:infData");
         }
         ResponseExtension::MaContactInfo(identity) => write_identity(d, identity.as_ref()),
+        ResponseExtension::RgpInfo(status) => {
+            d.open("rgp:infData", &[("xmlns:rgp", ns::RGP)]);
+            d.empty("rgp:rgpStatus", &[("s", status)]);
+            d.close("rgp:infData");
+        }
         ResponseExtension::ChangePoll(change) => {
             d.open(
                 "changePoll:changeData",

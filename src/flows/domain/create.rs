@@ -130,8 +130,10 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
         proof_ref: cmd.proof_ref,
         transfer: None,
         pending_owner: None,
+        deleted: None,
     };
-    match ctx.store.create_domain(&domain)? {
+    let agenda = policy::lifecycle::expiry_agenda(&domain.name, domain.expires);
+    match ctx.store.create_domain_with(&domain, &agenda)? {
         Ok(()) => {}
         Err(Conflict::Exists) => {
             return Err(EppError::Exists(

@@ -1,19 +1,23 @@
-//! `<domain:delete>`: removes a domain and its subordinate hosts.
+//! `<domain:delete>`: R11. The domain enters a 30-day redemption
+//! (`pendingDelete`, RFC 3915 `redemptionPeriod`): it leaves the zone and
+//! refuses everything but info and restore; the life-cycle engine purges it
+//! when the redemption ends.
 
 use crate::error::EppError;
 use crate::flows::common::{RETRIES, contention, load_domain, verify_sponsor};
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{ResultCode, Status, Text};
+use crate::policy::lifecycle::r11_purge_at;
 use crate::policy::statuses;
-use crate::store::Conflict;
+use crate::store::{Conflict, DueEntry, DueKind, Effects};
 
-/// Deletes a domain.
+/// Deletes a domain into redemption.
 ///
 /// # Errors
 /// - 2201: another registrar's domain.
 /// - 2303: no such domain.
-/// - 2304: a `*DeleteProhibited` or `pending*` status.
-/// - 2305: a subordinate host is a name server of another domain.
+/// - 2304: a `*DeleteProhibited` or `pending*` status (R11).
+/// - 2305: a subordinate host is a name server of another domain (R11).
 pub async fn run(ctx: &FlowCtx<'_>, name: &str) -> Result<Outcome, EppError> {
     for _ in 0..RETRIES {
         let old = load_domain(ctx, name)?;
@@ -28,24 +32,40 @@ pub async fn run(ctx: &FlowCtx<'_>, name: &str) -> Result<Outcome, EppError> {
                 Status::PendingCreate,
                 Status::PendingUpdate,
             ],
-            "delete",
+            "delete (R11)",
         )?;
-        match ctx.store.delete_domain(&old)? {
-            Ok(()) => {
-                ctx.store.durable().await?;
-                return Ok(Outcome::code(ResultCode::Success));
-            }
-            Err(Conflict::Changed) => continue,
-            Err(Conflict::HostInUse(host)) => {
+        for sub in &old.subordinate_hosts {
+            let own = u32::from(old.nameservers.contains(sub));
+            if ctx.store.host_use_count(sub)? > own {
                 return Err(EppError::AssociationProhibits(Text::new(
                     format!(
-                        "the subordinate host {host} is a name server of another domain; remove it there first"
+                        "R11: the subordinate host {sub} is a name server of another domain; remove it there first"
                     ),
                     format!(
-                        "l'hôte subordonné {host} est serveur de noms d'un autre domaine ; retirez-le d'abord"
+                        "R11 : l'hôte subordonné {sub} est serveur de noms d'un autre domaine ; retirez-le d'abord"
                     ),
                 )));
             }
+        }
+        let mut new = old.clone();
+        new.statuses.push(Status::PendingDelete);
+        new.deleted = Some(ctx.now);
+        new.updated_by = Some(ctx.registrar.to_owned());
+        new.updated = Some(ctx.now);
+        let effects = Effects {
+            due_add: vec![DueEntry {
+                at: r11_purge_at(ctx.now),
+                kind: DueKind::Purge,
+                name: new.name.clone(),
+            }],
+            ..Effects::default()
+        };
+        match ctx.store.replace_domain_with(&old, &new, &effects)? {
+            Ok(()) => {
+                ctx.store.durable().await?;
+                return Ok(Outcome::code(ResultCode::SuccessPending));
+            }
+            Err(Conflict::Changed) => continue,
             Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
         }
     }

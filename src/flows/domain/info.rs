@@ -45,6 +45,9 @@ pub fn run(ctx: &FlowCtx<'_>, cmd: &DomainInfo) -> Result<Outcome, EppError> {
         )))));
     }
     let mut outcome = Outcome::ok(ResData::DomainInfo(Box::new(full_view(&domain, cmd.hosts))));
+    if let Some(status) = crate::policy::lifecycle::rgp_status(&domain, ctx.now) {
+        outcome.extensions.push(ResponseExtension::RgpInfo(status));
+    }
     if !domain.ds_data.is_empty() {
         outcome
             .extensions

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod create;
 pub mod delete;
+pub mod expiry;
 pub mod info;
 pub mod owner;
 pub mod renew;

@@ -92,6 +92,11 @@ pub async fn decide(
         };
         let effects = Effects {
             messages: vec![message],
+            due_add: if approve {
+                crate::policy::lifecycle::expiry_agenda(&new.name, new.expires)
+            } else {
+                Vec::new()
+            },
             ..Effects::default()
         };
         match store.replace_domain_with(&old, &new, &effects)? {

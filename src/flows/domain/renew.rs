@@ -55,7 +55,11 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainRenew) -> Result<Outcome, EppErro
         let expires = policy::r8_five_year_cap(old.expires, years, ctx.now)?;
         let mut new = old.clone();
         new.expires = expires;
-        match ctx.store.replace_domain(&old, &new)? {
+        let effects = crate::store::Effects {
+            due_add: policy::lifecycle::expiry_agenda(&new.name, expires),
+            ..Default::default()
+        };
+        match ctx.store.replace_domain_with(&old, &new, &effects)? {
             Ok(()) => {
                 ctx.store.durable().await?;
                 return Ok(crate::flows::Outcome::ok(ResData::DomainRenew {

@@ -8,11 +8,12 @@ use crate::flows::common::{
 };
 use crate::flows::domain::create::MAX_NAMESERVERS;
 use crate::flows::{FlowCtx, Outcome};
+use crate::model::RestoreOp;
 use crate::model::{
     ContactRole, Domain, DomainContact, DomainUpdate, PendingOwner, ResultCode, Status, Text,
 };
-use crate::policy::{self, dnssec, statuses};
-use crate::store::Conflict;
+use crate::policy::{self, dnssec, lifecycle, statuses};
+use crate::store::{Conflict, DueEntry, DueKind, Effects};
 
 /// Updates a domain.
 ///
@@ -26,6 +27,9 @@ use crate::store::Conflict;
 /// - 2005/2004: a malformed name server or DS record.
 /// - 2102: `hostAttr` name servers.
 pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainUpdate) -> Result<Outcome, EppError> {
+    if let Some(op) = cmd.restore {
+        return restore(ctx, &cmd, op).await;
+    }
     for _ in 0..RETRIES {
         let old = load_domain(ctx, &cmd.name)?;
         let new = apply(ctx, &old, &cmd)?;
@@ -44,6 +48,84 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainUpdate) -> Result<Outcome, EppErr
             Err(Conflict::MissingHost(host)) => {
                 return Err(crate::flows::common::host_not_found(&host));
             }
+            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+    Err(contention())
+}
+
+/// R11 restore (RFC 3915): a domain in redemption is re-activated with a new
+/// creation date (today) and one year of validity. The report is accepted
+/// once the domain is restored.
+///
+/// # Errors
+/// - 2201: another registrar's domain.
+/// - 2304: the domain is not in redemption (request), or still is (report).
+/// - 2306: other changes in the same update.
+async fn restore(
+    ctx: &FlowCtx<'_>,
+    cmd: &DomainUpdate,
+    op: RestoreOp,
+) -> Result<Outcome, EppError> {
+    let alone = cmd.add == Default::default()
+        && cmd.rem == Default::default()
+        && cmd.registrant.is_none()
+        && cmd.auth_password.is_none()
+        && cmd.sec_dns.is_none()
+        && cmd.proof_ref.is_none();
+    if !alone {
+        return Err(EppError::Policy(
+            Text::new(
+                "a restore is sent alone, with an empty <domain:chg/>",
+                "une restauration s'envoie seule, avec un <domain:chg/> vide",
+            ),
+            None,
+        ));
+    }
+    for _ in 0..RETRIES {
+        let old = load_domain(ctx, &cmd.name)?;
+        verify_sponsor(ctx, &old.sponsor, &format!("the domain {}", old.name))?;
+        let in_redemption = lifecycle::r11_in_redemption(&old);
+        if op == RestoreOp::Report {
+            if in_redemption {
+                return Err(EppError::StatusProhibits(Text::new(
+                    "R11: send the restore request first",
+                    "R11 : envoyez d'abord la demande de restauration",
+                )));
+            }
+            return Ok(Outcome::code(ResultCode::Success));
+        }
+        let Some(deleted) = old.deleted.filter(|_| in_redemption) else {
+            return Err(EppError::StatusProhibits(Text::new(
+                format!("R11: {} is not in its redemption period", old.name),
+                format!("R11 : {} n'est pas en période de rédemption", old.name),
+            )));
+        };
+        let mut new = old.clone();
+        new.statuses.retain(|s| *s != Status::PendingDelete);
+        new.deleted = None;
+        new.created = ctx.now;
+        new.expires = ctx
+            .now
+            .checked_add_months(chrono::Months::new(12))
+            .ok_or_else(|| EppError::Internal("date out of range".into()))?;
+        new.updated_by = Some(ctx.registrar.to_owned());
+        new.updated = Some(ctx.now);
+        let effects = Effects {
+            due_add: lifecycle::expiry_agenda(&new.name, new.expires),
+            due_remove: vec![DueEntry {
+                at: lifecycle::r11_purge_at(deleted),
+                kind: DueKind::Purge,
+                name: new.name.clone(),
+            }],
+            ..Effects::default()
+        };
+        match ctx.store.replace_domain_with(&old, &new, &effects)? {
+            Ok(()) => {
+                ctx.store.durable().await?;
+                return Ok(Outcome::code(ResultCode::Success));
+            }
+            Err(Conflict::Changed) => continue,
             Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
         }
     }
@@ -176,9 +258,11 @@ fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, 
                 None,
             ));
         }
-        if !ctx.store.contact_exists(registrant)? {
-            return Err(contact_not_found(registrant));
-        }
+        let contact = ctx
+            .store
+            .contact(registrant)?
+            .ok_or_else(|| contact_not_found(registrant))?;
+        policy::r15_registrant_identity(&contact)?;
         new.statuses.push(Status::PendingUpdate);
         new.pending_owner = Some(PendingOwner {
             registrant: registrant.clone(),
