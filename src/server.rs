@@ -126,6 +126,7 @@ impl RunningServer {
         let epp_addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
+        crate::policy::terms::seed_reserved_once(&store)?;
         match crate::lifecycle::sweep(&store, clock.now()).await {
             Ok(report) if report.examined > 0 => info!(?report, "life-cycle sweep at start"),
             Ok(_) => {}

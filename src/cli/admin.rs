@@ -10,6 +10,7 @@ use clap::Subcommand;
 
 use super::Cli;
 use crate::clock::Clock;
+use crate::config::Settings;
 use crate::flows::login::hash_password;
 use crate::model::{Registrar, RegistrarState};
 use crate::store::Store;
@@ -54,6 +55,79 @@ enum AdminCommand {
         #[command(subcommand)]
         command: OwnerCommand,
     },
+    /// Reserved terms (R4).
+    Reserved {
+        #[command(subcommand)]
+        command: ReservedCommand,
+    },
+    /// Blocked terms (R5).
+    Blocked {
+        #[command(subcommand)]
+        command: BlockedCommand,
+    },
+    /// Allocation tokens for reserved names (R4, RFC 8495).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReservedCommand {
+    /// List reserved terms with their category.
+    List,
+    /// Reserve a term under a category (technical, profession, state, city).
+    Add {
+        /// The category.
+        category: String,
+        /// The term (a label, Unicode or A-label).
+        term: String,
+    },
+    /// Release a term.
+    Remove {
+        /// The term.
+        term: String,
+    },
+    /// Load a file of `CATEGORY TERM` lines; with --replace, it replaces the list.
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// Remove every term not in the file.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Print the list as a file `import` reads.
+    Export,
+}
+
+#[derive(Debug, Subcommand)]
+enum BlockedCommand {
+    /// List blocked terms with their reason.
+    List,
+    /// Block a term.
+    Add {
+        /// The term (a label).
+        term: String,
+        /// Why (e.g. public order, an authority's order reference).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Unblock a term.
+    Remove {
+        /// The term.
+        term: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Issue a single-use token for one reserved name; prints the token.
+    Issue {
+        /// The exact domain name it allows.
+        name: String,
+    },
+    /// List tokens and whether they were used.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,12 +240,14 @@ enum CertCommand {
 fn open_store(cli: &Cli) -> anyhow::Result<Store> {
     let settings = super::settings(cli)?;
     let dir = &settings.server.data_dir;
-    Store::open(dir, 64 * 1024 * 1024).with_context(|| {
+    let store = Store::open(dir, 64 * 1024 * 1024).with_context(|| {
         format!(
             "cannot open the store in {} (is the server running? stop it first)",
             dir.display()
         )
-    })
+    })?;
+    crate::policy::terms::seed_reserved_once(&store)?;
+    Ok(store)
 }
 
 fn read_password(flag: &Option<String>, stdin: bool) -> anyhow::Result<String> {
@@ -242,6 +318,12 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                 );
             }
             return Ok(ExitCode::SUCCESS);
+        }
+        AdminCommand::Reserved { command } => return reserved(&store, command, args.json),
+        AdminCommand::Blocked { command } => return blocked(&store, command, args.json),
+        AdminCommand::Token { command } => {
+            let settings = super::settings(cli)?;
+            return token(&store, &settings, command, args.json, &args.operator);
         }
         AdminCommand::Owner { command } => {
             let (name, approve) = match command {
@@ -411,6 +493,172 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn term(raw: &str) -> anyhow::Result<String> {
+    crate::policy::terms::normalize_term(raw).with_context(|| format!("{raw:?} is not a label"))
+}
+
+fn reserved(store: &Store, command: &ReservedCommand, json: bool) -> anyhow::Result<ExitCode> {
+    use crate::policy::terms::{CATEGORIES, parse_reserved};
+    match command {
+        ReservedCommand::List | ReservedCommand::Export => {
+            let terms = store.terms(true)?;
+            if json && matches!(command, ReservedCommand::List) {
+                let rows: Vec<_> = terms
+                    .iter()
+                    .map(|(t, c)| serde_json::json!({"term": t, "category": c}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for (t, c) in terms {
+                    println!("{c} {t}");
+                }
+            }
+        }
+        ReservedCommand::Add {
+            category,
+            term: raw,
+        } => {
+            if !CATEGORIES.contains(&category.as_str()) {
+                bail!("unknown category {category:?}; use one of {CATEGORIES:?}");
+            }
+            let t = term(raw)?;
+            store.put_reserved(&t, category)?;
+            store.flush_now()?;
+            println!("{t} reserved ({category})");
+        }
+        ReservedCommand::Remove { term: raw } => {
+            let t = term(raw)?;
+            if !store.remove_reserved(&t)? {
+                bail!("{t} is not reserved");
+            }
+            store.flush_now()?;
+            println!("{t} released");
+        }
+        ReservedCommand::Import { file, replace } => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let terms = match parse_reserved(&text) {
+                Ok(terms) => terms,
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("{}: {e}", file.display());
+                    }
+                    bail!("{} invalid lines; nothing imported", errors.len());
+                }
+            };
+            if *replace {
+                for (t, _) in store.terms(true)? {
+                    if !terms.iter().any(|(n, _)| *n == t) {
+                        store.remove_reserved(&t)?;
+                    }
+                }
+            }
+            for (t, c) in &terms {
+                store.put_reserved(t, c)?;
+            }
+            store.mark_terms_seeded()?;
+            store.flush_now()?;
+            println!("{} reserved terms imported", terms.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn blocked(store: &Store, command: &BlockedCommand, json: bool) -> anyhow::Result<ExitCode> {
+    match command {
+        BlockedCommand::List => {
+            let terms = store.terms(false)?;
+            if json {
+                let rows: Vec<_> = terms
+                    .iter()
+                    .map(|(t, r)| serde_json::json!({"term": t, "reason": r}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for (t, r) in terms {
+                    println!("{t}\t{r}");
+                }
+            }
+        }
+        BlockedCommand::Add { term: raw, reason } => {
+            let t = term(raw)?;
+            store.put_blocked(&t, reason)?;
+            store.flush_now()?;
+            println!("{t} blocked");
+        }
+        BlockedCommand::Remove { term: raw } => {
+            let t = term(raw)?;
+            if !store.remove_blocked(&t)? {
+                bail!("{t} is not blocked");
+            }
+            store.flush_now()?;
+            println!("{t} unblocked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn token(
+    store: &Store,
+    settings: &Settings,
+    command: &TokenCommand,
+    json: bool,
+    operator: &str,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        TokenCommand::Issue { name } => {
+            let name = crate::policy::r1_r3_registrable_name(name, settings)
+                .map_err(|e| anyhow::anyhow!("{}", e.error))?
+                .name;
+            let token = format!(
+                "MA-{}",
+                crate::flows::domain::transfer::random_auth_info()
+                    .replace(|c: char| !c.is_ascii_alphanumeric(), "x")
+            );
+            store.put_token(&crate::model::AllocationToken {
+                token: token.clone(),
+                name: name.clone(),
+                issued: Clock::from_env()?.now(),
+                issued_by: operator.to_owned(),
+                used: None,
+            })?;
+            store.flush_now()?;
+            if json {
+                println!("{}", serde_json::json!({"token": token, "name": name}));
+            } else {
+                println!("{token}");
+            }
+        }
+        TokenCommand::List => {
+            let tokens = store.tokens()?;
+            if json {
+                let rows: Vec<_> = tokens
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "token": t.token,
+                            "name": t.name,
+                            "issued": t.issued.to_rfc3339(),
+                            "issued_by": t.issued_by,
+                            "used": t.used.map(|u| u.to_rfc3339()),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for t in tokens {
+                    let used = t
+                        .used
+                        .map(|u| format!("used {}", u.format("%Y-%m-%d")))
+                        .unwrap_or_else(|| "unused".into());
+                    println!("{}\t{}\t{used}", t.token, t.name);
+                }
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -204,6 +204,8 @@ pub struct DomainCreate {
     pub ds_data: Vec<DsData>,
     /// Proof-of-right reference (`ma:domainCreate`, R2).
     pub proof_ref: Option<String>,
+    /// An RFC 8495 allocation token (R4).
+    pub allocation_token: Option<String>,
 }
 
 /// An identity document as sent in the .ma extension (R15).

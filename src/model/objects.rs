@@ -495,3 +495,18 @@ pub struct ChangeRecord {
     /// Why.
     pub reason: Option<String>,
 }
+
+/// An allocation token (RFC 8495) the registry issued for one reserved name (R4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllocationToken {
+    /// The token.
+    pub token: String,
+    /// The one name it allows.
+    pub name: String,
+    /// When it was issued.
+    pub issued: Timestamp,
+    /// Who issued it.
+    pub issued_by: String,
+    /// When a create used it up.
+    pub used: Option<Timestamp>,
+}

@@ -7,6 +7,7 @@ pub mod lifecycle;
 pub mod names;
 pub mod periods;
 pub mod statuses;
+pub mod terms;
 
 pub use identity::{r15_identity_document, r15_registrant_identity, r17_admin_in_morocco};
 pub use names::{HostName, RegistrableName, host_name, r1_r3_registrable_name};

@@ -15,6 +15,8 @@ pub struct RegistrableName<'s> {
     pub name: String,
     /// The zone it is registered under.
     pub zone: &'s Zone,
+    /// The label left of the zone, in Unicode (what R4 and R5 lists hold).
+    pub label: String,
 }
 
 fn offending(ns: &'static str, name: &'static str, text: &str) -> Option<OffendingValue> {
@@ -120,7 +122,7 @@ pub fn r1_r3_registrable_name<'s>(
             ),
         ));
     }
-    let ascii_label = r3_label(input, label)?;
+    let (ascii_label, unicode_label) = r3_label(input, label)?;
     let name = format!("{ascii_label}.{}", zone.name);
     if name.len() > 253 {
         return Err(r3_refusal(
@@ -129,11 +131,15 @@ pub fn r1_r3_registrable_name<'s>(
             "le nom complet dépasse 253 octets".into(),
         ));
     }
-    Ok(RegistrableName { name, zone })
+    Ok(RegistrableName {
+        name,
+        zone,
+        label: unicode_label,
+    })
 }
 
 /// R3 for the label left of the zone: returns its ASCII (A-label) form.
-fn r3_label(input: &str, label: &str) -> Result<String, NameRefusal> {
+fn r3_label(input: &str, label: &str) -> Result<(String, String), NameRefusal> {
     let (unicode, ascii) = if let Some(encoded) = label.strip_prefix("xn--") {
         let decoded = idna::punycode::decode_to_string(encoded).ok_or_else(|| {
             r3_refusal(
@@ -208,7 +214,7 @@ fn r3_label(input: &str, label: &str) -> Result<String, NameRefusal> {
             "les tirets en 3e et 4e positions sont réservés aux A-labels".into(),
         ));
     }
-    Ok(ascii)
+    Ok((ascii, unicode))
 }
 
 /// A syntactically valid host name, with where it stands relative to the registry.

@@ -10,6 +10,8 @@
 //!   registrar; `#{registrar}` → its length (u64 BE).
 //! - `due`: `{instant ms u64 BE}{kind}{name}` → (): the life-cycle's agenda, so
 //!   a sweep reads only what is due.
+//! - `names`: `r{label}` → category (R4 reserved), `b{label}` → reason (R5
+//!   blocked), `t{token}` → [`AllocationToken`] (R4).
 //! - `refs`: the indexes, so nothing is ever found by a scan:
 //!   `C{contact}\0{domain}` contact used by domain; `H{host}\0{domain}` host
 //!   delegated to from domain; `R{registrar}\0{domain}` domain sponsored by
@@ -27,7 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use crate::model::{Contact, Domain, Host, PollMessage, Registrar, Timestamp};
+use crate::model::{AllocationToken, Contact, Domain, Host, PollMessage, Registrar, Timestamp};
 pub use codec::Record;
 use commit::GroupCommit;
 
@@ -87,6 +89,8 @@ pub enum Conflict {
     Linked,
     /// A subordinate host is delegated to by another domain.
     HostInUse(String),
+    /// The allocation token is unknown, used, or for another name.
+    TokenInvalid,
 }
 
 /// The outcome of an atomic change: a store failure, or the change applied or refused.
@@ -183,6 +187,8 @@ struct Inner {
     refs: sled::Tree,
     poll: sled::Tree,
     due: sled::Tree,
+    names: sled::Tree,
+    meta: sled::Tree,
     boot: u64,
     sv_seq: AtomicU64,
     commit: GroupCommit,
@@ -262,6 +268,8 @@ impl Store {
                 refs: db.open_tree("refs")?,
                 poll: db.open_tree("poll")?,
                 due: db.open_tree("due")?,
+                names: db.open_tree("names")?,
+                meta: meta.clone(),
                 commit: GroupCommit::new(db.clone()),
                 db,
                 boot,
@@ -446,6 +454,153 @@ impl Store {
             .collect()
     }
 
+    // ----- reserved and blocked terms, allocation tokens -----
+
+    fn term_key(tag: u8, label: &str) -> Vec<u8> {
+        let mut k = Vec::with_capacity(label.len() + 1);
+        k.push(tag);
+        k.extend_from_slice(label.as_bytes());
+        k
+    }
+
+    /// The category of a reserved label (R4).
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn reserved(&self, label: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .inner
+            .names
+            .get(Self::term_key(b'r', label))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Reserves a label under a category.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn put_reserved(&self, label: &str, category: &str) -> Result<(), StoreError> {
+        self.inner
+            .names
+            .insert(Self::term_key(b'r', label), category.as_bytes())?;
+        Ok(())
+    }
+
+    /// Removes a reserved label; whether it was there.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn remove_reserved(&self, label: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .inner
+            .names
+            .remove(Self::term_key(b'r', label))?
+            .is_some())
+    }
+
+    /// The reason a label is blocked (R5).
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn blocked(&self, label: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .inner
+            .names
+            .get(Self::term_key(b'b', label))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Blocks a label with a reason.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn put_blocked(&self, label: &str, reason: &str) -> Result<(), StoreError> {
+        self.inner
+            .names
+            .insert(Self::term_key(b'b', label), reason.as_bytes())?;
+        Ok(())
+    }
+
+    /// Unblocks a label; whether it was blocked.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn remove_blocked(&self, label: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .inner
+            .names
+            .remove(Self::term_key(b'b', label))?
+            .is_some())
+    }
+
+    /// Every reserved (`reserved = true`) or blocked label with its category or reason.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn terms(&self, reserved: bool) -> Result<Vec<(String, String)>, StoreError> {
+        let tag = if reserved { b'r' } else { b'b' };
+        self.inner
+            .names
+            .scan_prefix([tag])
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((
+                    String::from_utf8_lossy(&k[1..]).into_owned(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                ))
+            })
+            .collect()
+    }
+
+    /// Whether the shipped reserved list was loaded into this store.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn terms_seeded(&self) -> Result<bool, StoreError> {
+        Ok(self.inner.meta.contains_key("terms_seeded")?)
+    }
+
+    /// Records that the shipped reserved list was loaded.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn mark_terms_seeded(&self) -> Result<(), StoreError> {
+        self.inner.meta.insert("terms_seeded", &[1])?;
+        Ok(())
+    }
+
+    /// Stores an allocation token.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn put_token(&self, token: &AllocationToken) -> Result<(), StoreError> {
+        self.inner
+            .names
+            .insert(Self::term_key(b't', &token.token), codec::encode(token)?)?;
+        Ok(())
+    }
+
+    /// An allocation token.
+    ///
+    /// # Errors
+    /// sled or decoding errors.
+    pub fn token(&self, token: &str) -> Result<Option<AllocationToken>, StoreError> {
+        codec::get(&self.inner.names, "names", &Self::term_key(b't', token))
+    }
+
+    /// Every allocation token.
+    ///
+    /// # Errors
+    /// sled or decoding errors.
+    pub fn tokens(&self) -> Result<Vec<AllocationToken>, StoreError> {
+        self.inner
+            .names
+            .scan_prefix([b't'])
+            .values()
+            .map(|v| codec::decode("names", &v?))
+            .collect()
+    }
+
     // ----- poll queues -----
 
     /// A new poll message id, unique in the registry.
@@ -562,20 +717,37 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn create_domain(&self, d: &Domain) -> ChangeResult {
-        self.create_domain_with(d, &[])
+        self.create_domain_with(d, &[], None)
     }
 
     /// [`Store::create_domain`] with the domain's agenda entries.
     ///
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
-    pub fn create_domain_with(&self, d: &Domain, agenda: &[DueEntry]) -> ChangeResult {
+    pub fn create_domain_with(
+        &self,
+        d: &Domain,
+        agenda: &[DueEntry],
+        token: Option<&str>,
+    ) -> ChangeResult {
         let value = codec::encode(d)?;
         let i = &self.inner;
-        let result = (&i.domains, &i.contacts, &i.hosts, &i.refs, &i.due).transaction(
-            |(domains, contacts, hosts, refs, due)| {
+        let result = (&i.domains, &i.contacts, &i.hosts, &i.refs, &i.due, &i.names).transaction(
+            |(domains, contacts, hosts, refs, due, names)| {
                 for entry in agenda {
                     due.insert(entry.key(), &[])?;
+                }
+                if let Some(token) = token {
+                    let key = Self::term_key(b't', token);
+                    let Some(raw) = names.get(&key)? else {
+                        return abort(Conflict::TokenInvalid);
+                    };
+                    let mut record: AllocationToken = decode_in_tx(&raw)?;
+                    if record.name != d.name || record.used.is_some() {
+                        return abort(Conflict::TokenInvalid);
+                    }
+                    record.used = Some(d.created);
+                    names.insert(key, encode_in_tx(&record)?)?;
                 }
                 if domains.get(d.name.as_bytes())?.is_some() {
                     return abort(Conflict::Exists);

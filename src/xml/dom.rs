@@ -74,6 +74,7 @@ impl Element {
             Ns::Host => "host:",
             Ns::SecDns => "secDNS:",
             Ns::Rgp => "rgp:",
+            Ns::AllocationToken => "allocationToken:",
             Ns::Ma => "ma:",
             Ns::Other(_) => "",
         };

@@ -10,6 +10,8 @@ pub const CONTACT: &str = "urn:ietf:params:xml:ns:contact-1.0";
 pub const HOST: &str = "urn:ietf:params:xml:ns:host-1.0";
 /// RFC 5910 DNSSEC.
 pub const SECDNS: &str = "urn:ietf:params:xml:ns:secDNS-1.1";
+/// RFC 8495 allocation tokens.
+pub const ALLOCATION_TOKEN: &str = "urn:ietf:params:xml:ns:allocationToken-1.0";
 /// RFC 3915 grace periods.
 pub const RGP: &str = "urn:ietf:params:xml:ns:rgp-1.0";
 /// RFC 8590 change poll.
@@ -21,7 +23,7 @@ pub const MA: &str = "http://www.anrt.ma/epp/ma-1.0";
 pub const OBJECT_URIS: &[&str] = &[DOMAIN, CONTACT, HOST];
 
 /// Extension URIs served, in greeting order.
-pub const EXTENSION_URIS: &[&str] = &[SECDNS, RGP, CHANGE_POLL, MA];
+pub const EXTENSION_URIS: &[&str] = &[SECDNS, RGP, ALLOCATION_TOKEN, CHANGE_POLL, MA];
 
 /// A namespace, resolved once while parsing so later matching is a cheap compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +42,8 @@ pub enum Ns {
     SecDns,
     /// rgp-1.0
     Rgp,
+    /// allocationToken-1.0
+    AllocationToken,
     /// The .ma extension.
     Ma,
     /// Any other URI.
@@ -56,6 +60,7 @@ impl Ns {
             "urn:ietf:params:xml:ns:host-1.0" => Ns::Host,
             "urn:ietf:params:xml:ns:secDNS-1.1" => Ns::SecDns,
             "urn:ietf:params:xml:ns:rgp-1.0" => Ns::Rgp,
+            "urn:ietf:params:xml:ns:allocationToken-1.0" => Ns::AllocationToken,
             "http://www.anrt.ma/epp/ma-1.0" => Ns::Ma,
             other => Ns::Other(other.to_owned()),
         }
@@ -71,6 +76,7 @@ impl Ns {
             Ns::Host => HOST,
             Ns::SecDns => SECDNS,
             Ns::Rgp => RGP,
+            Ns::AllocationToken => ALLOCATION_TOKEN,
             Ns::Ma => MA,
             Ns::Other(uri) => uri,
         }

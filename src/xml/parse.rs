@@ -688,6 +688,7 @@ fn parse_domain_create(object: &Element) -> Result<DomainCreate, EppError> {
         auth_password: auth.password,
         ds_data: Vec::new(),
         proof_ref: None,
+        allocation_token: None,
     })
 }
 
@@ -1506,7 +1507,12 @@ fn apply_extensions(cmd: &mut Command, ext: &Element) -> Result<(), EppError> {
                     }
                 });
             }
-            (Ns::SecDns | Ns::Ma | Ns::Rgp, _, _) => return Err(not_applicable(el)),
+            (Ns::AllocationToken, "allocationToken", Command::DomainCreate(c)) => {
+                c.allocation_token = Some(token(el, 1, 255)?);
+            }
+            (Ns::SecDns | Ns::Ma | Ns::Rgp | Ns::AllocationToken, _, _) => {
+                return Err(not_applicable(el));
+            }
             _ => {
                 return Err(EppError::UnimplementedExtension(Text::new(
                     format!(

@@ -21,11 +21,19 @@ pub fn run(ctx: &FlowCtx<'_>, names: &[String]) -> Result<Outcome, EppError> {
                 reason: Some(refusal.short),
             },
             Ok(name) => {
-                let taken = ctx.store.domain_exists(&name.name)?;
+                let reason = if ctx.store.blocked(&name.label)?.is_some() {
+                    Some(Text::new("Blocked", "Bloqué"))
+                } else if ctx.store.reserved(&name.label)?.is_some() {
+                    Some(Text::new("Reserved", "Réservé"))
+                } else if ctx.store.domain_exists(&name.name)? {
+                    Some(Text::new("In use", "Déjà enregistré"))
+                } else {
+                    None
+                };
                 CheckItem {
                     name: name.name,
-                    avail: !taken,
-                    reason: taken.then(|| Text::new("In use", "Déjà enregistré")),
+                    avail: reason.is_none(),
+                    reason,
                 }
             }
         };

@@ -31,8 +31,16 @@ pub const MAX_NAMESERVERS: usize = 13;
 /// - 2102: `hostAttr` name servers (only host objects are served).
 /// - 2302: the name is registered already (R6).
 /// - 2303: a contact or host it names does not exist.
+/// - 2306: a blocked name (R5); a reserved name without allocation token (R4).
+/// - 2201: an allocation token unknown, used, or for another name (R4, RFC 8495).
 pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppError> {
     let name = policy::r1_r3_registrable_name(&cmd.name, ctx.settings)?;
+    policy::terms::r5_not_blocked(ctx.store, &name.name, &name.label)?;
+    if cmd.allocation_token.is_none()
+        && let Some(category) = policy::terms::r4_reserved_category(ctx.store, &name.label)?
+    {
+        return Err(policy::terms::r4_refusal(&name.name, &category));
+    }
     let years = policy::r7_period_years(cmd.period)?;
     if name.zone.restricted && cmd.proof_ref.is_none() {
         return Err(EppError::MissingParameter(Text::new(
@@ -133,7 +141,10 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
         deleted: None,
     };
     let agenda = policy::lifecycle::expiry_agenda(&domain.name, domain.expires);
-    match ctx.store.create_domain_with(&domain, &agenda)? {
+    match ctx
+        .store
+        .create_domain_with(&domain, &agenda, cmd.allocation_token.as_deref())?
+    {
         Ok(()) => {}
         Err(Conflict::Exists) => {
             return Err(EppError::Exists(
@@ -173,6 +184,18 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
                     text: host,
                 }),
             ));
+        }
+        Err(Conflict::TokenInvalid) => {
+            return Err(EppError::Authorization(Text::new(
+                format!(
+                    "R4: the allocation token is not valid for {}: unknown, used, or issued for another name",
+                    domain.name
+                ),
+                format!(
+                    "R4 : le jeton d'attribution n'est pas valable pour {} : inconnu, déjà utilisé ou émis pour un autre nom",
+                    domain.name
+                ),
+            )));
         }
         Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
     }

@@ -1,0 +1,185 @@
+//! R4 reserved terms with RFC 8495 allocation tokens, and R5 blocked terms,
+//! edited by the operator with the admin CLI while the server is stopped.
+
+use std::process::Command;
+
+use crate::harness::*;
+
+fn admin(server: &TestServer, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
+        .arg("--data-dir")
+        .arg(&server.settings.server.data_dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn create_with_token(name: &str, token: &str) -> String {
+    format!(
+        r#"{}<extension><allocationToken:allocationToken xmlns:allocationToken="urn:ietf:params:xml:ns:allocationToken-1.0">{token}</allocationToken:allocationToken></extension>"#,
+        domain_create(name, "cnt-1", "")
+    )
+}
+
+async fn ready(server: &TestServer) -> RawClient {
+    let mut c = server.login("reg1").await;
+    assert_eq!(
+        c.cmd(&command(&contact_create("cnt-1", "MA"), "t-c"))
+            .await
+            .code(),
+        1000
+    );
+    c
+}
+
+#[tokio::test]
+async fn r4_shipped_reserved_terms_are_unavailable_in_every_zone() {
+    let server = TestServer::start().await;
+    let mut c = ready(&server).await;
+    let r = c
+        .cmd(&command(
+            &check(
+                "domain",
+                &["rabat.ma", "medecin.co.ma", "icann.org.ma", "libre.ma"],
+            ),
+            "t-chk",
+        ))
+        .await;
+    assert_eq!(r.attrs("name", "avail"), vec!["0", "0", "0", "1"]);
+    assert_eq!(r.texts("reason"), vec!["Reserved", "Reserved", "Reserved"]);
+    let r = c
+        .cmd(&command(&domain_create("rabat.ma", "cnt-1", ""), "t-cr"))
+        .await;
+    assert_eq!(r.code(), 2306);
+    assert!(r.reason().unwrap().starts_with("R4"), "{}", r.xml);
+    // Accents: the Unicode term is reserved whatever form the name takes.
+    let r = c
+        .cmd(&command(&check("domain", &["fès.ma", "FÈS.ma"]), "t-acc"))
+        .await;
+    assert_eq!(r.attrs("name", "avail"), vec!["0", "0"]);
+}
+
+#[tokio::test]
+async fn r4_an_allocation_token_allows_its_one_name_once() {
+    let mut server = TestServer::start().await;
+    drop(ready(&server).await);
+    server.stop().await;
+    let (ok, out) = admin(&server, &["token", "issue", "rabat.ma"]);
+    assert!(ok, "{out}");
+    let token = out.trim().to_owned();
+    let (ok, other) = admin(&server, &["token", "issue", "agadir.ma"]);
+    assert!(ok);
+    let other = other.trim().to_owned();
+    server.restart_at(None).await;
+    let mut c = server.login("reg1").await;
+    // A token for another name, or an unknown one: 2201, nothing created.
+    let r = c
+        .cmd(&command(&create_with_token("rabat.ma", &other), "t-1"))
+        .await;
+    assert_eq!(r.code(), 2201, "{}", r.xml);
+    let r = c
+        .cmd(&command(
+            &create_with_token("rabat.ma", "MA-nonexistent"),
+            "t-2",
+        ))
+        .await;
+    assert_eq!(r.code(), 2201);
+    let r = c
+        .cmd(&command(&create_with_token("rabat.ma", &token), "t-3"))
+        .await;
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+    // Used up: the same token cannot create again (another zone, same label).
+    let r = c
+        .cmd(&command(&create_with_token("rabat.co.ma", &token), "t-4"))
+        .await;
+    assert_eq!(r.code(), 2201);
+    server.stop().await;
+    let (ok, list) = admin(&server, &["--json", "token", "list"]);
+    assert!(ok);
+    let rows: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let used = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["token"] == token.as_str())
+        .unwrap();
+    assert!(used["used"].is_string());
+}
+
+#[tokio::test]
+async fn r5_blocked_terms_and_operator_edits_without_restart_of_policy() {
+    let mut server = TestServer::start().await;
+    drop(ready(&server).await);
+    server.stop().await;
+    let (ok, out) = admin(
+        &server,
+        &["blocked", "add", "interdit", "--reason", "ordre public"],
+    );
+    assert!(ok, "{out}");
+    let (ok, _) = admin(&server, &["reserved", "remove", "rabat"]);
+    assert!(ok);
+    let (ok, _) = admin(&server, &["reserved", "remove", "rabat"]);
+    assert!(!ok, "removing twice fails");
+    let (ok, _) = admin(&server, &["reserved", "add", "planet", "mars"]);
+    assert!(!ok, "unknown category");
+    let (ok, _) = admin(&server, &["reserved", "add", "city", "zaio"]);
+    assert!(ok);
+    server.restart_at(None).await;
+    let mut c = server.login("reg1").await;
+    let r = c
+        .cmd(&command(
+            &check("domain", &["interdit.ma", "rabat.ma", "zaio.ma"]),
+            "t-b",
+        ))
+        .await;
+    assert_eq!(r.attrs("name", "avail"), vec!["0", "1", "0"]);
+    assert_eq!(r.texts("reason"), vec!["Blocked", "Reserved"]);
+    let r = c
+        .cmd(&command(&domain_create("interdit.ma", "cnt-1", ""), "t-bc"))
+        .await;
+    assert_eq!(r.code(), 2306);
+    assert!(r.reason().unwrap().starts_with("R5"));
+    assert_eq!(
+        c.cmd(&command(&domain_create("rabat.ma", "cnt-1", ""), "t-rc"))
+            .await
+            .code(),
+        1000
+    );
+}
+
+#[tokio::test]
+async fn r4_import_refuses_a_bad_file_and_replace_swaps_the_list() {
+    let mut server = TestServer::start().await;
+    server.stop().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "city fez\nplanet mars\n").unwrap();
+    let (ok, out) = admin(&server, &["reserved", "import", bad.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(out.contains("line 2"), "{out}");
+    let good = dir.path().join("good.txt");
+    std::fs::write(&good, "# new list\ncity fez\nstate makhzen\n").unwrap();
+    let (ok, out) = admin(
+        &server,
+        &["reserved", "import", good.to_str().unwrap(), "--replace"],
+    );
+    assert!(ok, "{out}");
+    let (ok, list) = admin(&server, &["reserved", "export"]);
+    assert!(ok);
+    assert_eq!(list.lines().count(), 2, "{list}");
+    server.restart_at(None).await;
+    let mut c = server.login("reg1").await;
+    let r = c
+        .cmd(&command(&check("domain", &["fez.ma", "rabat.ma"]), "t-i"))
+        .await;
+    assert_eq!(r.attrs("name", "avail"), vec!["0", "1"]);
+}
