@@ -55,6 +55,11 @@ enum AdminCommand {
         #[command(subcommand)]
         command: OwnerCommand,
     },
+    /// Creates in restricted zones waiting for the registry (R2).
+    Create {
+        #[command(subcommand)]
+        command: CreateCommand,
+    },
     /// Reserved terms (R4).
     Reserved {
         #[command(subcommand)]
@@ -69,6 +74,23 @@ enum AdminCommand {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CreateCommand {
+    /// Approve a pending create: the domain becomes active.
+    Approve {
+        /// The domain.
+        name: String,
+    },
+    /// Reject a pending create: the name is free again.
+    Reject {
+        /// The domain.
+        name: String,
+        /// Why, for the registrar.
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -317,6 +339,26 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                     report.stale
                 );
             }
+            return Ok(ExitCode::SUCCESS);
+        }
+        AdminCommand::Create { command } => {
+            use crate::flows::domain::pending_create::{Decision, decide};
+            let (name, decision) = match command {
+                CreateCommand::Approve { name } => (name.to_lowercase(), Decision::Approve),
+                CreateCommand::Reject { name, reason } => {
+                    (name.to_lowercase(), Decision::Reject(reason.clone()))
+                }
+            };
+            let now = Clock::from_env()?.now();
+            let verdict = if decision == Decision::Approve {
+                "approved"
+            } else {
+                "rejected"
+            };
+            tokio::runtime::Runtime::new()?
+                .block_on(decide(&store, &name, decision, now, &args.operator))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("creation of {name} {verdict}");
             return Ok(ExitCode::SUCCESS);
         }
         AdminCommand::Reserved { command } => return reserved(&store, command, args.json),

@@ -6,6 +6,7 @@ pub mod delete;
 pub mod expiry;
 pub mod info;
 pub mod owner;
+pub mod pending_create;
 pub mod renew;
 pub mod transfer;
 pub mod update;
