@@ -135,6 +135,23 @@ impl Default for AuthInfoSettings {
     }
 }
 
+/// Charter settings the sources leave to the registry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicySettings {
+    /// R15: days after a create or an ownership change by which the
+    /// registrant's identity must be verified, else the domain is suspended.
+    pub identity_verification_days: u32,
+}
+
+impl Default for PolicySettings {
+    fn default() -> Self {
+        Self {
+            identity_verification_days: 15,
+        }
+    }
+}
+
 /// All settings, as read from the file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -149,6 +166,8 @@ pub struct Settings {
     pub lifecycle: LifecycleSettings,
     /// authInfo policy.
     pub authinfo: AuthInfoSettings,
+    /// Charter settings.
+    pub policy: PolicySettings,
     /// The zones (R1).
     pub zones: Vec<Zone>,
 }
@@ -161,6 +180,7 @@ impl Default for Settings {
             limits: Limits::default(),
             lifecycle: LifecycleSettings::default(),
             authinfo: AuthInfoSettings::default(),
+            policy: PolicySettings::default(),
             zones: default_zones(),
         }
     }

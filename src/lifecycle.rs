@@ -24,6 +24,8 @@ pub struct SweepReport {
     pub tacit_renewals: usize,
     /// Purges at the end of redemption (R11).
     pub purges: usize,
+    /// Suspensions for an unverified registrant identity (R15).
+    pub suspensions: usize,
     /// Transitions that must wait (e.g. a purge blocked by a host in use).
     pub deferred: usize,
     /// Entries that no longer applied (the object changed meanwhile).
@@ -49,6 +51,9 @@ pub async fn sweep(store: &Store, now: DateTime<Utc>) -> Result<SweepReport, Epp
             DueKind::ExpiryNotice => expiry::expiry_notice(store, &entry, now).await?,
             DueKind::GraceEnd => expiry::tacit_renewal(store, &entry, now).await?,
             DueKind::Purge => expiry::purge(store, &entry, now).await?,
+            DueKind::IdentityDeadline => {
+                crate::flows::contact::verify::identity_deadline(store, &entry, now).await?
+            }
         };
         match applied {
             Applied::Done => {
@@ -58,6 +63,7 @@ pub async fn sweep(store: &Store, now: DateTime<Utc>) -> Result<SweepReport, Epp
                     DueKind::ExpiryNotice => report.expiry_notices += 1,
                     DueKind::GraceEnd => report.tacit_renewals += 1,
                     DueKind::Purge => report.purges += 1,
+                    DueKind::IdentityDeadline => report.suspensions += 1,
                 }
             }
             Applied::Deferred => report.deferred += 1,

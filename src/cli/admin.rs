@@ -55,6 +55,11 @@ enum AdminCommand {
         #[command(subcommand)]
         command: OwnerCommand,
     },
+    /// Contacts' identity documents (R15).
+    Contact {
+        #[command(subcommand)]
+        command: ContactCommand,
+    },
     /// Creates in restricted zones waiting for the registry (R2).
     Create {
         #[command(subcommand)]
@@ -74,6 +79,32 @@ enum AdminCommand {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ContactCommand {
+    /// Record a contact's identity document (for registrars that do not send it by EPP).
+    Identity {
+        /// The contact id.
+        id: String,
+        /// cin, residence, passport, rc, ice or other.
+        #[arg(long = "type")]
+        kind: String,
+        /// The document number.
+        #[arg(long)]
+        number: String,
+    },
+    /// Record the verification of a contact's identity document.
+    Verify {
+        /// The contact id.
+        id: String,
+        /// The document is rejected (default: verified).
+        #[arg(long)]
+        rejected: bool,
+        /// A note on the verification.
+        #[arg(long)]
+        note: Option<String>,
     },
 }
 
@@ -323,6 +354,7 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                         "expiry_notices": report.expiry_notices,
                         "tacit_renewals": report.tacit_renewals,
                         "purges": report.purges,
+                        "suspensions": report.suspensions,
                         "deferred": report.deferred,
                         "stale": report.stale,
                     })
@@ -338,6 +370,51 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                     report.deferred,
                     report.stale
                 );
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        AdminCommand::Contact { command } => {
+            let now = Clock::from_env()?.now();
+            let runtime = tokio::runtime::Runtime::new()?;
+            match command {
+                ContactCommand::Identity { id, kind, number } => {
+                    let kind = crate::model::IdentityKind::parse(kind).with_context(|| {
+                        format!("{kind:?} is not one of cin, residence, passport, rc, ice, other")
+                    })?;
+                    let doc = crate::model::IdentityDoc {
+                        kind,
+                        number: number.clone(),
+                    };
+                    runtime
+                        .block_on(crate::flows::contact::verify::record_identity(
+                            &store, id, &doc, now,
+                        ))
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("identity document of {id} recorded (submitted)");
+                }
+                ContactCommand::Verify { id, rejected, note } => {
+                    let verdict = if *rejected {
+                        crate::model::Verification::Rejected
+                    } else {
+                        crate::model::Verification::Verified
+                    };
+                    let changes = runtime
+                        .block_on(crate::flows::contact::verify::record_verification(
+                            &store,
+                            id,
+                            verdict,
+                            note.as_deref(),
+                            now,
+                            &args.operator,
+                        ))
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!(
+                        "identity of {id} {}; {} domains suspended, {} lifted",
+                        verdict.as_str(),
+                        changes.suspended,
+                        changes.lifted
+                    );
+                }
             }
             return Ok(ExitCode::SUCCESS);
         }
@@ -380,6 +457,7 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                     approve,
                     now,
                     &args.operator,
+                    super::settings(cli)?.policy.identity_verification_days,
                 ))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let verdict = if approve { "approved" } else { "rejected" };

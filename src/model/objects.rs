@@ -139,6 +139,9 @@ pub struct Domain {
     pub pending_owner: Option<PendingOwner>,
     /// When the sponsor deleted it: its 30-day redemption runs from then (R11).
     pub deleted: Option<Timestamp>,
+    /// Whether the registry put it on `serverHold` because its registrant's
+    /// identity is not verified (R15), so that verification lifts only that hold.
+    pub identity_hold: bool,
 }
 
 /// A change of registrant waiting for the registry's decision (R13).

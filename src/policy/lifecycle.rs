@@ -65,3 +65,12 @@ pub fn expiry_agenda(name: &str, expires: Timestamp) -> Vec<DueEntry> {
         },
     ]
 }
+
+/// R15: the agenda entry by which a domain's registrant must be verified.
+pub fn r15_identity_deadline(name: &str, from: Timestamp, days: u32) -> DueEntry {
+    DueEntry {
+        at: from + Duration::days(i64::from(days)),
+        kind: DueKind::IdentityDeadline,
+        name: name.to_owned(),
+    }
+}

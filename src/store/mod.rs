@@ -119,6 +119,8 @@ pub enum DueKind {
     GraceEnd,
     /// The redemption ends: purge (R11).
     Purge,
+    /// The registrant's identity must be verified by now (R15).
+    IdentityDeadline,
 }
 
 impl DueKind {
@@ -128,6 +130,7 @@ impl DueKind {
             DueKind::ExpiryNotice => b'N',
             DueKind::GraceEnd => b'G',
             DueKind::Purge => b'P',
+            DueKind::IdentityDeadline => b'I',
         }
     }
 
@@ -137,6 +140,7 @@ impl DueKind {
             b'N' => Some(DueKind::ExpiryNotice),
             b'G' => Some(DueKind::GraceEnd),
             b'P' => Some(DueKind::Purge),
+            b'I' => Some(DueKind::IdentityDeadline),
             _ => None,
         }
     }

@@ -2,6 +2,7 @@
 //! info and update, and RFC 9038 for sessions that did not select it.
 
 use crate::harness::*;
+use crate::ma_extension::registrant;
 
 const DOMAIN_NS: &str = "urn:ietf:params:xml:ns:domain-1.0";
 const SECDNS_NS: &str = "urn:ietf:params:xml:ns:secDNS-1.1";
@@ -91,7 +92,7 @@ fn update_ds(name: &str, inner: &str) -> String {
 async fn registry() -> (TestServer, RawClient) {
     let server = TestServer::start().await;
     let mut c = login_secdns(&server, "reg1").await;
-    assert_ok(&mut c, &contact_create("cnt-1", "MA")).await;
+    assert_ok(&mut c, &registrant("cnt-1", "MA")).await;
     (server, c)
 }
 

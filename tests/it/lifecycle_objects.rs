@@ -1,11 +1,12 @@
 //! RFC 5731–5733 update, delete and renew of the three objects, and the
-//! charter rules they enforce: R7 (periods), R8 (five-year cap), R13
-//! (ownership change), R14 (name servers and glue), R17 (admin contact in
-//! Morocco).
+//! charter rules they enforce: R7 (periods), R8 (five-year cap), R11
+//! (deletion into redemption), R13 (ownership change), R14 (name servers and
+//! glue), R17 (admin contact in Morocco).
 
 use chrono::Months;
 
 use crate::harness::*;
+use crate::ma_extension::registrant;
 
 const DOMAIN_NS: &str = "urn:ietf:params:xml:ns:domain-1.0";
 const CONTACT_NS: &str = "urn:ietf:params:xml:ns:contact-1.0";
@@ -165,9 +166,17 @@ fn ex_date(r: &Resp) -> String {
 /// `ns1.example.net` and `ns2.example.net`, and `exemple.ma` (registrant,
 /// admin and tech `cnt-1`) delegated to `ns1.example.net`.
 async fn registry() -> (TestServer, RawClient) {
-    let server = TestServer::start().await;
+    registry_on(TestServer::start().await).await
+}
+
+/// [`registry`] on a server whose clock starts at `now`.
+async fn registry_at(now: &str) -> (TestServer, RawClient) {
+    registry_on(TestServer::start_at(now).await).await
+}
+
+async fn registry_on(server: TestServer) -> (TestServer, RawClient) {
     let mut c = server.login("reg1").await;
-    assert_ok(&mut c, &contact_create("cnt-1", "MA")).await;
+    assert_ok(&mut c, &registrant("cnt-1", "MA")).await;
     assert_ok(&mut c, &host_create("ns1.example.net", &[])).await;
     assert_ok(&mut c, &host_create("ns2.example.net", &[])).await;
     let body = domain_create_full("exemple.ma", "cnt-1", "", &["ns1.example.net"]);
@@ -215,7 +224,7 @@ async fn success_update_adds_and_removes_name_servers() {
 #[tokio::test]
 async fn success_update_adds_and_removes_contacts() {
     let (_server, mut c) = registry().await;
-    assert_ok(&mut c, &contact_create("cnt-2", "MA")).await;
+    assert_ok(&mut c, &registrant("cnt-2", "MA")).await;
     let body = domain_update(
         "exemple.ma",
         &format!(
@@ -278,7 +287,8 @@ async fn success_update_adds_and_removes_client_statuses() {
 #[tokio::test]
 async fn r13_update_changing_the_registrant_is_pending_registry_approval() {
     let (_server, mut c) = registry().await;
-    assert_ok(&mut c, &contact_create("cnt-2", "MA")).await;
+    // The new registrant has an identity document on record (R15).
+    assert_ok(&mut c, &registrant("cnt-2", "MA")).await;
     let body = domain_update(
         "exemple.ma",
         "<domain:chg><domain:registrant>cnt-2</domain:registrant></domain:chg>",
@@ -295,7 +305,12 @@ async fn r13_update_changing_the_registrant_is_pending_registry_approval() {
     );
     assert_eq!(r.text("registrant").as_deref(), Some("cnt-1"));
     // The requested registrant shows as the .ma extension's pendingOwner.
-    assert_eq!(r.text("pendingOwner").as_deref(), Some("cnt-2"), "{}", r.xml);
+    assert_eq!(
+        r.text("pendingOwner").as_deref(),
+        Some("cnt-2"),
+        "{}",
+        r.xml
+    );
 }
 
 #[tokio::test]
@@ -493,7 +508,7 @@ async fn failure_update_with_host_attr_answers_2102() {
 #[tokio::test]
 async fn r17_update_adding_an_admin_contact_outside_morocco_answers_2306() {
     let (_server, mut c) = registry().await;
-    assert_ok(&mut c, &contact_create("cnt-fr", "FR")).await;
+    assert_ok(&mut c, &registrant("cnt-fr", "FR")).await;
     let body = domain_update(
         "exemple.ma",
         &domain_add(&domain_contact("admin", "cnt-fr")),
@@ -510,7 +525,7 @@ async fn r17_update_adding_an_admin_contact_outside_morocco_answers_2306() {
 #[tokio::test]
 async fn r17_create_with_an_admin_contact_outside_morocco_answers_2306() {
     let (_server, mut c) = registry().await;
-    assert_ok(&mut c, &contact_create("cnt-fr", "FR")).await;
+    assert_ok(&mut c, &registrant("cnt-fr", "FR")).await;
     // domain_create makes the registrant the admin contact too.
     let r = assert_code(&mut c, &domain_create("paris.ma", "cnt-fr", ""), 2306).await;
     assert_reason_starts(&r, "R17");
@@ -534,7 +549,7 @@ async fn r17_create_with_an_admin_contact_outside_morocco_answers_2306() {
 async fn success_renew_adds_the_years_to_the_expiry_date() {
     let server = TestServer::start_at("2025-03-10T10:00:00Z").await;
     let mut c = server.login("reg1").await;
-    assert_ok(&mut c, &contact_create("cnt-1", "MA")).await;
+    assert_ok(&mut c, &registrant("cnt-1", "MA")).await;
     let created = assert_ok(&mut c, &domain_create("exemple.ma", "cnt-1", "")).await;
     let expiry = instant(&created.text("exDate").unwrap());
     assert!(expiry.to_rfc3339().starts_with("2026-03-10"), "{expiry}");
@@ -554,7 +569,7 @@ async fn success_renew_adds_the_years_to_the_expiry_date() {
 async fn failure_renew_with_a_wrong_cur_exp_date_answers_2306() {
     let server = TestServer::start_at("2025-03-10T10:00:00Z").await;
     let mut c = server.login("reg1").await;
-    assert_ok(&mut c, &contact_create("cnt-1", "MA")).await;
+    assert_ok(&mut c, &registrant("cnt-1", "MA")).await;
     assert_ok(&mut c, &domain_create("exemple.ma", "cnt-1", "")).await;
     for wrong in ["2026-03-09", "2026-03-11", "2027-03-10"] {
         assert_code(&mut c, &domain_renew("exemple.ma", wrong, &years(1)), 2306).await;
@@ -566,7 +581,7 @@ async fn failure_renew_with_a_wrong_cur_exp_date_answers_2306() {
 async fn r7_renew_for_six_years_answers_2004() {
     let server = TestServer::start_at("2025-03-10T10:00:00Z").await;
     let mut c = server.login("reg1").await;
-    assert_ok(&mut c, &contact_create("cnt-1", "MA")).await;
+    assert_ok(&mut c, &registrant("cnt-1", "MA")).await;
     assert_ok(&mut c, &domain_create("exemple.ma", "cnt-1", "")).await;
     let r = assert_code(
         &mut c,
@@ -591,7 +606,7 @@ async fn r8_the_faq_example() {
     // anniversary instant, 2016-04-23 (the FAQ counts to the day before).
     let mut server = TestServer::start_at("2014-04-23T10:00:00Z").await;
     let mut c = server.login("reg1").await;
-    assert_ok(&mut c, &contact_create("cnt-1", "MA")).await;
+    assert_ok(&mut c, &registrant("cnt-1", "MA")).await;
     let created = assert_ok(
         &mut c,
         &domain_create_full("exemple.ma", "cnt-1", &years(2), &[]),
@@ -635,7 +650,7 @@ async fn r8_the_faq_example() {
 async fn failure_renew_under_client_renew_prohibited_answers_2304() {
     let server = TestServer::start_at("2025-03-10T10:00:00Z").await;
     let mut c = server.login("reg1").await;
-    assert_ok(&mut c, &contact_create("cnt-1", "MA")).await;
+    assert_ok(&mut c, &registrant("cnt-1", "MA")).await;
     assert_ok(&mut c, &domain_create("exemple.ma", "cnt-1", "")).await;
     let lock = domain_update(
         "exemple.ma",
@@ -656,7 +671,7 @@ async fn failure_renew_under_client_renew_prohibited_answers_2304() {
 async fn failure_renew_by_another_registrar_answers_2201() {
     let server = TestServer::start_at("2025-03-10T10:00:00Z").await;
     let mut c = server.login("reg1").await;
-    assert_ok(&mut c, &contact_create("cnt-1", "MA")).await;
+    assert_ok(&mut c, &registrant("cnt-1", "MA")).await;
     assert_ok(&mut c, &domain_create("exemple.ma", "cnt-1", "")).await;
     let mut other = server.login("reg2").await;
     let renew = domain_renew("exemple.ma", "2026-03-10", &years(1));
@@ -674,13 +689,31 @@ async fn failure_renew_of_an_unknown_domain_answers_2303() {
 // ===== domain:delete =====
 
 #[tokio::test]
-async fn success_delete_then_info_answers_2303_and_the_name_is_free() {
-    let (_server, mut c) = registry().await;
-    assert_ok(&mut c, &domain_delete("exemple.ma")).await;
+async fn r11_delete_answers_1001_and_the_purge_frees_the_name() {
+    let (mut server, mut c) = registry_at("2025-03-10T10:00:00Z").await;
+    let r = run(&mut c, &domain_delete("exemple.ma")).await;
+    assert_eq!(r.code(), 1001, "{}", r.xml);
+
+    // In redemption: still there, pendingDelete, not available, and its
+    // contact still linked.
+    let r = info(&mut c, "exemple.ma").await;
+    assert!(
+        statuses(&r).contains(&"pendingDelete".to_owned()),
+        "{}",
+        r.xml
+    );
+    let taken = assert_ok(&mut c, &check("domain", &["exemple.ma"])).await;
+    assert_eq!(taken.attrs("name", "avail"), ["0"]);
+    assert_code(&mut c, &contact_delete("cnt-1"), 2305).await;
+    drop(c);
+
+    // 31 days later the redemption has ended: the name is purged and free,
+    // its contact and name server released.
+    server.restart_at(Some("2025-04-10T10:00:00Z")).await;
+    let mut c = server.login("reg1").await;
     assert_code(&mut c, &domain_info("exemple.ma", "all", None), 2303).await;
-    let r = assert_ok(&mut c, &check("domain", &["exemple.ma"])).await;
-    assert_eq!(r.attrs("name", "avail"), ["1"]);
-    // Its contact and name server are free again.
+    let free = assert_ok(&mut c, &check("domain", &["exemple.ma"])).await;
+    assert_eq!(free.attrs("name", "avail"), ["1"]);
     let host = assert_ok(&mut c, &host_info("ns1.example.net")).await;
     assert_eq!(statuses(&host), ["ok"]);
     assert_ok(&mut c, &contact_delete("cnt-1")).await;
@@ -723,21 +756,29 @@ async fn failure_delete_with_a_subordinate_host_used_by_another_domain_answers_2
     info(&mut c, "exemple.ma").await;
     assert_ok(&mut c, &host_info("ns1.exemple.ma")).await;
 
-    // Once the other domain stops using it, the delete goes through.
+    // Once the other domain stops using it, the delete goes through (R11).
     let body = domain_update("autre.ma", &domain_rem(&host_objs(&["ns1.exemple.ma"])));
     assert_ok(&mut c, &body).await;
-    assert_ok(&mut c, &domain_delete("exemple.ma")).await;
+    let r = run(&mut c, &domain_delete("exemple.ma")).await;
+    assert_eq!(r.code(), 1001, "{}", r.xml);
 }
 
 #[tokio::test]
-async fn success_delete_removes_subordinate_hosts_no_other_domain_uses() {
-    let (_server, mut c) = registry().await;
+async fn r11_purge_removes_subordinate_hosts_no_other_domain_uses() {
+    let (mut server, mut c) = registry_at("2025-03-10T10:00:00Z").await;
     assert_ok(&mut c, &host_create("ns1.exemple.ma", &["192.0.2.53"])).await;
     // The domain itself delegates to its subordinate host.
     let body = domain_update("exemple.ma", &domain_add(&host_objs(&["ns1.exemple.ma"])));
     assert_ok(&mut c, &body).await;
 
-    assert_ok(&mut c, &domain_delete("exemple.ma")).await;
+    let r = run(&mut c, &domain_delete("exemple.ma")).await;
+    assert_eq!(r.code(), 1001, "{}", r.xml);
+    // During the redemption the host stays: a restore would need it.
+    assert_ok(&mut c, &host_info("ns1.exemple.ma")).await;
+    drop(c);
+
+    server.restart_at(Some("2025-04-10T10:00:00Z")).await;
+    let mut c = server.login("reg1").await;
     assert_code(&mut c, &host_info("ns1.exemple.ma"), 2303).await;
     let r = assert_ok(&mut c, &check("host", &["ns1.exemple.ma"])).await;
     assert_eq!(r.attrs("name", "avail"), ["1"]);
@@ -767,7 +808,7 @@ async fn success_contact_update_changes_email_voice_and_postal_info() {
 #[tokio::test]
 async fn success_contact_update_adds_and_removes_client_delete_prohibited() {
     let (_server, mut c) = registry().await;
-    assert_ok(&mut c, &contact_create("libre-1", "MA")).await;
+    assert_ok(&mut c, &registrant("libre-1", "MA")).await;
     let add = contact_update("libre-1", &contact_status("add", "clientDeleteProhibited"));
     assert_ok(&mut c, &add).await;
     let r = assert_ok(&mut c, &contact_info("libre-1")).await;
@@ -888,7 +929,7 @@ async fn r13_contact_update_renaming_a_registrant_answers_2306() {
 #[tokio::test]
 async fn r13_contact_update_renaming_a_contact_that_is_no_registrant_is_fine() {
     let (_server, mut c) = registry().await;
-    assert_ok(&mut c, &contact_create("tech-1", "MA")).await;
+    assert_ok(&mut c, &registrant("tech-1", "MA")).await;
     let body = domain_update("exemple.ma", &domain_add(&domain_contact("tech", "tech-1")));
     assert_ok(&mut c, &body).await;
     let rename = contact_update(
@@ -923,7 +964,7 @@ async fn r17_contact_update_moving_an_admin_contact_abroad_answers_2306() {
 #[tokio::test]
 async fn r17_contact_update_moving_a_registrant_that_is_not_admin_abroad_is_fine() {
     let (_server, mut c) = registry().await;
-    assert_ok(&mut c, &contact_create("titulaire", "MA")).await;
+    assert_ok(&mut c, &registrant("titulaire", "MA")).await;
     let body = format!(
         r#"<create><domain:create xmlns:domain="{DOMAIN_NS}"><domain:name>titulaire.ma</domain:name>
 <domain:registrant>titulaire</domain:registrant>{}
@@ -945,7 +986,7 @@ async fn r17_contact_update_moving_a_registrant_that_is_not_admin_abroad_is_fine
 #[tokio::test]
 async fn success_contact_delete_of_a_free_contact() {
     let (_server, mut c) = registry().await;
-    assert_ok(&mut c, &contact_create("libre-1", "MA")).await;
+    assert_ok(&mut c, &registrant("libre-1", "MA")).await;
     assert_ok(&mut c, &contact_delete("libre-1")).await;
     assert_code(&mut c, &contact_info("libre-1"), 2303).await;
     let r = assert_ok(&mut c, &check("contact", &["libre-1"])).await;
@@ -961,7 +1002,7 @@ async fn failure_contact_delete_of_a_contact_a_domain_uses_answers_2305() {
     assert_ok(&mut c, &contact_info("cnt-1")).await;
 
     // A contact used only as tech contact is linked too.
-    assert_ok(&mut c, &contact_create("tech-1", "MA")).await;
+    assert_ok(&mut c, &registrant("tech-1", "MA")).await;
     let body = domain_update("exemple.ma", &domain_add(&domain_contact("tech", "tech-1")));
     assert_ok(&mut c, &body).await;
     assert_code(&mut c, &contact_delete("tech-1"), 2305).await;
@@ -970,7 +1011,7 @@ async fn failure_contact_delete_of_a_contact_a_domain_uses_answers_2305() {
 #[tokio::test]
 async fn failure_contact_delete_under_client_delete_prohibited_answers_2304() {
     let (_server, mut c) = registry().await;
-    assert_ok(&mut c, &contact_create("libre-1", "MA")).await;
+    assert_ok(&mut c, &registrant("libre-1", "MA")).await;
     let lock = contact_update("libre-1", &contact_status("add", "clientDeleteProhibited"));
     assert_ok(&mut c, &lock).await;
     assert_code(&mut c, &contact_delete("libre-1"), 2304).await;
@@ -982,7 +1023,7 @@ async fn failure_contact_delete_under_client_delete_prohibited_answers_2304() {
 #[tokio::test]
 async fn failure_contact_delete_by_another_registrar_answers_2201() {
     let (server, mut c) = registry().await;
-    assert_ok(&mut c, &contact_create("libre-1", "MA")).await;
+    assert_ok(&mut c, &registrant("libre-1", "MA")).await;
     let mut other = server.login("reg2").await;
     assert_code(&mut other, &contact_delete("libre-1"), 2201).await;
     assert_ok(&mut c, &contact_info("libre-1")).await;
@@ -1153,7 +1194,7 @@ async fn r14_host_update_adding_an_address_to_an_external_host_answers_2306() {
 async fn r14_host_update_renaming_into_another_registrars_domain_answers_2201() {
     let (server, mut c) = registry().await;
     let mut reg2 = server.login("reg2").await;
-    assert_ok(&mut reg2, &contact_create("cnt-2", "MA")).await;
+    assert_ok(&mut reg2, &registrant("cnt-2", "MA")).await;
     assert_ok(&mut reg2, &domain_create("autre.ma", "cnt-2", "")).await;
     // With the glue the in-zone name needs, so only the sponsor check is left.
     let body = host_update(

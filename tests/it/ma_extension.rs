@@ -47,6 +47,16 @@ fn contact_with_identity(id: &str, kind: &str, number: &str) -> String {
     )
 }
 
+/// A contact create (postal address in country `cc`) with a CIN identity
+/// document on record, as a domain's registrant needs (R15).
+pub fn registrant(id: &str, cc: &str) -> String {
+    format!(
+        r#"{}<extension><ma:create xmlns:ma="{MA_NS}">{}</ma:create></extension>"#,
+        contact_create(id, cc),
+        identity("cin", "BE123456")
+    )
+}
+
 fn contact_info(id: &str) -> String {
     format!(
         r#"<info><contact:info xmlns:contact="{CONTACT_NS}"><contact:id>{id}</contact:id></contact:info></info>"#
@@ -210,7 +220,7 @@ async fn failure_identity_of_an_unknown_type_answers_2001() {
 #[tokio::test]
 async fn r2_create_in_gov_ma_with_a_proof_reference_is_pending() {
     let (_server, mut c) = registry().await;
-    assert_ok(&mut c, &contact_create("cnt-1", "MA")).await;
+    assert_ok(&mut c, &registrant("cnt-1", "MA")).await;
     let r = run(
         &mut c,
         &proof_create("ministere-test.gov.ma", "cnt-1", "MIN-2024-001"),
@@ -242,7 +252,7 @@ async fn r2_create_in_gov_ma_with_a_proof_reference_is_pending() {
 #[tokio::test]
 async fn r2_a_pending_create_refuses_update_renew_and_delete_with_2304() {
     let (_server, mut c) = registry().await;
-    assert_ok(&mut c, &contact_create("cnt-1", "MA")).await;
+    assert_ok(&mut c, &registrant("cnt-1", "MA")).await;
     let r = run(
         &mut c,
         &proof_create("universite.ac.ma", "cnt-1", "MESRSI/2024/0457"),
@@ -282,7 +292,7 @@ async fn failure_ma_domain_create_on_a_contact_command_answers_2103() {
 #[tokio::test]
 async fn failure_ma_identity_on_a_domain_update_answers_2103() {
     let (_server, mut c) = registry().await;
-    assert_ok(&mut c, &contact_create("cnt-1", "MA")).await;
+    assert_ok(&mut c, &registrant("cnt-1", "MA")).await;
     assert_ok(&mut c, &domain_create("exemple.ma", "cnt-1", "")).await;
     let body = format!(
         r#"<update><domain:update xmlns:domain="{DOMAIN_NS}"><domain:name>exemple.ma</domain:name></domain:update></update><extension><ma:update xmlns:ma="{MA_NS}">{}</ma:update></extension>"#,

@@ -11,6 +11,7 @@ mod contact;
 mod dnssec;
 mod domain;
 mod host;
+mod identity;
 mod instant;
 mod lifecycle_domain;
 mod lifecycle_objects;

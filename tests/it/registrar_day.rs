@@ -1,8 +1,10 @@
 //! A registrar's working day through a third-party client, instant-epp 0.5:
 //! contacts and hosts, a DNSSEC-signed domain, name server and status
 //! changes, a renewal, the refusals a careful registrar meets, and the
-//! clean-up in the order the associations require. Every frame the client
-//! receives is recorded under TLS and validated against `schemas/`.
+//! clean-up in the order the associations require (the domain's deletion
+//! goes through its R11 redemption before its contacts are free). Every
+//! frame the client receives is recorded under TLS and validated against
+//! `schemas/`.
 
 use std::borrow::Cow;
 use std::fmt::Debug;
@@ -37,6 +39,9 @@ use tokio_rustls::rustls::ClientConfig;
 use tokio_rustls::rustls::pki_types::ServerName;
 
 use crate::harness::*;
+use crate::ma_extension::registrant;
+
+const MA_NS: &str = "http://www.anrt.ma/epp/ma-1.0";
 
 // ----- a recording connector (as in instant.rs) -----
 
@@ -162,8 +167,7 @@ fn host_obj(name: &str) -> domain::HostInfo<'_> {
     domain::HostInfo::Obj(HostObj { name: name.into() })
 }
 
-fn contact(id: &str, cc: &str) -> ContactCreate<'static> {
-    let id: &'static str = Box::leak(id.to_owned().into_boxed_str());
+fn contact<'a>(id: &'a str, cc: &str) -> ContactCreate<'a> {
     let address = Address::new(
         &["12 rue Ibn Sina"],
         "Rabat",
@@ -191,26 +195,39 @@ const DIGEST_2: &str = "6F4A0E2D9B1C7A5E3D8F0B2C4E6A8D0F1B3C5E7A9D0F2B4C6E8A0D1F
 
 #[tokio::test]
 async fn success_a_registrar_day_through_instant_epp() {
-    let server = TestServer::start().await;
+    let mut server = TestServer::start_at("2025-03-10T09:00:00Z").await;
     let (mut client, received) = client_for(&server, "reg1").await;
     let mut responses = 0;
 
     // Morning: log in, selecting DNSSEC.
-    let login = Login::new("reg1", password("reg1"), None, Some(&[secdns::XMLNS]));
+    let login = Login::new(
+        "reg1",
+        password("reg1"),
+        None,
+        Some(&[secdns::XMLNS, MA_NS]),
+    );
     let rsp = client.transact(&login, "day-login").await.unwrap();
     assert_eq!(rsp.result.code, ResultCode::CommandCompletedSuccessfully);
     responses += 1;
 
-    // A new customer: the registrant (Moroccan, also the admin contact) and
-    // its web agency as technical contact, based abroad.
-    for (id, cc) in [("day-owner", "MA"), ("day-tech", "FR")] {
-        let rsp = client
-            .transact(&contact(id, cc), "day-contact")
+    // A new customer: the registrant (Moroccan, also the admin contact), whose
+    // identity document (R15) travels in the .ma extension that instant-epp
+    // does not model, so that create goes raw …
+    let r = Resp::new(
+        client
+            .transact_xml(&command(&registrant("day-owner", "MA"), "day-owner"))
             .await
-            .unwrap();
-        assert_eq!(rsp.res_data().unwrap().id, id);
-        responses += 1;
-    }
+            .unwrap(),
+    );
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+    responses += 1;
+    // … and its web agency as technical contact, based abroad.
+    let rsp = client
+        .transact(&contact("day-tech", "FR"), "day-contact")
+        .await
+        .unwrap();
+    assert_eq!(rsp.res_data().unwrap().id, "day-tech");
+    responses += 1;
 
     // The agency's name servers, outside the registry's zones.
     for name in ["ns1.example.net", "ns2.example.net"] {
@@ -278,8 +295,9 @@ async fn success_a_registrar_day_through_instant_epp() {
 
     // The DS record is on the domain: instant-epp has no secDNS:infData
     // type, so read it from the raw answer.
-    let info_xml = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><info><domain:info xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name>journee.ma</domain:name></domain:info></info><clTRID>day-ds-info</clTRID></command></epp>"#
+    let info_xml = command(
+        r#"<info><domain:info xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name>journee.ma</domain:name></domain:info></info>"#,
+        "day-ds-info",
     );
     let r = Resp::new(client.transact_xml(&info_xml).await.unwrap());
     assert_eq!(r.code(), 1000, "{}", r.xml);
@@ -389,11 +407,15 @@ async fn success_a_registrar_day_through_instant_epp() {
     assert_eq!(code, ResultCode::ObjectStatusProhibitsOperation);
     responses += 1;
 
-    // Evening: the customer closes the project. Lift the delete lock …
+    // Evening: the customer closes the project. Lift the delete lock and
+    // take the name servers off the domain …
     let mut unlock = DomainUpdate::new("journee.ma");
     let lift = [domain::Status::ClientDeleteProhibited];
+    let off = [host_obj("ns1.journee.ma"), host_obj("ns2.example.net")];
     unlock.remove(DomainRemove {
-        ns: None,
+        ns: Some(NameServers {
+            ns: Cow::Borrowed(&off),
+        }),
         contacts: None,
         statuses: Some(&lift),
     });
@@ -401,15 +423,26 @@ async fn success_a_registrar_day_through_instant_epp() {
     assert_eq!(rsp.result.code, ResultCode::CommandCompletedSuccessfully);
     responses += 1;
 
-    // … delete the domain (its subordinate host goes with it) …
+    // … delete the customer's own name server …
     let rsp = client
-        .transact(&DomainDelete::new("journee.ma"), "day-delete")
+        .transact(&HostDelete::new("ns1.journee.ma"), "day-glue-delete")
         .await
         .unwrap();
     assert_eq!(rsp.result.code, ResultCode::CommandCompletedSuccessfully);
     responses += 1;
 
-    // … then the hosts it no longer uses …
+    // … delete the domain: it enters its 30-day redemption (R11) …
+    let rsp = client
+        .transact(&DomainDelete::new("journee.ma"), "day-delete")
+        .await
+        .unwrap();
+    assert_eq!(
+        rsp.result.code,
+        ResultCode::CommandCompletedSuccessfullyActionPending
+    );
+    responses += 1;
+
+    // … then the agency's hosts, which no domain uses any more.
     for name in ["ns1.example.net", "ns2.example.net"] {
         let rsp = client
             .transact(&HostDelete::new(name), "day-host-delete")
@@ -419,47 +452,13 @@ async fn success_a_registrar_day_through_instant_epp() {
         responses += 1;
     }
 
-    // … and the contacts.
-    for id in ["day-owner", "day-tech"] {
-        let rsp = client
-            .transact(&ContactDelete::new(id), "day-contact-delete")
-            .await
-            .unwrap();
-        assert_eq!(rsp.result.code, ResultCode::CommandCompletedSuccessfully);
-        responses += 1;
-    }
-
-    // Everything is free again.
-    let rsp = client
-        .transact(
-            &DomainCheck {
-                domains: &["journee.ma"],
-            },
-            "day-check-2",
-        )
-        .await
-        .unwrap();
-    assert!(rsp.res_data().unwrap().list[0].name.available);
-    responses += 1;
-    let hosts = ["ns1.journee.ma", "ns1.example.net", "ns2.example.net"];
-    let rsp = client
-        .transact(&HostCheck { hosts: &hosts }, "day-check-3")
-        .await
-        .unwrap();
-    assert!(
-        rsp.res_data()
-            .unwrap()
-            .list
-            .iter()
-            .all(|h| h.name.available)
+    // The contacts stay linked to the domain while it may still be restored.
+    let code = refusal(
+        client
+            .transact(&ContactDelete::new("day-owner"), "day-no-4")
+            .await,
     );
-    responses += 1;
-    let ids = ["day-owner", "day-tech"];
-    let rsp = client
-        .transact(&ContactCheck { contact_ids: &ids }, "day-check-4")
-        .await
-        .unwrap();
-    assert!(rsp.res_data().unwrap().list.iter().all(|c| c.id.available));
+    assert_eq!(code, ResultCode::ObjectAssociationProhibitsOperation);
     responses += 1;
 
     let rsp = client.transact(&Logout, "day-logout").await.unwrap();
@@ -472,6 +471,54 @@ async fn success_a_registrar_day_through_instant_epp() {
     // The greeting and every response, all valid.
     let frames = validate_received(&received);
     assert_eq!(frames.len(), 1 + responses, "{frames:#?}");
+    drop(client);
+
+    // A month later the registry has purged the domain: the contacts can go,
+    // and every name is free again.
+    server.restart_at(Some("2025-04-11T09:00:00Z")).await;
+    let (mut client, received) = client_for(&server, "reg1").await;
+    let login = Login::new("reg1", password("reg1"), None, None);
+    client.transact(&login, "day2-login").await.unwrap();
+    for id in ["day-owner", "day-tech"] {
+        let rsp = client
+            .transact(&ContactDelete::new(id), "day2-contact-delete")
+            .await
+            .unwrap();
+        assert_eq!(rsp.result.code, ResultCode::CommandCompletedSuccessfully);
+    }
+    let rsp = client
+        .transact(
+            &DomainCheck {
+                domains: &["journee.ma"],
+            },
+            "day2-check-1",
+        )
+        .await
+        .unwrap();
+    assert!(rsp.res_data().unwrap().list[0].name.available);
+    let hosts = ["ns1.journee.ma", "ns1.example.net", "ns2.example.net"];
+    let rsp = client
+        .transact(&HostCheck { hosts: &hosts }, "day2-check-2")
+        .await
+        .unwrap();
+    assert!(
+        rsp.res_data()
+            .unwrap()
+            .list
+            .iter()
+            .all(|h| h.name.available)
+    );
+    let ids = ["day-owner", "day-tech"];
+    let rsp = client
+        .transact(&ContactCheck { contact_ids: &ids }, "day2-check-3")
+        .await
+        .unwrap();
+    assert!(rsp.res_data().unwrap().list.iter().all(|c| c.id.available));
+    client.transact(&Logout, "day2-logout").await.unwrap();
+
+    // Greeting, login, two deletes, three checks, logout.
+    let frames = validate_received(&received);
+    assert_eq!(frames.len(), 8, "{frames:#?}");
 }
 
 #[tokio::test]
@@ -482,10 +529,13 @@ async fn success_a_session_without_secdns_reads_a_signed_domain_with_instant_epp
     let (mut provisioning, _) = client_for(&server, "reg1").await;
     let login = Login::new("reg1", password("reg1"), None, Some(&[secdns::XMLNS]));
     provisioning.transact(&login, "mon-login-1").await.unwrap();
-    provisioning
-        .transact(&contact("mon-owner", "MA"), "mon-contact")
-        .await
-        .unwrap();
+    let r = Resp::new(
+        provisioning
+            .transact_xml(&command(&registrant("mon-owner", "MA"), "mon-owner"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(r.code(), 1000, "{}", r.xml);
     let create = DomainCreate::new(
         "surveille.ma",
         Period::Years(PeriodLength::new(1).unwrap()),

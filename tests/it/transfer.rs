@@ -667,7 +667,12 @@ async fn r12_request_by_the_sponsor_answers_2106() {
 async fn r12_request_with_a_period_answers_2306() {
     let mut f = Fixture::new(None).await;
     let period = r#"<domain:period unit="y">1</domain:period>"#;
-    let r = assert_code(&mut f.r2, &transfer("request", NAME, period, Some(AUTH)), 2306).await;
+    let r = assert_code(
+        &mut f.r2,
+        &transfer("request", NAME, period, Some(AUTH)),
+        2306,
+    )
+    .await;
     assert_reason_starts(&r, "R12");
     f.assert_settled("reg1").await;
     expect_no_message(&mut f.r1).await;

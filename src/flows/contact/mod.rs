@@ -5,3 +5,4 @@ pub mod create;
 pub mod delete;
 pub mod info;
 pub mod update;
+pub mod verify;

@@ -139,8 +139,14 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
         transfer: None,
         pending_owner: None,
         deleted: None,
+        identity_hold: false,
     };
-    let agenda = policy::lifecycle::expiry_agenda(&domain.name, domain.expires);
+    let mut agenda = policy::lifecycle::expiry_agenda(&domain.name, domain.expires);
+    agenda.push(policy::lifecycle::r15_identity_deadline(
+        &domain.name,
+        domain.created,
+        ctx.settings.policy.identity_verification_days,
+    ));
     match ctx
         .store
         .create_domain_with(&domain, &agenda, cmd.allocation_token.as_deref())?

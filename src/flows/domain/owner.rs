@@ -20,6 +20,7 @@ pub async fn decide(
     approve: bool,
     now: Timestamp,
     operator: &str,
+    identity_days: u32,
 ) -> Result<(), EppError> {
     for _ in 0..RETRIES {
         let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
@@ -93,7 +94,13 @@ pub async fn decide(
         let effects = Effects {
             messages: vec![message],
             due_add: if approve {
-                crate::policy::lifecycle::expiry_agenda(&new.name, new.expires)
+                let mut agenda = crate::policy::lifecycle::expiry_agenda(&new.name, new.expires);
+                agenda.push(crate::policy::lifecycle::r15_identity_deadline(
+                    &new.name,
+                    now,
+                    identity_days,
+                ));
+                agenda
             } else {
                 Vec::new()
             },

@@ -1,0 +1,237 @@
+//! R15, the registry's side: the operator records a contact's identity
+//! document (for registrars that do not use the `.ma` extension) and its
+//! verification; a domain whose registrant is not verified by the deadline,
+//! or whose document is rejected, is suspended (`serverHold`, out of the
+//! zone) with a poll message, and the hold is lifted on verification.
+
+use crate::error::EppError;
+use crate::flows::common::{RETRIES, contact_not_found, contention};
+use crate::flows::domain::expiry::Applied;
+use crate::model::{
+    ChangeRecord, Domain, Identity, IdentityDoc, PollMessage, PollPayload, Status, Text, Timestamp,
+    Verification,
+};
+use crate::policy;
+use crate::store::{Conflict, DueEntry, Effects, Store};
+
+/// What a verification did to the registrant's domains.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct HoldChanges {
+    /// Domains suspended.
+    pub suspended: usize,
+    /// Domains whose R15 hold was lifted.
+    pub lifted: usize,
+}
+
+fn registry_message(
+    store: &Store,
+    domain: &Domain,
+    now: Timestamp,
+    text: Text,
+    op: &str,
+    who: &str,
+) -> Result<PollMessage, EppError> {
+    Ok(PollMessage {
+        id: store.next_message_id()?,
+        registrar: domain.sponsor.clone(),
+        queued: now,
+        text_en: text.en,
+        text_fr: text.fr,
+        payload: PollPayload::None,
+        change: Some(ChangeRecord {
+            operation: "update".into(),
+            op: Some(op.into()),
+            date: now,
+            sv_trid: store.next_sv_trid(),
+            who: who.to_owned(),
+            reason: Some("R15".into()),
+        }),
+    })
+}
+
+/// Puts or lifts the R15 hold on one domain; `Ok(false)` when nothing changed.
+async fn set_hold(
+    store: &Store,
+    name: &str,
+    hold: bool,
+    now: Timestamp,
+    who: &str,
+    entry: Option<&DueEntry>,
+) -> Result<bool, EppError> {
+    for _ in 0..RETRIES {
+        let Some(old) = store.domain(name)? else {
+            return Ok(false);
+        };
+        if old.identity_hold == hold {
+            return Ok(false);
+        }
+        let mut new = old.clone();
+        new.identity_hold = hold;
+        let text = if hold {
+            if !new.statuses.contains(&Status::ServerHold) {
+                new.statuses.push(Status::ServerHold);
+            }
+            Text::new(
+                format!(
+                    "R15: {name} is suspended (serverHold, out of the zone): the identity document of its registrant {} is not verified.",
+                    old.registrant
+                ),
+                format!(
+                    "R15 : {name} est suspendu (serverHold, hors de la zone) : la pièce d'identité de son titulaire {} n'est pas vérifiée.",
+                    old.registrant
+                ),
+            )
+        } else {
+            new.statuses.retain(|s| *s != Status::ServerHold);
+            Text::new(
+                format!(
+                    "R15: the identity of the registrant of {name} is verified; the suspension is lifted."
+                ),
+                format!(
+                    "R15 : l'identité du titulaire de {name} est vérifiée ; la suspension est levée."
+                ),
+            )
+        };
+        let op = if hold { "suspend" } else { "unsuspend" };
+        let effects = Effects {
+            messages: vec![registry_message(store, &new, now, text, op, who)?],
+            due_remove: entry.into_iter().cloned().collect(),
+            ..Effects::default()
+        };
+        match store.replace_domain_with(&old, &new, &effects)? {
+            Ok(()) => {
+                store.durable().await?;
+                return Ok(true);
+            }
+            Err(Conflict::Changed) => continue,
+            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+    Err(contention())
+}
+
+/// The agenda's R15 deadline for one domain: suspend it unless its
+/// registrant's identity is verified by now.
+///
+/// # Errors
+/// Store failures.
+pub async fn identity_deadline(
+    store: &Store,
+    entry: &DueEntry,
+    now: Timestamp,
+) -> Result<Applied, EppError> {
+    let Some(domain) = store.domain(&entry.name)? else {
+        return Ok(Applied::Stale);
+    };
+    // An entry made before the last ownership change no longer applies.
+    if domain.deleted.is_some() || entry.at < domain.created || domain.identity_hold {
+        return Ok(Applied::Stale);
+    }
+    let verified = store
+        .contact(&domain.registrant)?
+        .and_then(|c| c.identity)
+        .is_some_and(|i| i.verification == Verification::Verified);
+    if verified {
+        return Ok(Applied::Stale);
+    }
+    if set_hold(store, &domain.name, true, now, "ma-registry", Some(entry)).await? {
+        Ok(Applied::Done)
+    } else {
+        Ok(Applied::Stale)
+    }
+}
+
+/// The operator records a contact's identity document (state `submitted`).
+///
+/// # Errors
+/// 2303 unknown contact; 2005 a number that does not fit its type.
+pub async fn record_identity(
+    store: &Store,
+    id: &str,
+    doc: &IdentityDoc,
+    now: Timestamp,
+) -> Result<(), EppError> {
+    let number = policy::r15_identity_document(doc)?;
+    for _ in 0..RETRIES {
+        let old = store.contact(id)?.ok_or_else(|| contact_not_found(id))?;
+        let mut new = old.clone();
+        new.identity = Some(Identity {
+            kind: doc.kind,
+            number: number.clone(),
+            verification: Verification::Submitted,
+            since: now,
+            note: None,
+        });
+        new.updated = Some(now);
+        match store.replace_contact(&old, &new)? {
+            Ok(()) => {
+                store.durable().await?;
+                return Ok(());
+            }
+            Err(Conflict::Changed) => continue,
+            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+    Err(contention())
+}
+
+/// The operator records the verification of a contact's identity document
+/// (`verified` or `rejected`); the domains it is the registrant of follow:
+/// rejected suspends them, verified lifts an R15 hold.
+///
+/// # Errors
+/// 2303 unknown contact; 2304 a contact without an identity document.
+pub async fn record_verification(
+    store: &Store,
+    id: &str,
+    verdict: Verification,
+    note: Option<&str>,
+    now: Timestamp,
+    operator: &str,
+) -> Result<HoldChanges, EppError> {
+    for _ in 0..RETRIES {
+        let old = store.contact(id)?.ok_or_else(|| contact_not_found(id))?;
+        let Some(identity) = old.identity.clone() else {
+            return Err(EppError::StatusProhibits(Text::new(
+                format!("R15: the contact {id} has no identity document to verify"),
+                format!("R15 : le contact {id} n'a aucune pièce d'identité à vérifier"),
+            )));
+        };
+        let mut new = old.clone();
+        new.identity = Some(Identity {
+            verification: verdict,
+            since: now,
+            note: note.map(str::to_owned),
+            ..identity
+        });
+        match store.replace_contact(&old, &new)? {
+            Ok(()) => break,
+            Err(Conflict::Changed) => continue,
+            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+    store.durable().await?;
+    let mut changes = HoldChanges::default();
+    for name in store.domains_using_contact(id)? {
+        let Some(domain) = store.domain(&name)? else {
+            continue;
+        };
+        if domain.registrant != id {
+            continue;
+        }
+        match verdict {
+            Verification::Verified => {
+                if set_hold(store, &name, false, now, operator, None).await? {
+                    changes.lifted += 1;
+                }
+            }
+            Verification::Rejected => {
+                if set_hold(store, &name, true, now, operator, None).await? {
+                    changes.suspended += 1;
+                }
+            }
+            Verification::Submitted => {}
+        }
+    }
+    Ok(changes)
+}
