@@ -173,6 +173,7 @@ impl Session {
 
     async fn handle_request(&mut self, request: Request, sv_trid: String) -> (Vec<u8>, bool) {
         let Request { command, cl_trid } = request;
+        let command_name = command.name();
         let cl_trid_ref = cl_trid.clone();
         let result = match command {
             Command::Hello => return (self.greeting(), false),
@@ -191,6 +192,7 @@ impl Session {
                         registrar: &logged_in.registrar,
                         cl_trid: cl_trid_ref.as_deref(),
                         sv_trid: &sv_trid,
+                        command: command_name,
                     };
                     flows::run(&ctx, command).await
                 }

@@ -55,6 +55,13 @@ enum AdminCommand {
         #[command(subcommand)]
         command: OwnerCommand,
     },
+    /// The history of an object: every change, who made it, when, with which command (R24).
+    History {
+        /// domain, contact or host.
+        kind: String,
+        /// The name or id.
+        name: String,
+    },
     /// Contacts' identity documents (R15).
     Contact {
         #[command(subcommand)]
@@ -373,6 +380,52 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
             }
             return Ok(ExitCode::SUCCESS);
         }
+        AdminCommand::History { kind, name } => {
+            if !["domain", "contact", "host"].contains(&kind.as_str()) {
+                bail!("the kind is domain, contact or host");
+            }
+            let name = if kind == "contact" {
+                name.clone()
+            } else {
+                name.to_lowercase()
+            };
+            let records = store.history(kind, &name)?;
+            if records.is_empty() {
+                bail!("no history for {kind} {name}");
+            }
+            if args.json {
+                let rows: Vec<_> = records
+                    .iter()
+                    .map(|h| {
+                        serde_json::json!({
+                            "at": h.audit.at.to_rfc3339(),
+                            "who": h.audit.who,
+                            "command": h.audit.command,
+                            "cltrid": h.audit.cl_trid,
+                            "svtrid": h.audit.sv_trid,
+                            "after": h.after.as_deref().and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok()),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                println!(
+                    "{:<24} {:<22} {:<28} {:<20} CLTRID",
+                    "WHEN", "WHO", "COMMAND", "SVTRID"
+                );
+                for h in &records {
+                    println!(
+                        "{:<24} {:<22} {:<28} {:<20} {}",
+                        h.audit.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                        h.audit.who,
+                        h.audit.command,
+                        h.audit.sv_trid,
+                        h.audit.cl_trid.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
         AdminCommand::Contact { command } => {
             let now = Clock::from_env()?.now();
             let runtime = tokio::runtime::Runtime::new()?;
@@ -387,7 +440,11 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                     };
                     runtime
                         .block_on(crate::flows::contact::verify::record_identity(
-                            &store, id, &doc, now,
+                            &store,
+                            id,
+                            &doc,
+                            now,
+                            &args.operator,
                         ))
                         .map_err(|e| anyhow::anyhow!("{e}"))?;
                     println!("identity document of {id} recorded (submitted)");

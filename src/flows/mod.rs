@@ -14,7 +14,9 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
 use crate::error::EppError;
-use crate::model::{Command, MsgQ, ObjectKind, ResData, ResponseExtension, ResultCode, Text};
+use crate::model::{
+    Audit, Command, MsgQ, ObjectKind, ResData, ResponseExtension, ResultCode, Text,
+};
 use crate::store::Store;
 
 /// What a flow needs: the store, the settings, the time and who is acting.
@@ -31,6 +33,33 @@ pub struct FlowCtx<'a> {
     pub cl_trid: Option<&'a str>,
     /// The server transaction id.
     pub sv_trid: &'a str,
+    /// The command's name, for the history (R24).
+    pub command: &'static str,
+}
+
+impl FlowCtx<'_> {
+    /// The history record of this command's changes (R24).
+    pub fn audit(&self) -> Audit {
+        Audit {
+            at: self.now,
+            who: self.registrar.to_owned(),
+            command: self.command.to_owned(),
+            cl_trid: self.cl_trid.map(str::to_owned),
+            sv_trid: self.sv_trid.to_owned(),
+        }
+    }
+}
+
+/// The history record of a change the registry makes itself: by the
+/// life-cycle engine (`who` = `ma-registry`) or an operator (`operator:<name>`).
+pub fn registry_audit(store: &Store, now: DateTime<Utc>, who: &str, command: &str) -> Audit {
+    Audit {
+        at: now,
+        who: who.to_owned(),
+        command: command.to_owned(),
+        cl_trid: None,
+        sv_trid: store.next_sv_trid(),
+    }
 }
 
 /// A successful flow's result: its code and data.

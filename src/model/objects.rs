@@ -513,3 +513,32 @@ pub struct AllocationToken {
     /// When a create used it up.
     pub used: Option<Timestamp>,
 }
+
+/// Who changed the registry's data, when, and by which command (R24).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audit {
+    /// When.
+    pub at: Timestamp,
+    /// A registrar's clID, `operator:<name>`, or `ma-registry` for the life-cycle engine.
+    pub who: String,
+    /// The command, e.g. `domain:update` or `lifecycle:tacit-renewal`.
+    pub command: String,
+    /// The client transaction id, for registrar commands.
+    pub cl_trid: Option<String>,
+    /// The server transaction id.
+    pub sv_trid: String,
+}
+
+/// One entry of an object's history (R24): the change and the object as it
+/// was after it (`None` once deleted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryRecord {
+    /// The change.
+    pub audit: Audit,
+    /// `domain`, `contact` or `host`.
+    pub kind: String,
+    /// The object's name or id.
+    pub name: String,
+    /// The object after the change, as a JSON document.
+    pub after: Option<String>,
+}

@@ -12,6 +12,8 @@
 //!   a sweep reads only what is due.
 //! - `names`: `r{label}` → category (R4 reserved), `b{label}` → reason (R5
 //!   blocked), `t{token}` → [`AllocationToken`] (R4).
+//! - `history`: `{kind}:{name}\0{seq u64 BE}` → [`HistoryRecord`] (R24),
+//!   written in the same transaction as the change it records.
 //! - `refs`: the indexes, so nothing is ever found by a scan:
 //!   `C{contact}\0{domain}` contact used by domain; `H{host}\0{domain}` host
 //!   delegated to from domain; `R{registrar}\0{domain}` domain sponsored by
@@ -29,7 +31,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use crate::model::{AllocationToken, Contact, Domain, Host, PollMessage, Registrar, Timestamp};
+use crate::model::{
+    AllocationToken, Audit, Contact, Domain, HistoryRecord, Host, PollMessage, Registrar, Timestamp,
+};
 pub use codec::Record;
 use commit::GroupCommit;
 
@@ -97,15 +101,36 @@ pub enum Conflict {
 pub type ChangeResult = Result<Result<(), Conflict>, StoreError>;
 
 /// Side effects committed in the same transaction as an object change:
-/// poll messages queued, agenda entries added or removed.
-#[derive(Debug, Default, Clone)]
+/// who made it (recorded in the history), poll messages queued, agenda
+/// entries added or removed.
+#[derive(Debug, Clone)]
 pub struct Effects {
+    /// Who, when, which command: every change is recorded (R24).
+    pub audit: Audit,
     /// Messages to queue.
     pub messages: Vec<PollMessage>,
     /// Agenda entries to add.
     pub due_add: Vec<DueEntry>,
     /// Agenda entries to remove.
     pub due_remove: Vec<DueEntry>,
+}
+
+impl Effects {
+    /// Only the audit record.
+    pub fn audit(audit: Audit) -> Self {
+        Self {
+            audit,
+            messages: Vec::new(),
+            due_add: Vec::new(),
+            due_remove: Vec::new(),
+        }
+    }
+}
+
+/// A history record, encoded, with its key.
+struct HistoryWrite {
+    key: Vec<u8>,
+    value: Vec<u8>,
 }
 
 /// What the life-cycle engine must do at an instant.
@@ -192,6 +217,7 @@ struct Inner {
     poll: sled::Tree,
     due: sled::Tree,
     names: sled::Tree,
+    history: sled::Tree,
     meta: sled::Tree,
     boot: u64,
     sv_seq: AtomicU64,
@@ -273,6 +299,7 @@ impl Store {
                 poll: db.open_tree("poll")?,
                 due: db.open_tree("due")?,
                 names: db.open_tree("names")?,
+                history: db.open_tree("history")?,
                 meta: meta.clone(),
                 commit: GroupCommit::new(db.clone()),
                 db,
@@ -455,6 +482,46 @@ impl Store {
                 let k = k?;
                 Ok(String::from_utf8_lossy(&k[prefix.len()..]).into_owned())
             })
+            .collect()
+    }
+
+    // ----- history (R24) -----
+
+    fn history_write(
+        &self,
+        audit: &Audit,
+        kind: &str,
+        name: &str,
+        after: Option<String>,
+    ) -> Result<HistoryWrite, StoreError> {
+        let seq = self.inner.db.generate_id()?;
+        let mut key = format!("{kind}:{name}").into_bytes();
+        key.push(0);
+        key.extend_from_slice(&seq.to_be_bytes());
+        let record = HistoryRecord {
+            audit: audit.clone(),
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            after,
+        };
+        Ok(HistoryWrite {
+            key,
+            value: codec::encode(&record)?,
+        })
+    }
+
+    /// The history of an object, oldest first (R24).
+    ///
+    /// # Errors
+    /// sled or decoding errors.
+    pub fn history(&self, kind: &str, name: &str) -> Result<Vec<HistoryRecord>, StoreError> {
+        let mut prefix = format!("{kind}:{name}").into_bytes();
+        prefix.push(0);
+        self.inner
+            .history
+            .scan_prefix(prefix)
+            .values()
+            .map(|v| codec::decode("history", &v?))
             .collect()
     }
 
@@ -715,16 +782,9 @@ impl Store {
     // ----- atomic changes -----
 
     /// Creates a domain if the name is free and every contact and host it
-    /// names exists, with its indexes, in one transaction (R6: of concurrent
-    /// creates exactly one succeeds).
-    ///
-    /// # Errors
-    /// sled errors; conflicts are the inner `Err`.
-    pub fn create_domain(&self, d: &Domain) -> ChangeResult {
-        self.create_domain_with(d, &[], None)
-    }
-
-    /// [`Store::create_domain`] with the domain's agenda entries.
+    /// names exists, with its indexes, agenda entries and history, in one
+    /// transaction (R6: of concurrent creates exactly one succeeds). A given
+    /// allocation token is used up in the same transaction (R4).
     ///
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
@@ -733,60 +793,63 @@ impl Store {
         d: &Domain,
         agenda: &[DueEntry],
         token: Option<&str>,
+        audit: &Audit,
     ) -> ChangeResult {
         let value = codec::encode(d)?;
+        let hw = self.history_write(audit, "domain", &d.name, domain_snapshot(d))?;
         let i = &self.inner;
-        let result = (&i.domains, &i.contacts, &i.hosts, &i.refs, &i.due, &i.names).transaction(
-            |(domains, contacts, hosts, refs, due, names)| {
-                for entry in agenda {
-                    due.insert(entry.key(), &[])?;
-                }
-                if let Some(token) = token {
-                    let key = Self::term_key(b't', token);
-                    let Some(raw) = names.get(&key)? else {
-                        return abort(Conflict::TokenInvalid);
-                    };
-                    let mut record: AllocationToken = decode_in_tx(&raw)?;
-                    if record.name != d.name || record.used.is_some() {
-                        return abort(Conflict::TokenInvalid);
-                    }
-                    record.used = Some(d.created);
-                    names.insert(key, encode_in_tx(&record)?)?;
-                }
-                if domains.get(d.name.as_bytes())?.is_some() {
-                    return abort(Conflict::Exists);
-                }
-                for id in contact_ids(d) {
-                    if contacts.get(id.as_bytes())?.is_none() {
-                        return abort(Conflict::MissingContact(id.to_owned()));
-                    }
-                    link(refs, b'C', b'c', id, &d.name)?;
-                }
-                for ns in &d.nameservers {
-                    if hosts.get(ns.as_bytes())?.is_none() {
-                        return abort(Conflict::MissingHost(ns.clone()));
-                    }
-                    link(refs, b'H', b'h', ns, &d.name)?;
-                }
-                refs.insert(key2(b'R', &d.sponsor, &d.name), &[])?;
-                domains.insert(d.name.as_bytes(), value.as_slice())?;
-                Ok(())
-            },
+        let trees = (
+            &i.domains,
+            &i.contacts,
+            &i.hosts,
+            &i.refs,
+            &i.due,
+            &i.names,
+            &i.history,
         );
+        let result = trees.transaction(|(domains, contacts, hosts, refs, due, names, history)| {
+            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+            for entry in agenda {
+                due.insert(entry.key(), &[])?;
+            }
+            if let Some(token) = token {
+                let key = Self::term_key(b't', token);
+                let Some(raw) = names.get(&key)? else {
+                    return abort(Conflict::TokenInvalid);
+                };
+                let mut record: AllocationToken = decode_in_tx(&raw)?;
+                if record.name != d.name || record.used.is_some() {
+                    return abort(Conflict::TokenInvalid);
+                }
+                record.used = Some(d.created);
+                names.insert(key, encode_in_tx(&record)?)?;
+            }
+            if domains.get(d.name.as_bytes())?.is_some() {
+                return abort(Conflict::Exists);
+            }
+            for id in contact_ids(d) {
+                if contacts.get(id.as_bytes())?.is_none() {
+                    return abort(Conflict::MissingContact(id.to_owned()));
+                }
+                link(refs, b'C', b'c', id, &d.name)?;
+            }
+            for ns in &d.nameservers {
+                if hosts.get(ns.as_bytes())?.is_none() {
+                    return abort(Conflict::MissingHost(ns.clone()));
+                }
+                link(refs, b'H', b'h', ns, &d.name)?;
+            }
+            refs.insert(key2(b'R', &d.sponsor, &d.name), &[])?;
+            domains.insert(d.name.as_bytes(), value.as_slice())?;
+            Ok(())
+        });
         flatten(result)
     }
 
     /// Replaces `old` by `new` (same name) if the domain is still `old`,
-    /// moving its contact, host and sponsor indexes.
-    ///
-    /// # Errors
-    /// sled errors; conflicts are the inner `Err`.
-    pub fn replace_domain(&self, old: &Domain, new: &Domain) -> ChangeResult {
-        self.replace_domain_with(old, new, &Effects::default())
-    }
-
-    /// [`Store::replace_domain`] with its poll messages and agenda changes in
-    /// the same transaction. A change of sponsor moves the subordinate hosts too.
+    /// moving its contact, host and sponsor indexes, with its poll messages,
+    /// agenda changes and history in the same transaction. A change of
+    /// sponsor moves the subordinate hosts too.
     ///
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
@@ -803,78 +866,80 @@ impl Store {
             .iter()
             .map(|m| Ok((poll_key(&m.registrar, m.id), codec::encode(m)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let hw = self.history_write(&effects.audit, "domain", &new.name, domain_snapshot(new))?;
         let i = &self.inner;
         let old_contacts = contact_ids(old);
         let new_contacts = contact_ids(new);
-        let result = (&i.domains, &i.contacts, &i.hosts, &i.refs, &i.poll, &i.due).transaction(
-            |(domains, contacts, hosts, refs, poll, due)| {
-                if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
-                    return abort(Conflict::Changed);
-                }
-                for id in old_contacts.iter().filter(|c| !new_contacts.contains(c)) {
-                    unlink(refs, b'C', b'c', id, &old.name)?;
-                }
-                for id in new_contacts.iter().filter(|c| !old_contacts.contains(c)) {
-                    if contacts.get(id.as_bytes())?.is_none() {
-                        return abort(Conflict::MissingContact((*id).to_owned()));
-                    }
-                    link(refs, b'C', b'c', id, &new.name)?;
-                }
-                for ns in old
-                    .nameservers
-                    .iter()
-                    .filter(|n| !new.nameservers.contains(n))
-                {
-                    unlink(refs, b'H', b'h', ns, &old.name)?;
-                }
-                for ns in new
-                    .nameservers
-                    .iter()
-                    .filter(|n| !old.nameservers.contains(n))
-                {
-                    if hosts.get(ns.as_bytes())?.is_none() {
-                        return abort(Conflict::MissingHost(ns.clone()));
-                    }
-                    link(refs, b'H', b'h', ns, &new.name)?;
-                }
-                if old.sponsor != new.sponsor {
-                    refs.remove(key2(b'R', &old.sponsor, &old.name))?;
-                    refs.insert(key2(b'R', &new.sponsor, &new.name), &[])?;
-                    for sub in &new.subordinate_hosts {
-                        if let Some(raw) = hosts.get(sub.as_bytes())? {
-                            let mut h: Host = decode_in_tx(&raw)?;
-                            h.sponsor.clone_from(&new.sponsor);
-                            h.transferred = new.transferred;
-                            hosts.insert(sub.as_bytes(), encode_in_tx(&h)?)?;
-                        }
-                    }
-                }
-                for (key, value) in &messages {
-                    queue(poll, key, value)?;
-                }
-                for entry in &effects.due_remove {
-                    due.remove(entry.key())?;
-                }
-                for entry in &effects.due_add {
-                    due.insert(entry.key(), &[])?;
-                }
-                domains.insert(new.name.as_bytes(), new_value.as_slice())?;
-                Ok(())
-            },
+        let trees = (
+            &i.domains,
+            &i.contacts,
+            &i.hosts,
+            &i.refs,
+            &i.poll,
+            &i.due,
+            &i.history,
         );
+        let result = trees.transaction(|(domains, contacts, hosts, refs, poll, due, history)| {
+            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+            if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
+                return abort(Conflict::Changed);
+            }
+            for id in old_contacts.iter().filter(|c| !new_contacts.contains(c)) {
+                unlink(refs, b'C', b'c', id, &old.name)?;
+            }
+            for id in new_contacts.iter().filter(|c| !old_contacts.contains(c)) {
+                if contacts.get(id.as_bytes())?.is_none() {
+                    return abort(Conflict::MissingContact((*id).to_owned()));
+                }
+                link(refs, b'C', b'c', id, &new.name)?;
+            }
+            for ns in old
+                .nameservers
+                .iter()
+                .filter(|n| !new.nameservers.contains(n))
+            {
+                unlink(refs, b'H', b'h', ns, &old.name)?;
+            }
+            for ns in new
+                .nameservers
+                .iter()
+                .filter(|n| !old.nameservers.contains(n))
+            {
+                if hosts.get(ns.as_bytes())?.is_none() {
+                    return abort(Conflict::MissingHost(ns.clone()));
+                }
+                link(refs, b'H', b'h', ns, &new.name)?;
+            }
+            if old.sponsor != new.sponsor {
+                refs.remove(key2(b'R', &old.sponsor, &old.name))?;
+                refs.insert(key2(b'R', &new.sponsor, &new.name), &[])?;
+                for sub in &new.subordinate_hosts {
+                    if let Some(raw) = hosts.get(sub.as_bytes())? {
+                        let mut h: Host = decode_in_tx(&raw)?;
+                        h.sponsor.clone_from(&new.sponsor);
+                        h.transferred = new.transferred;
+                        hosts.insert(sub.as_bytes(), encode_in_tx(&h)?)?;
+                    }
+                }
+            }
+            for (key, value) in &messages {
+                queue(poll, key, value)?;
+            }
+            for entry in &effects.due_remove {
+                due.remove(entry.key())?;
+            }
+            for entry in &effects.due_add {
+                due.insert(entry.key(), &[])?;
+            }
+            domains.insert(new.name.as_bytes(), new_value.as_slice())?;
+            Ok(())
+        });
         flatten(result)
     }
 
     /// Deletes a domain that is still `old`, with its subordinate hosts,
-    /// unless another domain delegates to one of them.
-    ///
-    /// # Errors
-    /// sled errors; conflicts are the inner `Err`.
-    pub fn delete_domain(&self, old: &Domain) -> ChangeResult {
-        self.delete_domain_with(old, &Effects::default())
-    }
-
-    /// [`Store::delete_domain`] with poll messages and agenda changes.
+    /// unless another domain delegates to one of them; with poll messages,
+    /// agenda changes and history in the same transaction.
     ///
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
@@ -885,39 +950,40 @@ impl Store {
             .iter()
             .map(|m| Ok((poll_key(&m.registrar, m.id), codec::encode(m)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let hw = self.history_write(&effects.audit, "domain", &old.name, None)?;
         let i = &self.inner;
-        let result = (&i.domains, &i.hosts, &i.refs, &i.poll, &i.due).transaction(
-            |(domains, hosts, refs, poll, due)| {
-                if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
-                    return abort(Conflict::Changed);
+        let trees = (&i.domains, &i.hosts, &i.refs, &i.poll, &i.due, &i.history);
+        let result = trees.transaction(|(domains, hosts, refs, poll, due, history)| {
+            if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
+                return abort(Conflict::Changed);
+            }
+            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+            for (key, value) in &messages {
+                queue(poll, key, value)?;
+            }
+            for entry in &effects.due_remove {
+                due.remove(entry.key())?;
+            }
+            for sub in &old.subordinate_hosts {
+                let own = u32::from(old.nameservers.contains(sub));
+                if count(refs, b'h', sub)? > own {
+                    return abort(Conflict::HostInUse(sub.clone()));
                 }
-                for (key, value) in &messages {
-                    queue(poll, key, value)?;
-                }
-                for entry in &effects.due_remove {
-                    due.remove(entry.key())?;
-                }
-                for sub in &old.subordinate_hosts {
-                    let own = u32::from(old.nameservers.contains(sub));
-                    if count(refs, b'h', sub)? > own {
-                        return abort(Conflict::HostInUse(sub.clone()));
-                    }
-                }
-                for id in contact_ids(old) {
-                    unlink(refs, b'C', b'c', id, &old.name)?;
-                }
-                for ns in &old.nameservers {
-                    unlink(refs, b'H', b'h', ns, &old.name)?;
-                }
-                for sub in &old.subordinate_hosts {
-                    hosts.remove(sub.as_bytes())?;
-                    refs.remove(counter_key(b'h', sub))?;
-                }
-                refs.remove(key2(b'R', &old.sponsor, &old.name))?;
-                domains.remove(old.name.as_bytes())?;
-                Ok(())
-            },
-        );
+            }
+            for id in contact_ids(old) {
+                unlink(refs, b'C', b'c', id, &old.name)?;
+            }
+            for ns in &old.nameservers {
+                unlink(refs, b'H', b'h', ns, &old.name)?;
+            }
+            for sub in &old.subordinate_hosts {
+                hosts.remove(sub.as_bytes())?;
+                refs.remove(counter_key(b'h', sub))?;
+            }
+            refs.remove(key2(b'R', &old.sponsor, &old.name))?;
+            domains.remove(old.name.as_bytes())?;
+            Ok(())
+        });
         flatten(result)
     }
 
@@ -925,37 +991,51 @@ impl Store {
     ///
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
-    pub fn create_contact(&self, c: &Contact) -> ChangeResult {
+    pub fn create_contact(&self, c: &Contact, audit: &Audit) -> ChangeResult {
         let value = codec::encode(c)?;
-        let swapped = self.inner.contacts.compare_and_swap(
-            c.id.as_bytes(),
-            None as Option<&[u8]>,
-            Some(value),
-        )?;
-        Ok(swapped.map_err(|_| Conflict::Exists))
+        let hw = self.history_write(audit, "contact", &c.id, contact_snapshot(c))?;
+        let i = &self.inner;
+        let result = (&i.contacts, &i.history).transaction(|(contacts, history)| {
+            if contacts.get(c.id.as_bytes())?.is_some() {
+                return abort(Conflict::Exists);
+            }
+            contacts.insert(c.id.as_bytes(), value.as_slice())?;
+            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+            Ok(())
+        });
+        flatten(result)
     }
 
     /// Replaces a contact that is still `old`.
     ///
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
-    pub fn replace_contact(&self, old: &Contact, new: &Contact) -> ChangeResult {
-        let swapped = self.inner.contacts.compare_and_swap(
-            old.id.as_bytes(),
-            Some(codec::encode(old)?),
-            Some(codec::encode(new)?),
-        )?;
-        Ok(swapped.map_err(|_| Conflict::Changed))
+    pub fn replace_contact(&self, old: &Contact, new: &Contact, audit: &Audit) -> ChangeResult {
+        let old_value = codec::encode(old)?;
+        let new_value = codec::encode(new)?;
+        let hw = self.history_write(audit, "contact", &new.id, contact_snapshot(new))?;
+        let i = &self.inner;
+        let result = (&i.contacts, &i.history).transaction(|(contacts, history)| {
+            if contacts.get(old.id.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
+                return abort(Conflict::Changed);
+            }
+            contacts.insert(new.id.as_bytes(), new_value.as_slice())?;
+            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+            Ok(())
+        });
+        flatten(result)
     }
 
     /// Deletes a contact that is still `old` and used by no domain.
     ///
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
-    pub fn delete_contact(&self, old: &Contact) -> ChangeResult {
+    pub fn delete_contact(&self, old: &Contact, audit: &Audit) -> ChangeResult {
         let old_value = codec::encode(old)?;
+        let hw = self.history_write(audit, "contact", &old.id, None)?;
         let i = &self.inner;
-        let result = (&i.contacts, &i.refs).transaction(|(contacts, refs)| {
+        let result = (&i.contacts, &i.refs, &i.history).transaction(|(contacts, refs, history)| {
+            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
             if contacts.get(old.id.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
             }
@@ -973,10 +1053,12 @@ impl Store {
     ///
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
-    pub fn create_host(&self, h: &Host) -> ChangeResult {
+    pub fn create_host(&self, h: &Host, audit: &Audit) -> ChangeResult {
         let value = codec::encode(h)?;
+        let hw = self.history_write(audit, "host", &h.name, json_snapshot(h))?;
         let i = &self.inner;
-        let result = (&i.hosts, &i.domains).transaction(|(hosts, domains)| {
+        let result = (&i.hosts, &i.domains, &i.history).transaction(|(hosts, domains, history)| {
+            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
             if hosts.get(h.name.as_bytes())?.is_some() {
                 return abort(Conflict::Exists);
             }
@@ -998,12 +1080,21 @@ impl Store {
     ///
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
-    pub fn replace_host(&self, old: &Host, new: &Host, users: &[String]) -> ChangeResult {
+    pub fn replace_host(
+        &self,
+        old: &Host,
+        new: &Host,
+        users: &[String],
+        audit: &Audit,
+    ) -> ChangeResult {
         let old_value = codec::encode(old)?;
         let new_value = codec::encode(new)?;
+        let hw = self.history_write(audit, "host", &new.name, json_snapshot(new))?;
         let i = &self.inner;
         let renamed = old.name != new.name;
-        let result = (&i.hosts, &i.domains, &i.refs).transaction(|(hosts, domains, refs)| {
+        let trees = (&i.hosts, &i.domains, &i.refs, &i.history);
+        let result = trees.transaction(|(hosts, domains, refs, history)| {
+            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
             if hosts.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
             }
@@ -1055,10 +1146,13 @@ impl Store {
     ///
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
-    pub fn delete_host(&self, old: &Host) -> ChangeResult {
+    pub fn delete_host(&self, old: &Host, audit: &Audit) -> ChangeResult {
         let old_value = codec::encode(old)?;
+        let hw = self.history_write(audit, "host", &old.name, None)?;
         let i = &self.inner;
-        let result = (&i.hosts, &i.domains, &i.refs).transaction(|(hosts, domains, refs)| {
+        let trees = (&i.hosts, &i.domains, &i.refs, &i.history);
+        let result = trees.transaction(|(hosts, domains, refs, history)| {
+            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
             if hosts.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
             }
@@ -1114,6 +1208,25 @@ fn queue<E>(poll: &Tx, key: &[u8], value: &[u8]) -> Result<(), ConflictableTrans
     let n = read_u64(poll.get(&count_key)?.as_deref()) + 1;
     poll.insert(count_key, &n.to_be_bytes())?;
     Ok(())
+}
+
+/// An object as JSON, for its history.
+fn json_snapshot<T: serde::Serialize>(value: &T) -> Option<String> {
+    serde_json::to_string(value).ok()
+}
+
+/// A domain as its history keeps it: without its authInfo hash.
+fn domain_snapshot(d: &Domain) -> Option<String> {
+    let mut copy = d.clone();
+    copy.auth = None;
+    json_snapshot(&copy)
+}
+
+/// A contact as its history keeps it: without its authInfo hash.
+fn contact_snapshot(c: &Contact) -> Option<String> {
+    let mut copy = c.clone();
+    copy.auth = None;
+    json_snapshot(&copy)
 }
 
 type Tx = sled::transaction::TransactionalTree;

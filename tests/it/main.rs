@@ -10,6 +10,7 @@ mod authinfo;
 mod contact;
 mod dnssec;
 mod domain;
+mod history;
 mod host;
 mod identity;
 mod instant;

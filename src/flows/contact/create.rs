@@ -63,7 +63,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: ContactCreate) -> Result<Outcome, EppEr
         disclose: cmd.disclose,
         identity,
     };
-    match ctx.store.create_contact(&contact)? {
+    match ctx.store.create_contact(&contact, &ctx.audit())? {
         Ok(()) => {}
         Err(_) => {
             return Err(EppError::Exists(

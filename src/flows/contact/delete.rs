@@ -27,7 +27,7 @@ pub async fn run(ctx: &FlowCtx<'_>, id: &str) -> Result<Outcome, EppError> {
             ],
             "delete",
         )?;
-        match ctx.store.delete_contact(&old)? {
+        match ctx.store.delete_contact(&old, &ctx.audit())? {
             Ok(()) => {
                 ctx.store.durable().await?;
                 return Ok(Outcome::code(ResultCode::Success));

@@ -29,7 +29,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: ContactUpdate) -> Result<Outcome, EppEr
     for _ in 0..RETRIES {
         let old = load_contact(ctx, &cmd.id)?;
         let new = apply(ctx, &old, &cmd)?;
-        match ctx.store.replace_contact(&old, &new)? {
+        match ctx.store.replace_contact(&old, &new, &ctx.audit())? {
             Ok(()) => {
                 ctx.store.durable().await?;
                 return Ok(Outcome::code(ResultCode::Success));

@@ -96,7 +96,16 @@ async fn set_hold(
         let effects = Effects {
             messages: vec![registry_message(store, &new, now, text, op, who)?],
             due_remove: entry.into_iter().cloned().collect(),
-            ..Effects::default()
+            ..Effects::audit(crate::flows::registry_audit(
+                store,
+                now,
+                who,
+                if hold {
+                    "registry:r15-suspend"
+                } else {
+                    "registry:r15-lift"
+                },
+            ))
         };
         match store.replace_domain_with(&old, &new, &effects)? {
             Ok(()) => {
@@ -150,6 +159,7 @@ pub async fn record_identity(
     id: &str,
     doc: &IdentityDoc,
     now: Timestamp,
+    operator: &str,
 ) -> Result<(), EppError> {
     let number = policy::r15_identity_document(doc)?;
     for _ in 0..RETRIES {
@@ -163,7 +173,13 @@ pub async fn record_identity(
             note: None,
         });
         new.updated = Some(now);
-        match store.replace_contact(&old, &new)? {
+        let audit = crate::flows::registry_audit(
+            store,
+            now,
+            &format!("operator:{operator}"),
+            "admin:contact-identity",
+        );
+        match store.replace_contact(&old, &new, &audit)? {
             Ok(()) => {
                 store.durable().await?;
                 return Ok(());
@@ -204,7 +220,13 @@ pub async fn record_verification(
             note: note.map(str::to_owned),
             ..identity
         });
-        match store.replace_contact(&old, &new)? {
+        let audit = crate::flows::registry_audit(
+            store,
+            now,
+            &format!("operator:{operator}"),
+            "admin:contact-verify",
+        );
+        match store.replace_contact(&old, &new, &audit)? {
             Ok(()) => break,
             Err(Conflict::Changed) => continue,
             Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
@@ -221,12 +243,30 @@ pub async fn record_verification(
         }
         match verdict {
             Verification::Verified => {
-                if set_hold(store, &name, false, now, operator, None).await? {
+                if set_hold(
+                    store,
+                    &name,
+                    false,
+                    now,
+                    &format!("operator:{operator}"),
+                    None,
+                )
+                .await?
+                {
                     changes.lifted += 1;
                 }
             }
             Verification::Rejected => {
-                if set_hold(store, &name, true, now, operator, None).await? {
+                if set_hold(
+                    store,
+                    &name,
+                    true,
+                    now,
+                    &format!("operator:{operator}"),
+                    None,
+                )
+                .await?
+                {
                     changes.suspended += 1;
                 }
             }

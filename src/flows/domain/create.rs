@@ -147,10 +147,12 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
         domain.created,
         ctx.settings.policy.identity_verification_days,
     ));
-    match ctx
-        .store
-        .create_domain_with(&domain, &agenda, cmd.allocation_token.as_deref())?
-    {
+    match ctx.store.create_domain_with(
+        &domain,
+        &agenda,
+        cmd.allocation_token.as_deref(),
+        &ctx.audit(),
+    )? {
         Ok(()) => {}
         Err(Conflict::Exists) => {
             return Err(EppError::Exists(

@@ -58,7 +58,7 @@ pub async fn run(ctx: &FlowCtx<'_>, name: &str) -> Result<Outcome, EppError> {
                 kind: DueKind::Purge,
                 name: new.name.clone(),
             }],
-            ..Effects::default()
+            ..Effects::audit(ctx.audit())
         };
         match ctx.store.replace_domain_with(&old, &new, &effects)? {
             Ok(()) => {

@@ -6,6 +6,7 @@
 
 use crate::error::EppError;
 use crate::flows::common::{RETRIES, contention};
+use crate::flows::registry_audit;
 use crate::model::{ChangeRecord, Domain, PollMessage, PollPayload, Text, Timestamp};
 use crate::policy::lifecycle::{
     R9_GRACE_DAYS, R22_NOTICE_DAYS, expiry_agenda, r10_tacit_expiry, r11_in_redemption,
@@ -109,7 +110,12 @@ pub async fn expiry_notice(
         let effects = Effects {
             messages: vec![notice(store, &old, now, text, None)?],
             due_remove: vec![entry.clone()],
-            ..Effects::default()
+            ..Effects::audit(registry_audit(
+                store,
+                now,
+                "ma-registry",
+                "lifecycle:expiry-notice",
+            ))
         };
         if let Some(done) = commit(store, &old, &old, &effects).await? {
             return Ok(done);
@@ -160,6 +166,7 @@ pub async fn tacit_renewal(
             messages: vec![notice(store, &new, now, text, Some(change))?],
             due_add: expiry_agenda(&new.name, expires),
             due_remove: vec![entry.clone()],
+            audit: registry_audit(store, now, "ma-registry", "lifecycle:tacit-renewal"),
         };
         if let Some(done) = commit(store, &old, &new, &effects).await? {
             return Ok(done);
@@ -196,7 +203,7 @@ pub async fn purge(store: &Store, entry: &DueEntry, now: Timestamp) -> Result<Ap
         let effects = Effects {
             messages: vec![notice(store, &old, now, text, Some(change))?],
             due_remove: vec![entry.clone()],
-            ..Effects::default()
+            ..Effects::audit(registry_audit(store, now, "ma-registry", "lifecycle:purge"))
         };
         match store.delete_domain_with(&old, &effects)? {
             Ok(()) => {

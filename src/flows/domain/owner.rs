@@ -104,7 +104,16 @@ pub async fn decide(
             } else {
                 Vec::new()
             },
-            ..Effects::default()
+            ..Effects::audit(crate::flows::registry_audit(
+                store,
+                now,
+                &format!("operator:{operator}"),
+                if approve {
+                    "admin:owner-approve"
+                } else {
+                    "admin:owner-reject"
+                },
+            ))
         };
         match store.replace_domain_with(&old, &new, &effects)? {
             Ok(()) => {

@@ -87,7 +87,16 @@ pub async fn decide(
         };
         let effects = Effects {
             messages: vec![message],
-            ..Effects::default()
+            ..Effects::audit(crate::flows::registry_audit(
+                store,
+                now,
+                &format!("operator:{operator}"),
+                if approved {
+                    "admin:create-approve"
+                } else {
+                    "admin:create-reject"
+                },
+            ))
         };
         let result = if approved {
             let mut new = old.clone();

@@ -57,7 +57,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainRenew) -> Result<Outcome, EppErro
         new.expires = expires;
         let effects = crate::store::Effects {
             due_add: policy::lifecycle::expiry_agenda(&new.name, expires),
-            ..Default::default()
+            ..crate::store::Effects::audit(ctx.audit())
         };
         match ctx.store.replace_domain_with(&old, &new, &effects)? {
             Ok(()) => {

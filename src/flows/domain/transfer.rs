@@ -13,8 +13,8 @@ use crate::flows::auth::{domain_auth_matches, hash_auth_info};
 use crate::flows::common::{RETRIES, contention, load_domain};
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{
-    ChangeRecord, Domain, DomainTransfer, PollMessage, PollPayload, ResData, ResultCode, Status,
-    Text, Timestamp, Transfer, TransferOp, TransferStatus,
+    Audit, ChangeRecord, Domain, DomainTransfer, PollMessage, PollPayload, ResData, ResultCode,
+    Status, Text, Timestamp, Transfer, TransferOp, TransferStatus,
 };
 use crate::policy::statuses;
 use crate::store::{Conflict, DueEntry, DueKind, Effects, Store, StoreError};
@@ -45,8 +45,13 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainTransfer) -> Result<Outcome, EppE
             TransferOp::Request => request(ctx, &old, &cmd)?,
             TransferOp::Approve => {
                 verify_losing(ctx, &old)?;
-                let (new, effects) =
-                    complete(ctx.store, &old, TransferStatus::ClientApproved, ctx.now)?;
+                let (new, effects) = complete(
+                    ctx.store,
+                    &old,
+                    TransferStatus::ClientApproved,
+                    ctx.now,
+                    ctx.audit(),
+                )?;
                 (new, effects, ResultCode::Success)
             }
             TransferOp::Reject => reject(ctx, &old, &cmd)?,
@@ -244,6 +249,7 @@ fn request(
         messages: vec![message],
         due_add: vec![auto_approve_entry(&new.name, &transfer)],
         due_remove: Vec::new(),
+        audit: ctx.audit(),
     };
     Ok((new, effects, ResultCode::SuccessPending))
 }
@@ -282,13 +288,14 @@ fn reject(
         ..before.clone()
     });
     let until = review_until.format("%Y-%m-%d %H:%M UTC");
+    let why = reason.trim_end_matches(['.', ' ']);
     let text = Text::new(
         format!(
-            "Transfer of {} rejected by {}: {reason}. The registry may review the rejection until {until}.",
+            "Transfer of {} rejected by {}: {why}. The registry may review the rejection until {until}.",
             new.name, before.losing
         ),
         format!(
-            "Transfert de {} rejeté par {} : {reason}. Le registre peut réexaminer le rejet jusqu'au {until}.",
+            "Transfert de {} rejeté par {} : {why}. Le registre peut réexaminer le rejet jusqu'au {until}.",
             new.name, before.losing
         ),
     );
@@ -300,6 +307,7 @@ fn reject(
         messages,
         due_add: Vec::new(),
         due_remove: vec![auto_approve_entry(&new.name, &before)],
+        audit: ctx.audit(),
     };
     Ok((new, effects, ResultCode::Success))
 }
@@ -333,6 +341,7 @@ fn cancel(ctx: &FlowCtx<'_>, old: &Domain) -> Result<(Domain, Effects, ResultCod
         messages,
         due_add: Vec::new(),
         due_remove: vec![auto_approve_entry(&new.name, &before)],
+        audit: ctx.audit(),
     };
     Ok((new, effects, ResultCode::Success))
 }
@@ -349,8 +358,9 @@ pub fn complete(
     old: &Domain,
     status: TransferStatus,
     now: Timestamp,
+    audit: Audit,
 ) -> Result<(Domain, Effects), EppError> {
-    complete_by(store, old, status, now, None)
+    complete_by(store, old, status, now, None, audit)
 }
 
 /// [`complete`], recording who in the registry made the change (RFC 8590)
@@ -364,6 +374,7 @@ pub fn complete_by(
     status: TransferStatus,
     now: Timestamp,
     registry_change: Option<(&str, &str)>,
+    audit: Audit,
 ) -> Result<(Domain, Effects), EppError> {
     let Some(before) = old.transfer.clone() else {
         return Err(not_pending(old));
@@ -419,6 +430,7 @@ pub fn complete_by(
             messages,
             due_add: Vec::new(),
             due_remove: vec![auto_approve_entry(&old.name, &before)],
+            audit,
         },
     ))
 }
@@ -482,6 +494,7 @@ pub async fn auto_approve(store: &Store, name: &str, now: Timestamp) -> Result<b
             TransferStatus::ServerApproved,
             now,
             Some(("ma-registry", "R12: no answer by acDate")),
+            crate::flows::registry_audit(store, now, "ma-registry", "lifecycle:transfer-approve"),
         )?;
         match store.replace_domain_with(&old, &new, &effects)? {
             Ok(()) => {
@@ -537,6 +550,12 @@ pub async fn overrule(
             TransferStatus::ServerApproved,
             now,
             Some((operator, "R12: rejection overruled")),
+            crate::flows::registry_audit(
+                store,
+                now,
+                &format!("operator:{operator}"),
+                "admin:transfer-overrule",
+            ),
         )?;
         match store.replace_domain_with(&old, &new, &effects)? {
             Ok(()) => {

@@ -33,7 +33,10 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainUpdate) -> Result<Outcome, EppErr
     for _ in 0..RETRIES {
         let old = load_domain(ctx, &cmd.name)?;
         let new = apply(ctx, &old, &cmd)?;
-        match ctx.store.replace_domain(&old, &new)? {
+        match ctx
+            .store
+            .replace_domain_with(&old, &new, &Effects::audit(ctx.audit()))?
+        {
             Ok(()) => {
                 ctx.store.durable().await?;
                 let code = if new.pending_owner.is_some() && old.pending_owner.is_none() {
@@ -118,7 +121,7 @@ async fn restore(
                 kind: DueKind::Purge,
                 name: new.name.clone(),
             }],
-            ..Effects::default()
+            ..Effects::audit(ctx.audit())
         };
         match ctx.store.replace_domain_with(&old, &new, &effects)? {
             Ok(()) => {

@@ -82,7 +82,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: HostCreate) -> Result<Outcome, EppError
         updated: None,
         transferred: None,
     };
-    match ctx.store.create_host(&host)? {
+    match ctx.store.create_host(&host, &ctx.audit())? {
         Ok(()) => {}
         Err(Conflict::Exists) => {
             return Err(EppError::Exists(

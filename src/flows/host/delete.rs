@@ -26,7 +26,7 @@ pub async fn run(ctx: &FlowCtx<'_>, name: &str) -> Result<Outcome, EppError> {
             ],
             "delete",
         )?;
-        match ctx.store.delete_host(&old)? {
+        match ctx.store.delete_host(&old, &ctx.audit())? {
             Ok(()) => {
                 ctx.store.durable().await?;
                 return Ok(Outcome::code(ResultCode::Success));

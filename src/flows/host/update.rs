@@ -27,7 +27,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: HostUpdate) -> Result<Outcome, EppError
         } else {
             Vec::new()
         };
-        match ctx.store.replace_host(&old, &new, &users)? {
+        match ctx.store.replace_host(&old, &new, &users, &ctx.audit())? {
             Ok(()) => {
                 ctx.store.durable().await?;
                 return Ok(Outcome::code(ResultCode::Success));
