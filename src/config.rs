@@ -152,6 +152,87 @@ impl Default for PolicySettings {
     }
 }
 
+/// One zone's prices (R23), per year, in the billing currency.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZonePrices {
+    /// The zone.
+    pub zone: String,
+    /// Create, per year.
+    #[serde(default)]
+    pub create: f64,
+    /// Renew (and tacit renewal), per year.
+    #[serde(default)]
+    pub renew: f64,
+    /// Restore from redemption (one year).
+    #[serde(default)]
+    pub restore: f64,
+    /// Change of ownership (one year).
+    #[serde(default)]
+    pub ownership: f64,
+}
+
+/// Billing (R23).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BillingSettings {
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// Prices per zone; a zone without prices costs nothing.
+    pub prices: Vec<ZonePrices>,
+}
+
+impl Default for BillingSettings {
+    fn default() -> Self {
+        Self {
+            currency: "MAD".into(),
+            prices: Vec::new(),
+        }
+    }
+}
+
+/// What a registrar is billed for (R23).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Billable {
+    /// `domain:create`.
+    Create,
+    /// `domain:renew` and the tacit renewal.
+    Renew,
+    /// RFC 3915 restore.
+    Restore,
+    /// Change of ownership (R13).
+    Ownership,
+}
+
+impl BillingSettings {
+    /// The price of `years` of `what` in `zone`, in centimes.
+    pub fn price(&self, zone: &str, what: Billable, years: u32) -> i64 {
+        let Some(p) = self.prices.iter().find(|p| p.zone == zone) else {
+            return 0;
+        };
+        let per_year = match what {
+            Billable::Create => p.create,
+            Billable::Renew => p.renew,
+            Billable::Restore => p.restore,
+            Billable::Ownership => p.ownership,
+        };
+        to_centimes(per_year) * i64::from(years)
+    }
+}
+
+/// An amount in currency units → centimes.
+pub fn to_centimes(amount: f64) -> i64 {
+    // Prices are validated finite and non-negative with at most 2 decimals.
+    (amount * 100.0).round() as i64
+}
+
+/// Centimes → `123.45`.
+pub fn format_amount(centimes: i64) -> String {
+    let sign = if centimes < 0 { "-" } else { "" };
+    let abs = centimes.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
 /// All settings, as read from the file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -168,6 +249,8 @@ pub struct Settings {
     pub authinfo: AuthInfoSettings,
     /// Charter settings.
     pub policy: PolicySettings,
+    /// Billing (R23).
+    pub billing: BillingSettings,
     /// The zones (R1).
     pub zones: Vec<Zone>,
 }
@@ -181,6 +264,7 @@ impl Default for Settings {
             lifecycle: LifecycleSettings::default(),
             authinfo: AuthInfoSettings::default(),
             policy: PolicySettings::default(),
+            billing: BillingSettings::default(),
             zones: default_zones(),
         }
     }
@@ -279,6 +363,34 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "limits.max_frame_bytes must be between 512 and 16 MiB".into(),
             ));
+        }
+        let currency_ok = self.billing.currency.len() == 3
+            && self
+                .billing
+                .currency
+                .bytes()
+                .all(|b| b.is_ascii_uppercase());
+        if !currency_ok {
+            return Err(ConfigError::Invalid(
+                "billing.currency must be a 3-letter ISO 4217 code".into(),
+            ));
+        }
+        for p in &mut self.billing.prices {
+            p.zone = p.zone.trim_matches('.').to_ascii_lowercase();
+            if !self.zones.iter().any(|z| z.name == p.zone) {
+                return Err(ConfigError::Invalid(format!(
+                    "billing.prices names zone {:?}, which is not configured",
+                    p.zone
+                )));
+            }
+            for v in [p.create, p.renew, p.restore, p.ownership] {
+                if !v.is_finite() || v < 0.0 || (v * 100.0 - (v * 100.0).round()).abs() > 1e-6 {
+                    return Err(ConfigError::Invalid(format!(
+                        "prices of {} must be non-negative amounts with at most 2 decimals",
+                        p.zone
+                    )));
+                }
+            }
         }
         if self.lifecycle.interval_secs == 0 {
             return Err(ConfigError::Invalid(

@@ -37,6 +37,9 @@ pub enum EppError {
     /// 2103: an extension this server does not serve.
     #[error("unimplemented extension: {0}")]
     UnimplementedExtension(Text),
+    /// 2104: the registrar's balance cannot pay (R23).
+    #[error("billing: {0}")]
+    Billing(Text),
     /// 2106: the object cannot be transferred (e.g. to its own sponsor).
     #[error("not eligible for transfer: {0}")]
     NotEligibleForTransfer(Text),
@@ -102,6 +105,7 @@ impl EppError {
             UnimplementedCommand(_) => ResultCode::UnimplementedCommand,
             UnimplementedOption(_) => ResultCode::UnimplementedOption,
             UnimplementedExtension(_) => ResultCode::UnimplementedExtension,
+            Billing(_) => ResultCode::BillingFailure,
             NotEligibleForTransfer(_) => ResultCode::ObjectNotEligibleForTransfer,
             PendingTransfer(_) => ResultCode::ObjectPendingTransfer,
             NotPendingTransfer(_) => ResultCode::ObjectNotPendingTransfer,
@@ -135,6 +139,7 @@ impl EppError {
             | UnimplementedCommand(t)
             | UnimplementedOption(t)
             | UnimplementedExtension(t)
+            | Billing(t)
             | NotEligibleForTransfer(t)
             | PendingTransfer(t)
             | NotPendingTransfer(t)
@@ -165,6 +170,22 @@ impl EppError {
             | Policy(_, v) => v.as_ref(),
             _ => None,
         }
+    }
+
+    /// R23: the 2104 for a balance that cannot pay a price.
+    pub fn insufficient_funds(balance: i64, price: i64, currency: &str) -> Self {
+        let (b, p) = (
+            crate::config::format_amount(balance),
+            crate::config::format_amount(price),
+        );
+        EppError::Billing(Text::new(
+            format!(
+                "R23: the balance of {b} {currency} cannot pay {p} {currency}; nothing was changed"
+            ),
+            format!(
+                "R23 : le solde de {b} {currency} ne peut payer {p} {currency} ; rien n'a été modifié"
+            ),
+        ))
     }
 
     /// Shorthand for a 2001 with a reason given in both languages.

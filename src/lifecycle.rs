@@ -36,7 +36,11 @@ pub struct SweepReport {
 ///
 /// # Errors
 /// The first store failure; what was applied before it stays applied.
-pub async fn sweep(store: &Store, now: DateTime<Utc>) -> Result<SweepReport, EppError> {
+pub async fn sweep(
+    store: &Store,
+    now: DateTime<Utc>,
+    settings: &crate::config::Settings,
+) -> Result<SweepReport, EppError> {
     let mut report = SweepReport::default();
     for entry in store.due_until(now)? {
         report.examined += 1;
@@ -49,7 +53,7 @@ pub async fn sweep(store: &Store, now: DateTime<Utc>) -> Result<SweepReport, Epp
                 }
             }
             DueKind::ExpiryNotice => expiry::expiry_notice(store, &entry, now).await?,
-            DueKind::GraceEnd => expiry::tacit_renewal(store, &entry, now).await?,
+            DueKind::GraceEnd => expiry::tacit_renewal(store, &entry, now, settings).await?,
             DueKind::Purge => expiry::purge(store, &entry, now).await?,
             DueKind::IdentityDeadline => {
                 crate::flows::contact::verify::identity_deadline(store, &entry, now).await?
@@ -84,15 +88,16 @@ pub async fn sweep(store: &Store, now: DateTime<Utc>) -> Result<SweepReport, Epp
 pub async fn run_periodically(
     store: Store,
     clock: crate::clock::Clock,
-    interval: std::time::Duration,
+    settings: crate::config::Settings,
     stop: tokio_util::sync::CancellationToken,
 ) {
+    let interval = std::time::Duration::from_secs(settings.lifecycle.interval_secs);
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(interval) => {}
         }
-        if let Err(e) = sweep(&store, clock.now()).await {
+        if let Err(e) = sweep(&store, clock.now(), &settings).await {
             warn!(error = %e, "life-cycle sweep failed");
         }
     }

@@ -127,7 +127,7 @@ impl RunningServer {
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
         crate::policy::terms::seed_reserved_once(&store)?;
-        match crate::lifecycle::sweep(&store, clock.now()).await {
+        match crate::lifecycle::sweep(&store, clock.now(), &settings).await {
             Ok(report) if report.examined > 0 => info!(?report, "life-cycle sweep at start"),
             Ok(_) => {}
             Err(e) => warn!(error = %e, "life-cycle sweep at start failed"),
@@ -154,7 +154,7 @@ impl RunningServer {
         let lifecycle = tokio::spawn(crate::lifecycle::run_periodically(
             ctx.store.clone(),
             ctx.clock.clone(),
-            std::time::Duration::from_secs(ctx.settings.lifecycle.interval_secs),
+            ctx.settings.clone(),
             shutdown.clone(),
         ));
         let accept_loop = tokio::spawn(async move {

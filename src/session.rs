@@ -301,6 +301,8 @@ impl Session {
             let uri = ns::extension_uri(&ext);
             if selected.iter().any(|s| s == uri) {
                 kept.push(ext);
+            } else if uri == ns::FEE {
+                // RFC 8748: fee data goes only to clients that asked for it.
             } else {
                 moved.push(ExtValue {
                     value: Some(OffendingValue::Extension(ext)),

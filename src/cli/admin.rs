@@ -256,6 +256,26 @@ enum RegistrarCommand {
     },
     /// List registrars.
     List,
+    /// Credit a registrar's prepaid balance (R23).
+    Credit {
+        /// The clID.
+        clid: String,
+        /// The amount, e.g. 1000.00.
+        amount: f64,
+        /// What it is (payment reference).
+        #[arg(long, default_value = "credit")]
+        note: String,
+    },
+    /// Show a registrar's balance (R23).
+    Balance {
+        /// The clID.
+        clid: String,
+    },
+    /// List a registrar's ledger: every charge and credit (R23).
+    Ledger {
+        /// The clID.
+        clid: String,
+    },
     /// Set a registrar's EPP password.
     Passwd {
         /// The clID.
@@ -350,7 +370,7 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
         } => {
             let now = Clock::from_env()?.now();
             let report = tokio::runtime::Runtime::new()?
-                .block_on(crate::lifecycle::sweep(&store, now))
+                .block_on(crate::lifecycle::sweep(&store, now, &super::settings(cli)?))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if args.json {
                 println!(
@@ -514,7 +534,7 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                     approve,
                     now,
                     &args.operator,
-                    super::settings(cli)?.policy.identity_verification_days,
+                    &super::settings(cli)?,
                 ))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let verdict = if approve { "approved" } else { "rejected" };
@@ -589,6 +609,74 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
             } else {
                 let list: Vec<String> = nets.iter().map(ToString::to_string).collect();
                 println!("{clid} may connect from {}", list.join(", "));
+            }
+        }
+        RegistrarCommand::Credit { clid, amount, note } => {
+            registrar(&store, clid)?;
+            if !amount.is_finite() || *amount <= 0.0 {
+                bail!("a credit is a positive amount");
+            }
+            let cents = crate::config::to_centimes(*amount);
+            let now = Clock::from_env()?.now();
+            let audit = crate::flows::registry_audit(
+                &store,
+                now,
+                &format!("operator:{}", args.operator),
+                "admin:registrar-credit",
+            );
+            let balance = store.credit(clid, cents, note, &audit)?;
+            store.flush_now()?;
+            let currency = super::settings(cli)?.billing.currency;
+            println!(
+                "{clid} credited {} {currency}; balance {} {currency}",
+                crate::config::format_amount(cents),
+                crate::config::format_amount(balance)
+            );
+        }
+        RegistrarCommand::Balance { clid } => {
+            registrar(&store, clid)?;
+            let balance = store.balance(clid)?;
+            let currency = super::settings(cli)?.billing.currency;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"clid": clid, "balance": crate::config::format_amount(balance), "currency": currency})
+                );
+            } else {
+                println!("{} {currency}", crate::config::format_amount(balance));
+            }
+        }
+        RegistrarCommand::Ledger { clid } => {
+            registrar(&store, clid)?;
+            let entries = store.ledger(clid)?;
+            if args.json {
+                let rows: Vec<_> = entries
+                    .iter()
+                    .map(|e| {
+                        serde_json::json!({
+                            "at": e.at.to_rfc3339(),
+                            "amount": crate::config::format_amount(e.amount),
+                            "balance": crate::config::format_amount(e.balance),
+                            "description": e.description,
+                            "svtrid": e.sv_trid,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                println!(
+                    "{:<22} {:>12} {:>12}  DESCRIPTION",
+                    "WHEN", "AMOUNT", "BALANCE"
+                );
+                for e in &entries {
+                    println!(
+                        "{:<22} {:>12} {:>12}  {}",
+                        e.at.format("%Y-%m-%d %H:%M:%S"),
+                        crate::config::format_amount(e.amount),
+                        crate::config::format_amount(e.balance),
+                        e.description
+                    );
+                }
             }
         }
         RegistrarCommand::List => {

@@ -114,3 +114,31 @@ pub fn contention() -> EppError {
 pub fn not_applicable_change(en: String, fr: String) -> EppError {
     EppError::Policy(Text::new(en, fr), None)
 }
+
+/// The charge for `years` of `what` on `domain` (in `zone`) to `registrar`,
+/// or `None` when it costs nothing (R23).
+pub fn charge(
+    settings: &crate::config::Settings,
+    registrar: &str,
+    zone: &str,
+    what: crate::config::Billable,
+    years: u32,
+    description: String,
+    allow_negative: bool,
+) -> Option<crate::store::Charge> {
+    let amount = settings.billing.price(zone, what, years);
+    (amount > 0).then(|| crate::store::Charge {
+        registrar: registrar.to_owned(),
+        amount,
+        description,
+        allow_negative,
+    })
+}
+
+/// The zone of a stored domain name.
+pub fn zone_of<'s>(settings: &'s crate::config::Settings, name: &str) -> &'s str {
+    settings
+        .zone_of(name)
+        .map(|z| z.name.as_str())
+        .unwrap_or("")
+}

@@ -104,6 +104,9 @@ impl Outcome {
 pub async fn run(ctx: &FlowCtx<'_>, command: Command) -> Result<Outcome, EppError> {
     match command {
         Command::Check(ObjectKind::Domain, names) => domain::check::run(ctx, &names),
+        Command::DomainCheckFee(names, queries) => {
+            domain::check::run_with_fees(ctx, &names, &queries)
+        }
         Command::Check(ObjectKind::Contact, ids) => contact::check::run(ctx, &ids),
         Command::Check(ObjectKind::Host, names) => host::check::run(ctx, &names),
         Command::DomainInfo(info) => domain::info::run(ctx, &info),
@@ -130,6 +133,25 @@ pub async fn run(ctx: &FlowCtx<'_>, command: Command) -> Result<Outcome, EppErro
             "session command routed to object flows".into(),
         )),
     }
+}
+
+/// The RFC 8748 fee data of a transform: what it cost and the balance left.
+///
+/// # Errors
+/// Store failures.
+pub fn fee_data(
+    ctx: &FlowCtx<'_>,
+    element: &'static str,
+    fee: i64,
+    years: u32,
+) -> Result<ResponseExtension, EppError> {
+    Ok(ResponseExtension::FeeTransform {
+        element,
+        currency: ctx.settings.billing.currency.clone(),
+        years,
+        fee,
+        balance: ctx.store.balance(ctx.registrar)?,
+    })
 }
 
 /// 2306 when a check names more objects than the configured limit.

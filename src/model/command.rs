@@ -48,6 +48,9 @@ pub enum Command {
     Logout,
     /// `<check>` of names or ids of one object kind.
     Check(ObjectKind, Vec<String>),
+    /// `<domain:check>` with an RFC 8748 `<fee:check>`: the names and the
+    /// commands (with their years) whose fees are asked.
+    DomainCheckFee(Vec<String>, Vec<FeeQuery>),
     /// `<domain:info>`
     DomainInfo(DomainInfo),
     /// `<domain:create>`
@@ -94,6 +97,7 @@ impl Command {
             Command::Check(ObjectKind::Domain, _) => "domain:check",
             Command::Check(ObjectKind::Contact, _) => "contact:check",
             Command::Check(ObjectKind::Host, _) => "host:check",
+            Command::DomainCheckFee(..) => "domain:check",
             Command::DomainInfo(_) => "domain:info",
             Command::DomainCreate(_) => "domain:create",
             Command::ContactInfo(_) => "contact:info",
@@ -335,6 +339,15 @@ pub struct HostUpdate {
     pub rem_statuses: Vec<Status>,
     /// New name.
     pub new_name: Option<String>,
+}
+
+/// One `<fee:command>` of a fee check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeeQuery {
+    /// `create`, `renew`, `restore` or `transfer`.
+    pub command: &'static str,
+    /// Years (default 1).
+    pub years: u32,
 }
 
 /// The `op` of a `<transfer>`.

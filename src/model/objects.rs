@@ -542,3 +542,19 @@ pub struct HistoryRecord {
     /// The object after the change, as a JSON document.
     pub after: Option<String>,
 }
+
+/// One line of a registrar's ledger (R23): a charge (negative) or a credit
+/// (positive), and the balance after it, in centimes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// When.
+    pub at: Timestamp,
+    /// The amount: negative for a charge, positive for a credit.
+    pub amount: i64,
+    /// The balance after it.
+    pub balance: i64,
+    /// What it is for, e.g. `create exemple.ma 2y`.
+    pub description: String,
+    /// The server transaction id of the change it pays for.
+    pub sv_trid: String,
+}

@@ -52,6 +52,27 @@ pub enum ResponseExtension {
     SecDnsInfo(Vec<DsData>),
     /// `<rgp:infData>` (RFC 3915): the grace period the domain is in.
     RgpInfo(&'static str),
+    /// `<fee:creData>`, `<fee:renData>`, `<fee:upData>` (RFC 8748): the fee
+    /// charged and the balance left.
+    FeeTransform {
+        /// `creData`, `renData` or `upData`.
+        element: &'static str,
+        /// Currency.
+        currency: String,
+        /// Years paid for.
+        years: u32,
+        /// Fee, centimes.
+        fee: i64,
+        /// Balance after, centimes.
+        balance: i64,
+    },
+    /// `<fee:chkData>` (RFC 8748): prices of commands for names.
+    FeeCheck {
+        /// Currency.
+        currency: String,
+        /// Per name.
+        items: Vec<FeeCheckItem>,
+    },
     /// `<changePoll:changeData>` (RFC 8590).
     ChangePoll(super::ChangeRecord),
     /// `<ma:infData>`: a contact's identity document and its verification (R15).
@@ -98,6 +119,14 @@ pub struct MsgQ {
     /// Its text (requests only).
     pub text: Option<Text>,
 }
+
+/// A command's price in a fee check: its name, years (0 when not applicable)
+/// and fee in centimes.
+pub type FeeLine = (&'static str, u32, i64);
+
+/// One name of a fee check: the name, whether it is available, and the
+/// price of each command asked.
+pub type FeeCheckItem = (String, bool, Vec<FeeLine>);
 
 /// One result of a `<check>`.
 #[derive(Debug, Clone, PartialEq)]

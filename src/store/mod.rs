@@ -14,6 +14,8 @@
 //!   blocked), `t{token}` → [`AllocationToken`] (R4).
 //! - `history`: `{kind}:{name}\0{seq u64 BE}` → [`HistoryRecord`] (R24),
 //!   written in the same transaction as the change it records.
+//! - `ledger`: `#{registrar}` → balance (i64 BE, centimes); `{registrar}\0{seq}`
+//!   → [`LedgerEntry`] (R23), written in the transaction of the change charged.
 //! - `refs`: the indexes, so nothing is ever found by a scan:
 //!   `C{contact}\0{domain}` contact used by domain; `H{host}\0{domain}` host
 //!   delegated to from domain; `R{registrar}\0{domain}` domain sponsored by
@@ -32,7 +34,8 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use crate::model::{
-    AllocationToken, Audit, Contact, Domain, HistoryRecord, Host, PollMessage, Registrar, Timestamp,
+    AllocationToken, Audit, Contact, Domain, HistoryRecord, Host, LedgerEntry, PollMessage,
+    Registrar, Timestamp,
 };
 pub use codec::Record;
 use commit::GroupCommit;
@@ -95,6 +98,13 @@ pub enum Conflict {
     HostInUse(String),
     /// The allocation token is unknown, used, or for another name.
     TokenInvalid,
+    /// The registrar's balance cannot pay the charge (R23).
+    InsufficientFunds {
+        /// The balance, centimes.
+        balance: i64,
+        /// The price, centimes.
+        price: i64,
+    },
 }
 
 /// The outcome of an atomic change: a store failure, or the change applied or refused.
@@ -107,6 +117,8 @@ pub type ChangeResult = Result<Result<(), Conflict>, StoreError>;
 pub struct Effects {
     /// Who, when, which command: every change is recorded (R24).
     pub audit: Audit,
+    /// What the change costs its registrar (R23).
+    pub charge: Option<Charge>,
     /// Messages to queue.
     pub messages: Vec<PollMessage>,
     /// Agenda entries to add.
@@ -120,11 +132,87 @@ impl Effects {
     pub fn audit(audit: Audit) -> Self {
         Self {
             audit,
+            charge: None,
             messages: Vec::new(),
             due_add: Vec::new(),
             due_remove: Vec::new(),
         }
     }
+}
+
+/// A charge to a registrar's prepaid balance (R23).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
+    /// The registrar.
+    pub registrar: String,
+    /// The cost in centimes (positive).
+    pub amount: i64,
+    /// What it pays for.
+    pub description: String,
+    /// Whether the balance may go below zero (the tacit renewal, R10).
+    pub allow_negative: bool,
+}
+
+/// The ledger write of a charge, prepared outside the transaction.
+struct LedgerWrite {
+    registrar: String,
+    amount: i64,
+    allow_negative: bool,
+    entry_key: Vec<u8>,
+    entry: LedgerEntry,
+}
+
+impl LedgerWrite {
+    fn prepare(store: &Store, charge: &Charge, audit: &Audit) -> Result<Self, StoreError> {
+        let seq = store.inner.db.generate_id()?;
+        let mut entry_key = prefix1_bytes(&charge.registrar);
+        entry_key.extend_from_slice(&seq.to_be_bytes());
+        Ok(Self {
+            registrar: charge.registrar.clone(),
+            amount: charge.amount,
+            allow_negative: charge.allow_negative,
+            entry_key,
+            entry: LedgerEntry {
+                at: audit.at,
+                amount: -charge.amount,
+                balance: 0,
+                description: charge.description.clone(),
+                sv_trid: audit.sv_trid.clone(),
+            },
+        })
+    }
+
+    /// Debits the balance and writes the ledger line, or aborts when the
+    /// balance cannot pay.
+    fn apply(&self, ledger: &Tx) -> TxResult<()> {
+        let key = balance_key(&self.registrar);
+        let balance = read_i64(ledger.get(&key)?.as_deref());
+        if self.amount > 0 && balance < self.amount && !self.allow_negative {
+            return abort(Conflict::InsufficientFunds {
+                balance,
+                price: self.amount,
+            });
+        }
+        let after = balance - self.amount;
+        ledger.insert(key, &after.to_be_bytes())?;
+        let mut entry = self.entry.clone();
+        entry.balance = after;
+        ledger.insert(self.entry_key.as_slice(), encode_in_tx(&entry)?)?;
+        Ok(())
+    }
+}
+
+fn balance_key(registrar: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(registrar.len() + 1);
+    k.push(b'#');
+    k.extend_from_slice(registrar.as_bytes());
+    k
+}
+
+fn read_i64(v: Option<&[u8]>) -> i64 {
+    v.and_then(|v| <[u8; 8]>::try_from(v).ok())
+        .map(i64::from_be_bytes)
+        .unwrap_or(0)
 }
 
 /// A history record, encoded, with its key.
@@ -218,6 +306,7 @@ struct Inner {
     due: sled::Tree,
     names: sled::Tree,
     history: sled::Tree,
+    ledger: sled::Tree,
     meta: sled::Tree,
     boot: u64,
     sv_seq: AtomicU64,
@@ -300,6 +389,7 @@ impl Store {
                 due: db.open_tree("due")?,
                 names: db.open_tree("names")?,
                 history: db.open_tree("history")?,
+                ledger: db.open_tree("ledger")?,
                 meta: meta.clone(),
                 commit: GroupCommit::new(db.clone()),
                 db,
@@ -482,6 +572,57 @@ impl Store {
                 let k = k?;
                 Ok(String::from_utf8_lossy(&k[prefix.len()..]).into_owned())
             })
+            .collect()
+    }
+
+    // ----- ledger (R23) -----
+
+    /// A registrar's balance, in centimes.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn balance(&self, registrar: &str) -> Result<i64, StoreError> {
+        Ok(read_i64(
+            self.inner.ledger.get(balance_key(registrar))?.as_deref(),
+        ))
+    }
+
+    /// Credits a registrar's balance (a positive ledger line); returns the new balance.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn credit(
+        &self,
+        registrar: &str,
+        amount: i64,
+        description: &str,
+        audit: &Audit,
+    ) -> Result<i64, StoreError> {
+        let charge = Charge {
+            registrar: registrar.to_owned(),
+            amount: -amount,
+            description: description.to_owned(),
+            allow_negative: true,
+        };
+        let lw = LedgerWrite::prepare(self, &charge, audit)?;
+        let result = self.inner.ledger.transaction(|ledger| lw.apply(ledger));
+        match result {
+            Ok(()) => self.balance(registrar),
+            Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+            Err(TransactionError::Abort(c)) => Err(StoreError::Flush(format!("{c:?}"))),
+        }
+    }
+
+    /// A registrar's ledger, oldest first.
+    ///
+    /// # Errors
+    /// sled or decoding errors.
+    pub fn ledger(&self, registrar: &str) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.inner
+            .ledger
+            .scan_prefix(prefix1_bytes(registrar))
+            .values()
+            .map(|v| codec::decode("ledger", &v?))
             .collect()
     }
 
@@ -791,12 +932,16 @@ impl Store {
     pub fn create_domain_with(
         &self,
         d: &Domain,
-        agenda: &[DueEntry],
         token: Option<&str>,
-        audit: &Audit,
+        effects: &Effects,
     ) -> ChangeResult {
         let value = codec::encode(d)?;
-        let hw = self.history_write(audit, "domain", &d.name, domain_snapshot(d))?;
+        let hw = self.history_write(&effects.audit, "domain", &d.name, domain_snapshot(d))?;
+        let lw = effects
+            .charge
+            .as_ref()
+            .map(|c| LedgerWrite::prepare(self, c, &effects.audit))
+            .transpose()?;
         let i = &self.inner;
         let trees = (
             &i.domains,
@@ -806,43 +951,49 @@ impl Store {
             &i.due,
             &i.names,
             &i.history,
+            &i.ledger,
         );
-        let result = trees.transaction(|(domains, contacts, hosts, refs, due, names, history)| {
-            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
-            for entry in agenda {
-                due.insert(entry.key(), &[])?;
-            }
-            if let Some(token) = token {
-                let key = Self::term_key(b't', token);
-                let Some(raw) = names.get(&key)? else {
-                    return abort(Conflict::TokenInvalid);
-                };
-                let mut record: AllocationToken = decode_in_tx(&raw)?;
-                if record.name != d.name || record.used.is_some() {
-                    return abort(Conflict::TokenInvalid);
+        let result = trees.transaction(
+            |(domains, contacts, hosts, refs, due, names, history, ledger)| {
+                if let Some(lw) = &lw {
+                    lw.apply(ledger)?;
                 }
-                record.used = Some(d.created);
-                names.insert(key, encode_in_tx(&record)?)?;
-            }
-            if domains.get(d.name.as_bytes())?.is_some() {
-                return abort(Conflict::Exists);
-            }
-            for id in contact_ids(d) {
-                if contacts.get(id.as_bytes())?.is_none() {
-                    return abort(Conflict::MissingContact(id.to_owned()));
+                history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+                for entry in &effects.due_add {
+                    due.insert(entry.key(), &[])?;
                 }
-                link(refs, b'C', b'c', id, &d.name)?;
-            }
-            for ns in &d.nameservers {
-                if hosts.get(ns.as_bytes())?.is_none() {
-                    return abort(Conflict::MissingHost(ns.clone()));
+                if let Some(token) = token {
+                    let key = Self::term_key(b't', token);
+                    let Some(raw) = names.get(&key)? else {
+                        return abort(Conflict::TokenInvalid);
+                    };
+                    let mut record: AllocationToken = decode_in_tx(&raw)?;
+                    if record.name != d.name || record.used.is_some() {
+                        return abort(Conflict::TokenInvalid);
+                    }
+                    record.used = Some(d.created);
+                    names.insert(key, encode_in_tx(&record)?)?;
                 }
-                link(refs, b'H', b'h', ns, &d.name)?;
-            }
-            refs.insert(key2(b'R', &d.sponsor, &d.name), &[])?;
-            domains.insert(d.name.as_bytes(), value.as_slice())?;
-            Ok(())
-        });
+                if domains.get(d.name.as_bytes())?.is_some() {
+                    return abort(Conflict::Exists);
+                }
+                for id in contact_ids(d) {
+                    if contacts.get(id.as_bytes())?.is_none() {
+                        return abort(Conflict::MissingContact(id.to_owned()));
+                    }
+                    link(refs, b'C', b'c', id, &d.name)?;
+                }
+                for ns in &d.nameservers {
+                    if hosts.get(ns.as_bytes())?.is_none() {
+                        return abort(Conflict::MissingHost(ns.clone()));
+                    }
+                    link(refs, b'H', b'h', ns, &d.name)?;
+                }
+                refs.insert(key2(b'R', &d.sponsor, &d.name), &[])?;
+                domains.insert(d.name.as_bytes(), value.as_slice())?;
+                Ok(())
+            },
+        );
         flatten(result)
     }
 
@@ -867,6 +1018,11 @@ impl Store {
             .map(|m| Ok((poll_key(&m.registrar, m.id), codec::encode(m)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         let hw = self.history_write(&effects.audit, "domain", &new.name, domain_snapshot(new))?;
+        let lw = effects
+            .charge
+            .as_ref()
+            .map(|c| LedgerWrite::prepare(self, c, &effects.audit))
+            .transpose()?;
         let i = &self.inner;
         let old_contacts = contact_ids(old);
         let new_contacts = contact_ids(new);
@@ -878,62 +1034,68 @@ impl Store {
             &i.poll,
             &i.due,
             &i.history,
+            &i.ledger,
         );
-        let result = trees.transaction(|(domains, contacts, hosts, refs, poll, due, history)| {
-            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
-            if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
-                return abort(Conflict::Changed);
-            }
-            for id in old_contacts.iter().filter(|c| !new_contacts.contains(c)) {
-                unlink(refs, b'C', b'c', id, &old.name)?;
-            }
-            for id in new_contacts.iter().filter(|c| !old_contacts.contains(c)) {
-                if contacts.get(id.as_bytes())?.is_none() {
-                    return abort(Conflict::MissingContact((*id).to_owned()));
+        let result = trees.transaction(
+            |(domains, contacts, hosts, refs, poll, due, history, ledger)| {
+                history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+                if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
+                    return abort(Conflict::Changed);
                 }
-                link(refs, b'C', b'c', id, &new.name)?;
-            }
-            for ns in old
-                .nameservers
-                .iter()
-                .filter(|n| !new.nameservers.contains(n))
-            {
-                unlink(refs, b'H', b'h', ns, &old.name)?;
-            }
-            for ns in new
-                .nameservers
-                .iter()
-                .filter(|n| !old.nameservers.contains(n))
-            {
-                if hosts.get(ns.as_bytes())?.is_none() {
-                    return abort(Conflict::MissingHost(ns.clone()));
+                if let Some(lw) = &lw {
+                    lw.apply(ledger)?;
                 }
-                link(refs, b'H', b'h', ns, &new.name)?;
-            }
-            if old.sponsor != new.sponsor {
-                refs.remove(key2(b'R', &old.sponsor, &old.name))?;
-                refs.insert(key2(b'R', &new.sponsor, &new.name), &[])?;
-                for sub in &new.subordinate_hosts {
-                    if let Some(raw) = hosts.get(sub.as_bytes())? {
-                        let mut h: Host = decode_in_tx(&raw)?;
-                        h.sponsor.clone_from(&new.sponsor);
-                        h.transferred = new.transferred;
-                        hosts.insert(sub.as_bytes(), encode_in_tx(&h)?)?;
+                for id in old_contacts.iter().filter(|c| !new_contacts.contains(c)) {
+                    unlink(refs, b'C', b'c', id, &old.name)?;
+                }
+                for id in new_contacts.iter().filter(|c| !old_contacts.contains(c)) {
+                    if contacts.get(id.as_bytes())?.is_none() {
+                        return abort(Conflict::MissingContact((*id).to_owned()));
+                    }
+                    link(refs, b'C', b'c', id, &new.name)?;
+                }
+                for ns in old
+                    .nameservers
+                    .iter()
+                    .filter(|n| !new.nameservers.contains(n))
+                {
+                    unlink(refs, b'H', b'h', ns, &old.name)?;
+                }
+                for ns in new
+                    .nameservers
+                    .iter()
+                    .filter(|n| !old.nameservers.contains(n))
+                {
+                    if hosts.get(ns.as_bytes())?.is_none() {
+                        return abort(Conflict::MissingHost(ns.clone()));
+                    }
+                    link(refs, b'H', b'h', ns, &new.name)?;
+                }
+                if old.sponsor != new.sponsor {
+                    refs.remove(key2(b'R', &old.sponsor, &old.name))?;
+                    refs.insert(key2(b'R', &new.sponsor, &new.name), &[])?;
+                    for sub in &new.subordinate_hosts {
+                        if let Some(raw) = hosts.get(sub.as_bytes())? {
+                            let mut h: Host = decode_in_tx(&raw)?;
+                            h.sponsor.clone_from(&new.sponsor);
+                            h.transferred = new.transferred;
+                            hosts.insert(sub.as_bytes(), encode_in_tx(&h)?)?;
+                        }
                     }
                 }
-            }
-            for (key, value) in &messages {
-                queue(poll, key, value)?;
-            }
-            for entry in &effects.due_remove {
-                due.remove(entry.key())?;
-            }
-            for entry in &effects.due_add {
-                due.insert(entry.key(), &[])?;
-            }
-            domains.insert(new.name.as_bytes(), new_value.as_slice())?;
-            Ok(())
-        });
+                for (key, value) in &messages {
+                    queue(poll, key, value)?;
+                }
+                for entry in &effects.due_remove {
+                    due.remove(entry.key())?;
+                }
+                for entry in &effects.due_add {
+                    due.insert(entry.key(), &[])?;
+                }
+                domains.insert(new.name.as_bytes(), new_value.as_slice())?;
+                Ok(())
+            },
+        );
         flatten(result)
     }
 

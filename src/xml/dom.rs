@@ -75,6 +75,7 @@ impl Element {
             Ns::SecDns => "secDNS:",
             Ns::Rgp => "rgp:",
             Ns::AllocationToken => "allocationToken:",
+            Ns::Fee => "fee:",
             Ns::Ma => "ma:",
             Ns::Other(_) => "",
         };

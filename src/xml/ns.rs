@@ -10,6 +10,8 @@ pub const CONTACT: &str = "urn:ietf:params:xml:ns:contact-1.0";
 pub const HOST: &str = "urn:ietf:params:xml:ns:host-1.0";
 /// RFC 5910 DNSSEC.
 pub const SECDNS: &str = "urn:ietf:params:xml:ns:secDNS-1.1";
+/// RFC 8748 fees.
+pub const FEE: &str = "urn:ietf:params:xml:ns:epp:fee-1.0";
 /// RFC 8495 allocation tokens.
 pub const ALLOCATION_TOKEN: &str = "urn:ietf:params:xml:ns:allocationToken-1.0";
 /// RFC 3915 grace periods.
@@ -23,7 +25,7 @@ pub const MA: &str = "http://www.anrt.ma/epp/ma-1.0";
 pub const OBJECT_URIS: &[&str] = &[DOMAIN, CONTACT, HOST];
 
 /// Extension URIs served, in greeting order.
-pub const EXTENSION_URIS: &[&str] = &[SECDNS, RGP, ALLOCATION_TOKEN, CHANGE_POLL, MA];
+pub const EXTENSION_URIS: &[&str] = &[SECDNS, RGP, FEE, ALLOCATION_TOKEN, CHANGE_POLL, MA];
 
 /// A namespace, resolved once while parsing so later matching is a cheap compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +46,8 @@ pub enum Ns {
     Rgp,
     /// allocationToken-1.0
     AllocationToken,
+    /// fee-1.0
+    Fee,
     /// The .ma extension.
     Ma,
     /// Any other URI.
@@ -61,6 +65,7 @@ impl Ns {
             "urn:ietf:params:xml:ns:secDNS-1.1" => Ns::SecDns,
             "urn:ietf:params:xml:ns:rgp-1.0" => Ns::Rgp,
             "urn:ietf:params:xml:ns:allocationToken-1.0" => Ns::AllocationToken,
+            "urn:ietf:params:xml:ns:epp:fee-1.0" => Ns::Fee,
             "http://www.anrt.ma/epp/ma-1.0" => Ns::Ma,
             other => Ns::Other(other.to_owned()),
         }
@@ -77,6 +82,7 @@ impl Ns {
             Ns::SecDns => SECDNS,
             Ns::Rgp => RGP,
             Ns::AllocationToken => ALLOCATION_TOKEN,
+            Ns::Fee => FEE,
             Ns::Ma => MA,
             Ns::Other(uri) => uri,
         }
@@ -89,6 +95,7 @@ pub fn extension_uri(ext: &crate::model::ResponseExtension) -> &'static str {
     match ext {
         SecDnsInfo(_) => SECDNS,
         RgpInfo(_) => RGP,
+        FeeTransform { .. } | FeeCheck { .. } => FEE,
         ChangePoll(_) => CHANGE_POLL,
         MaContactInfo(_) | MaDomainInfo { .. } => MA,
     }

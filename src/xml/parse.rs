@@ -10,7 +10,7 @@ use crate::error::EppError;
 use crate::model::{
     AuthInfo, Command, ContactCreate, ContactInfo, ContactRole, ContactUpdate, Disclose,
     DomainCreate, DomainDelta, DomainInfo, DomainRenew, DomainTransfer, DomainUpdate, DsData,
-    HostCreate, HostUpdate, HostsFilter, IdentityDoc, IdentityKind, Login, ObjectKind,
+    FeeQuery, HostCreate, HostUpdate, HostsFilter, IdentityDoc, IdentityKind, Login, ObjectKind,
     OffendingValue, PeriodSpec, Phone, PostalChange, PostalInfo, PostalType, Request, RestoreOp,
     SecDnsUpdate, Status, Text, TransferOp,
 };
@@ -1417,6 +1417,64 @@ fn parse_identity(el: &Element) -> Result<IdentityDoc, EppError> {
     Ok(IdentityDoc { kind, number })
 }
 
+fn parse_fee_check(el: &Element) -> Result<Vec<FeeQuery>, EppError> {
+    let mut c = Children::of(el, Ns::Fee);
+    if let Some(currency) = c.optional("currency")
+        && currency.text() != "MAD"
+    {
+        return Err(EppError::Policy(
+            Text::new(
+                format!(
+                    "RFC 8748: the currency {} is not served; use MAD",
+                    currency.text()
+                ),
+                format!(
+                    "RFC 8748 : la devise {} n'est pas servie ; utilisez MAD",
+                    currency.text()
+                ),
+            ),
+            None,
+        ));
+    }
+    let commands = c.many("command");
+    if commands.is_empty() {
+        return Err(c.expected("command"));
+    }
+    c.end()?;
+    let mut queries = Vec::with_capacity(commands.len());
+    for command in commands {
+        let name = match command.attr("name") {
+            Some("create") => "create",
+            Some("renew") => "renew",
+            Some("restore") => "restore",
+            Some("transfer") => "transfer",
+            Some(other) => {
+                return Err(EppError::UnimplementedOption(Text::new(
+                    format!("fees are given for create, renew, restore and transfer, not {other}"),
+                    format!(
+                        "les frais sont donnés pour create, renew, restore et transfer, pas {other}"
+                    ),
+                )));
+            }
+            None => {
+                return Err(EppError::syntax(
+                    "<fee:command> needs a name",
+                    "<fee:command> exige un nom",
+                ));
+            }
+        };
+        let mut p = Children::of(command, Ns::Fee);
+        let period = p.optional("period").map(parse_period).transpose()?;
+        p.end()?;
+        let years = crate::policy::r7_period_years(period)?;
+        queries.push(FeeQuery {
+            command: name,
+            years,
+        });
+    }
+    Ok(queries)
+}
+
 fn not_applicable(el: &Element) -> EppError {
     EppError::UnimplementedExtension(Text::new(
         format!(
@@ -1507,10 +1565,17 @@ fn apply_extensions(cmd: &mut Command, ext: &Element) -> Result<(), EppError> {
                     }
                 });
             }
+            (Ns::Fee, "check", Command::Check(ObjectKind::Domain, names)) => {
+                let queries = parse_fee_check(el)?;
+                *cmd = Command::DomainCheckFee(std::mem::take(names), queries);
+            }
+            (Ns::Fee, "create" | "renew" | "update", _) => {
+                // The client's agreement to a fee: the server charges its own price.
+            }
             (Ns::AllocationToken, "allocationToken", Command::DomainCreate(c)) => {
                 c.allocation_token = Some(token(el, 1, 255)?);
             }
-            (Ns::SecDns | Ns::Ma | Ns::Rgp | Ns::AllocationToken, _, _) => {
+            (Ns::SecDns | Ns::Ma | Ns::Rgp | Ns::AllocationToken | Ns::Fee, _, _) => {
                 return Err(not_applicable(el));
             }
             _ => {

@@ -486,6 +486,41 @@ fn write_extension(d: &mut Doc, ext: &ResponseExtension) {
             d.close("secDNS:infData");
         }
         ResponseExtension::MaContactInfo(identity) => write_identity(d, identity.as_ref()),
+        ResponseExtension::FeeTransform {
+            element,
+            currency,
+            years,
+            fee,
+            balance,
+        } => {
+            let qname = format!("fee:{element}");
+            d.open(&qname, &[("xmlns:fee", ns::FEE)]);
+            d.leaf("fee:currency", currency);
+            if *years > 0 {
+                d.leaf_attrs("fee:period", &[("unit", "y")], &years.to_string());
+            }
+            d.leaf("fee:fee", &crate::config::format_amount(*fee));
+            d.leaf("fee:balance", &crate::config::format_amount(*balance));
+            d.close(&qname);
+        }
+        ResponseExtension::FeeCheck { currency, items } => {
+            d.open("fee:chkData", &[("xmlns:fee", ns::FEE)]);
+            d.leaf("fee:currency", currency);
+            for (name, avail, commands) in items {
+                d.open("fee:cd", &[("avail", if *avail { "1" } else { "0" })]);
+                d.leaf("fee:objID", name);
+                for (command, years, fee) in commands {
+                    d.open("fee:command", &[("name", command)]);
+                    if *years > 0 {
+                        d.leaf_attrs("fee:period", &[("unit", "y")], &years.to_string());
+                    }
+                    d.leaf("fee:fee", &crate::config::format_amount(*fee));
+                    d.close("fee:command");
+                }
+                d.close("fee:cd");
+            }
+            d.close("fee:chkData");
+        }
         ResponseExtension::RgpInfo(status) => {
             d.open("rgp:infData", &[("xmlns:rgp", ns::RGP)]);
             d.empty("rgp:rgpStatus", &[("s", status)]);

@@ -7,6 +7,7 @@ mod harness;
 
 mod admin_cli;
 mod authinfo;
+mod billing;
 mod contact;
 mod dnssec;
 mod domain;

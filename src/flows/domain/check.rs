@@ -1,9 +1,10 @@
 //! `<domain:check>`: availability of each name under R1 and R3, and whether
 //! it is registered already.
 
+use crate::config::Billable;
 use crate::error::EppError;
 use crate::flows::{FlowCtx, Outcome, verify_check_size};
-use crate::model::{CheckItem, ObjectKind, ResData, Text};
+use crate::model::{CheckItem, FeeQuery, ObjectKind, ResData, ResponseExtension, Text};
 use crate::policy;
 
 /// Checks names.
@@ -40,4 +41,48 @@ pub fn run(ctx: &FlowCtx<'_>, names: &[String]) -> Result<Outcome, EppError> {
         items.push(item);
     }
     Ok(Outcome::ok(ResData::Check(ObjectKind::Domain, items)))
+}
+
+/// A check with RFC 8748 fees: the availability, then each name's price for
+/// each command asked, from the configured prices (R23).
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with_fees(
+    ctx: &FlowCtx<'_>,
+    names: &[String],
+    queries: &[FeeQuery],
+) -> Result<Outcome, EppError> {
+    let mut outcome = run(ctx, names)?;
+    let Some(ResData::Check(_, items)) = &outcome.res_data else {
+        return Ok(outcome);
+    };
+    let mut fees = Vec::with_capacity(items.len());
+    for item in items {
+        let zone = crate::flows::common::zone_of(ctx.settings, &item.name);
+        let commands = queries
+            .iter()
+            .map(|q| {
+                let fee = match q.command {
+                    "create" => ctx.settings.billing.price(zone, Billable::Create, q.years),
+                    "renew" => ctx.settings.billing.price(zone, Billable::Renew, q.years),
+                    "restore" => ctx.settings.billing.price(zone, Billable::Restore, 1),
+                    // R12: a .ma transfer changes no date and costs nothing.
+                    _ => 0,
+                };
+                let years = if matches!(q.command, "create" | "renew") {
+                    q.years
+                } else {
+                    0
+                };
+                (q.command, years, fee)
+            })
+            .collect();
+        fees.push((item.name.clone(), item.avail, commands));
+    }
+    outcome.extensions.push(ResponseExtension::FeeCheck {
+        currency: ctx.settings.billing.currency.clone(),
+        items: fees,
+    });
+    Ok(outcome)
 }

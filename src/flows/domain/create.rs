@@ -147,12 +147,25 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
         domain.created,
         ctx.settings.policy.identity_verification_days,
     ));
-    match ctx.store.create_domain_with(
-        &domain,
-        &agenda,
-        cmd.allocation_token.as_deref(),
-        &ctx.audit(),
-    )? {
+    let charge = crate::flows::common::charge(
+        ctx.settings,
+        ctx.registrar,
+        &name.zone.name,
+        crate::config::Billable::Create,
+        years,
+        format!("create {} {years}y", domain.name),
+        false,
+    );
+    let fee = charge.as_ref().map(|c| c.amount).unwrap_or(0);
+    let effects = crate::store::Effects {
+        due_add: agenda,
+        charge,
+        ..crate::store::Effects::audit(ctx.audit())
+    };
+    match ctx
+        .store
+        .create_domain_with(&domain, cmd.allocation_token.as_deref(), &effects)?
+    {
         Ok(()) => {}
         Err(Conflict::Exists) => {
             return Err(EppError::Exists(
@@ -193,6 +206,13 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
                 }),
             ));
         }
+        Err(Conflict::InsufficientFunds { balance, price }) => {
+            return Err(EppError::insufficient_funds(
+                balance,
+                price,
+                &ctx.settings.billing.currency,
+            ));
+        }
         Err(Conflict::TokenInvalid) => {
             return Err(EppError::Authorization(Text::new(
                 format!(
@@ -216,5 +236,8 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
     if pending {
         outcome.code = ResultCode::SuccessPending;
     }
+    outcome
+        .extensions
+        .push(crate::flows::fee_data(ctx, "creData", fee, years)?);
     Ok(outcome)
 }

@@ -133,6 +133,7 @@ pub async fn tacit_renewal(
     store: &Store,
     entry: &DueEntry,
     now: Timestamp,
+    settings: &crate::config::Settings,
 ) -> Result<Applied, EppError> {
     for _ in 0..RETRIES {
         let Some(old) = store.domain(&entry.name)? else {
@@ -167,6 +168,16 @@ pub async fn tacit_renewal(
             due_add: expiry_agenda(&new.name, expires),
             due_remove: vec![entry.clone()],
             audit: registry_audit(store, now, "ma-registry", "lifecycle:tacit-renewal"),
+            // R10: billed even if the balance goes below zero.
+            charge: crate::flows::common::charge(
+                settings,
+                &old.sponsor,
+                crate::flows::common::zone_of(settings, &old.name),
+                crate::config::Billable::Renew,
+                1,
+                format!("tacit renewal {} 1y", old.name),
+                true,
+            ),
         };
         if let Some(done) = commit(store, &old, &new, &effects).await? {
             return Ok(done);

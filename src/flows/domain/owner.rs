@@ -20,8 +20,9 @@ pub async fn decide(
     approve: bool,
     now: Timestamp,
     operator: &str,
-    identity_days: u32,
+    settings: &crate::config::Settings,
 ) -> Result<(), EppError> {
+    let identity_days = settings.policy.identity_verification_days;
     for _ in 0..RETRIES {
         let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
         let Some(pending) = old.pending_owner.clone() else {
@@ -91,8 +92,22 @@ pub async fn decide(
                 date: now,
             },
         };
+        let charge = if approve {
+            crate::flows::common::charge(
+                settings,
+                &old.sponsor,
+                crate::flows::common::zone_of(settings, &old.name),
+                crate::config::Billable::Ownership,
+                1,
+                format!("ownership change {name} 1y"),
+                true,
+            )
+        } else {
+            None
+        };
         let effects = Effects {
             messages: vec![message],
+            charge,
             due_add: if approve {
                 let mut agenda = crate::policy::lifecycle::expiry_agenda(&new.name, new.expires);
                 agenda.push(crate::policy::lifecycle::r15_identity_deadline(

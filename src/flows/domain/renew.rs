@@ -15,6 +15,7 @@ use crate::store::Conflict;
 /// - 2304: a `*RenewProhibited` or `pending*` status.
 /// - 2004: a period outside R7.
 /// - 2306: `curExpDate` is not the current expiry date; the five-year cap (R8).
+/// - 2104: the balance cannot pay the renewal (R23).
 pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainRenew) -> Result<Outcome, EppError> {
     let years = policy::r7_period_years(cmd.period)?;
     for _ in 0..RETRIES {
@@ -55,19 +56,41 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainRenew) -> Result<Outcome, EppErro
         let expires = policy::r8_five_year_cap(old.expires, years, ctx.now)?;
         let mut new = old.clone();
         new.expires = expires;
+        let charge = crate::flows::common::charge(
+            ctx.settings,
+            ctx.registrar,
+            crate::flows::common::zone_of(ctx.settings, &old.name),
+            crate::config::Billable::Renew,
+            years,
+            format!("renew {} {years}y", old.name),
+            false,
+        );
+        let fee = charge.as_ref().map(|c| c.amount).unwrap_or(0);
         let effects = crate::store::Effects {
             due_add: policy::lifecycle::expiry_agenda(&new.name, expires),
+            charge,
             ..crate::store::Effects::audit(ctx.audit())
         };
         match ctx.store.replace_domain_with(&old, &new, &effects)? {
             Ok(()) => {
                 ctx.store.durable().await?;
-                return Ok(crate::flows::Outcome::ok(ResData::DomainRenew {
+                let mut outcome = crate::flows::Outcome::ok(ResData::DomainRenew {
                     name: new.name,
                     expires,
-                }));
+                });
+                outcome
+                    .extensions
+                    .push(crate::flows::fee_data(ctx, "renData", fee, years)?);
+                return Ok(outcome);
             }
             Err(Conflict::Changed) => continue,
+            Err(Conflict::InsufficientFunds { balance, price }) => {
+                return Err(EppError::insufficient_funds(
+                    balance,
+                    price,
+                    &ctx.settings.billing.currency,
+                ));
+            }
             Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
         }
     }

@@ -250,6 +250,7 @@ fn request(
         due_add: vec![auto_approve_entry(&new.name, &transfer)],
         due_remove: Vec::new(),
         audit: ctx.audit(),
+        charge: None,
     };
     Ok((new, effects, ResultCode::SuccessPending))
 }
@@ -308,6 +309,7 @@ fn reject(
         due_add: Vec::new(),
         due_remove: vec![auto_approve_entry(&new.name, &before)],
         audit: ctx.audit(),
+        charge: None,
     };
     Ok((new, effects, ResultCode::Success))
 }
@@ -342,6 +344,7 @@ fn cancel(ctx: &FlowCtx<'_>, old: &Domain) -> Result<(Domain, Effects, ResultCod
         due_add: Vec::new(),
         due_remove: vec![auto_approve_entry(&new.name, &before)],
         audit: ctx.audit(),
+        charge: None,
     };
     Ok((new, effects, ResultCode::Success))
 }
@@ -431,6 +434,7 @@ pub fn complete_by(
             due_add: Vec::new(),
             due_remove: vec![auto_approve_entry(&old.name, &before)],
             audit,
+            charge: None,
         },
     ))
 }

@@ -114,6 +114,16 @@ async fn restore(
             .ok_or_else(|| EppError::Internal("date out of range".into()))?;
         new.updated_by = Some(ctx.registrar.to_owned());
         new.updated = Some(ctx.now);
+        let charge = crate::flows::common::charge(
+            ctx.settings,
+            ctx.registrar,
+            crate::flows::common::zone_of(ctx.settings, &old.name),
+            crate::config::Billable::Restore,
+            1,
+            format!("restore {} 1y", old.name),
+            false,
+        );
+        let fee = charge.as_ref().map(|c| c.amount).unwrap_or(0);
         let effects = Effects {
             due_add: lifecycle::expiry_agenda(&new.name, new.expires),
             due_remove: vec![DueEntry {
@@ -121,14 +131,26 @@ async fn restore(
                 kind: DueKind::Purge,
                 name: new.name.clone(),
             }],
+            charge,
             ..Effects::audit(ctx.audit())
         };
         match ctx.store.replace_domain_with(&old, &new, &effects)? {
             Ok(()) => {
                 ctx.store.durable().await?;
-                return Ok(Outcome::code(ResultCode::Success));
+                let mut outcome = Outcome::code(ResultCode::Success);
+                outcome
+                    .extensions
+                    .push(crate::flows::fee_data(ctx, "upData", fee, 1)?);
+                return Ok(outcome);
             }
             Err(Conflict::Changed) => continue,
+            Err(Conflict::InsufficientFunds { balance, price }) => {
+                return Err(EppError::insufficient_funds(
+                    balance,
+                    price,
+                    &ctx.settings.billing.currency,
+                ));
+            }
             Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
         }
     }
@@ -266,6 +288,19 @@ fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, 
             .contact(registrant)?
             .ok_or_else(|| contact_not_found(registrant))?;
         policy::r15_registrant_identity(&contact)?;
+        let price = ctx.settings.billing.price(
+            crate::flows::common::zone_of(ctx.settings, &old.name),
+            crate::config::Billable::Ownership,
+            1,
+        );
+        let balance = ctx.store.balance(ctx.registrar)?;
+        if price > 0 && balance < price {
+            return Err(EppError::insufficient_funds(
+                balance,
+                price,
+                &ctx.settings.billing.currency,
+            ));
+        }
         new.statuses.push(Status::PendingUpdate);
         new.pending_owner = Some(PendingOwner {
             registrant: registrant.clone(),

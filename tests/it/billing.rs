@@ -1,0 +1,142 @@
+//! R23: prices per zone and year from the configuration, a prepaid balance,
+//! 2104 with nothing changed, a ledger line per charge; RFC 8748 fees.
+
+use std::process::Command;
+
+use ma_registry::config::ZonePrices;
+
+use crate::harness::*;
+
+fn admin(server: &TestServer, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
+        .arg("--data-dir")
+        .arg(&server.settings.server.data_dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+async fn priced() -> TestServer {
+    TestServer::start_with(
+        |s| {
+            s.billing.prices.push(ZonePrices {
+                zone: "ma".into(),
+                create: 100.0,
+                renew: 80.0,
+                restore: 150.0,
+                ownership: 100.0,
+            })
+        },
+        None,
+    )
+    .await
+}
+
+fn login_fee(clid: &str) -> String {
+    login_xml(clid, password(clid), "en").replace(
+        "</svcs>",
+        "<svcExtension><extURI>urn:ietf:params:xml:ns:epp:fee-1.0</extURI></svcExtension></svcs>",
+    )
+}
+
+#[tokio::test]
+async fn r23_no_balance_answers_2104_and_changes_nothing_then_credit_pays() {
+    let mut server = priced().await;
+    let mut c = server.client("reg1").await;
+    assert_eq!(c.cmd(&login_fee("reg1")).await.code(), 1000);
+    assert_eq!(
+        c.cmd(&command(&contact_create("cnt-1", "MA"), "b-c"))
+            .await
+            .code(),
+        1000
+    );
+    let create2y = domain_create(
+        "exemple.ma",
+        "cnt-1",
+        r#"<domain:period unit="y">2</domain:period>"#,
+    );
+    let r = c.cmd(&command(&create2y, "b-1")).await;
+    assert_eq!(r.code(), 2104, "{}", r.xml);
+    assert!(r.reason().unwrap().starts_with("R23"));
+    let r = c
+        .cmd(&command(&check("domain", &["exemple.ma"]), "b-chk"))
+        .await;
+    assert_eq!(r.attrs("name", "avail"), vec!["1"], "nothing was created");
+    // Another zone without prices costs nothing.
+    let free = domain_create("exemple.co.ma", "cnt-1", "");
+    assert_eq!(c.cmd(&command(&free, "b-free")).await.code(), 1000);
+    drop(c);
+
+    server.stop().await;
+    let (ok, out) = admin(
+        &server,
+        &[
+            "registrar",
+            "credit",
+            "reg1",
+            "250",
+            "--note",
+            "virement 42",
+        ],
+    );
+    assert!(ok, "{out}");
+    server.restart_at(None).await;
+    let mut c = server.client("reg1").await;
+    assert_eq!(c.cmd(&login_fee("reg1")).await.code(), 1000);
+    let r = c.cmd(&command(&create2y, "b-2")).await;
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+    assert_eq!(r.text("fee").as_deref(), Some("200.00"));
+    assert_eq!(r.text("balance").as_deref(), Some("50.00"));
+    let exp = r.text("exDate").unwrap()[..10].to_owned();
+    let renew = format!(
+        r#"<renew><domain:renew xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name>exemple.ma</domain:name><domain:curExpDate>{exp}</domain:curExpDate></domain:renew></renew>"#
+    );
+    let r = c.cmd(&command(&renew, "b-3")).await;
+    assert_eq!(r.code(), 2104, "80.00 is more than 50.00");
+    drop(c);
+
+    server.stop().await;
+    let (ok, out) = admin(&server, &["--json", "registrar", "ledger", "reg1"]);
+    assert!(ok, "{out}");
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["amount"], "250.00");
+    assert_eq!(rows[1]["amount"], "-200.00");
+    assert_eq!(rows[1]["balance"], "50.00");
+    let (ok, out) = admin(&server, &["registrar", "balance", "reg1"]);
+    assert!(ok && out.starts_with("50.00"), "{out}");
+}
+
+#[tokio::test]
+async fn r23_fee_check_gives_prices_per_command_and_fees_go_only_to_clients_that_ask() {
+    let server = priced().await;
+    let mut c = server.client("reg1").await;
+    assert_eq!(c.cmd(&login_fee("reg1")).await.code(), 1000);
+    let body = format!(
+        r#"{}<extension><fee:check xmlns:fee="urn:ietf:params:xml:ns:epp:fee-1.0"><fee:currency>MAD</fee:currency><fee:command name="create"><fee:period unit="y">3</fee:period></fee:command><fee:command name="renew"/><fee:command name="transfer"/></fee:check></extension>"#,
+        check("domain", &["exemple.ma", "exemple.net.ma"])
+    );
+    let r = c.cmd(&command(&body, "f-1")).await;
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+    assert_eq!(
+        r.texts("fee"),
+        vec!["300.00", "80.00", "0.00", "0.00", "0.00", "0.00"]
+    );
+    let usd = body.replace(">MAD<", ">USD<");
+    assert_eq!(c.cmd(&command(&usd, "f-2")).await.code(), 2306);
+    // A client that did not select the fee extension gets no fee data.
+    let mut plain = server.login("reg2").await;
+    let r = plain.cmd(&command(&body, "f-3")).await;
+    assert_eq!(r.code(), 1000);
+    assert!(!r.xml.contains("fee:"), "{}", r.xml);
+}
