@@ -233,6 +233,25 @@ pub fn format_amount(centimes: i64) -> String {
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
+/// The WHOIS service (R16).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WhoisSettings {
+    /// Listen address (TCP port 43); none disables the service.
+    pub listen: Option<SocketAddr>,
+    /// Queries each client address may make per minute.
+    pub queries_per_minute: u32,
+}
+
+impl Default for WhoisSettings {
+    fn default() -> Self {
+        Self {
+            listen: Some(SocketAddr::from(([0, 0, 0, 0], 43))),
+            queries_per_minute: 60,
+        }
+    }
+}
+
 /// All settings, as read from the file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -251,6 +270,8 @@ pub struct Settings {
     pub policy: PolicySettings,
     /// Billing (R23).
     pub billing: BillingSettings,
+    /// WHOIS (R16).
+    pub whois: WhoisSettings,
     /// The zones (R1).
     pub zones: Vec<Zone>,
 }
@@ -265,6 +286,7 @@ impl Default for Settings {
             authinfo: AuthInfoSettings::default(),
             policy: PolicySettings::default(),
             billing: BillingSettings::default(),
+            whois: WhoisSettings::default(),
             zones: default_zones(),
         }
     }

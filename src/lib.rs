@@ -26,4 +26,5 @@ pub mod server;
 pub mod session;
 pub mod store;
 pub mod transport;
+pub mod whois;
 pub mod xml;

@@ -92,6 +92,7 @@ pub enum StartError {
 /// A started server.
 pub struct RunningServer {
     epp_addr: SocketAddr,
+    whois_addr: Option<SocketAddr>,
     shutdown: CancellationToken,
     accept_loop: tokio::task::JoinHandle<()>,
 }
@@ -126,6 +127,20 @@ impl RunningServer {
         let epp_addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
+        let whois_listener = match settings.whois.listen {
+            Some(whois) => {
+                Some(
+                    crate::whois::bind(whois)
+                        .await
+                        .map_err(|source| StartError::Bind {
+                            addr: whois,
+                            source,
+                        })?,
+                )
+            }
+            None => None,
+        };
+        let whois_addr = whois_listener.as_ref().and_then(|l| l.local_addr().ok());
         crate::policy::terms::seed_reserved_once(&store)?;
         match crate::lifecycle::sweep(&store, clock.now(), &settings).await {
             Ok(report) if report.examined > 0 => info!(?report, "life-cycle sweep at start"),
@@ -151,6 +166,16 @@ impl RunningServer {
             sessions: Arc::new(Mutex::new(HashMap::new())),
         });
         info!(%epp_addr, "EPP listener started");
+        let whois_task = whois_listener.map(|listener| {
+            info!(whois = ?whois_addr, "WHOIS listener started");
+            tokio::spawn(crate::whois::serve(
+                listener,
+                ctx.store.clone(),
+                Arc::new(ctx.settings.clone()),
+                ctx.clock.clone(),
+                shutdown.clone(),
+            ))
+        });
         let lifecycle = tokio::spawn(crate::lifecycle::run_periodically(
             ctx.store.clone(),
             ctx.clock.clone(),
@@ -160,9 +185,13 @@ impl RunningServer {
         let accept_loop = tokio::spawn(async move {
             accept_loop(ctx, listener).await;
             let _ = lifecycle.await;
+            if let Some(task) = whois_task {
+                let _ = task.await;
+            }
         });
         Ok(Self {
             epp_addr,
+            whois_addr,
             shutdown,
             accept_loop,
         })
@@ -171,6 +200,11 @@ impl RunningServer {
     /// The EPP listener's address.
     pub fn epp_addr(&self) -> SocketAddr {
         self.epp_addr
+    }
+
+    /// The WHOIS listener's address, when enabled.
+    pub fn whois_addr(&self) -> Option<SocketAddr> {
+        self.whois_addr
     }
 
     /// A token that stops the server when cancelled.

@@ -20,6 +20,9 @@ pub struct ServeArgs {
     /// EPP listen address (overrides `server.epp_listen`), e.g. 127.0.0.1:7700.
     #[arg(long)]
     epp_listen: Option<SocketAddr>,
+    /// WHOIS listen address (overrides `whois.listen`), e.g. 127.0.0.1:4343.
+    #[arg(long)]
+    whois_listen: Option<SocketAddr>,
     /// Development mode: 127.0.0.1:7700 unless told otherwise, and the demo
     /// registrars demo1 and demo2 with known passwords. Never in production.
     #[arg(long)]
@@ -33,9 +36,13 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let mut settings = super::settings(cli)?;
     if args.dev {
         settings.server.epp_listen = SocketAddr::from(([127, 0, 0, 1], 7700));
+        settings.whois.listen = Some(SocketAddr::from(([127, 0, 0, 1], 4343)));
     }
     if let Some(addr) = args.epp_listen {
         settings.server.epp_listen = addr;
+    }
+    if let Some(addr) = args.whois_listen {
+        settings.whois.listen = Some(addr);
     }
     let clock = Clock::from_env()?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
@@ -52,6 +59,9 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         }
         let server = RunningServer::start_with_store(settings, clock, store).await?;
         println!("ma-registry: EPP on {}", server.epp_addr());
+        if let Some(whois) = server.whois_addr() {
+            println!("ma-registry: WHOIS on {whois}");
+        }
         let token = server.shutdown_token();
         tokio::spawn(async move {
             shutdown_signal().await;

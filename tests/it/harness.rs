@@ -50,6 +50,7 @@ pub struct TestServer {
     pki: DevPki,
     server: Option<RunningServer>,
     addr: std::net::SocketAddr,
+    whois: Option<std::net::SocketAddr>,
 }
 
 pub fn instant(s: &str) -> DateTime<Utc> {
@@ -83,6 +84,7 @@ impl TestServer {
         settings.tls.client_ca = write("ca.pem", &pki.ca_cert_pem);
         settings.server.data_dir = dir.path().join("data");
         settings.server.epp_listen = "127.0.0.1:0".parse().unwrap();
+        settings.whois.listen = Some("127.0.0.1:0".parse().unwrap());
         adjust(&mut settings);
         let store = Store::open(&settings.server.data_dir, 16 << 20).unwrap();
         for (clid, cert, _) in &pki.registrars {
@@ -109,6 +111,7 @@ impl TestServer {
             pki,
             server: None,
             addr: "127.0.0.1:0".parse().unwrap(),
+            whois: None,
         };
         this.boot(store, now).await;
         this
@@ -123,6 +126,7 @@ impl TestServer {
             .await
             .unwrap();
         self.addr = server.epp_addr();
+        self.whois = server.whois_addr();
         self.server = Some(server);
     }
 
@@ -139,6 +143,11 @@ impl TestServer {
         if let Some(server) = self.server.take() {
             server.shutdown().await;
         }
+    }
+
+    /// The WHOIS address.
+    pub fn whois_addr(&self) -> std::net::SocketAddr {
+        self.whois.expect("WHOIS is enabled in tests")
     }
 
     /// The EPP address.

@@ -26,3 +26,4 @@ mod rfc5730;
 mod rfc5734;
 mod terms;
 mod transfer;
+mod whois;
