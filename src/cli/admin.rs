@@ -72,6 +72,16 @@ enum AdminCommand {
         #[command(subcommand)]
         command: CreateCommand,
     },
+    /// Orders of the authorities on a domain (R5).
+    Domain {
+        #[command(subcommand)]
+        command: DomainCommand,
+    },
+    /// Disputes (R18).
+    Dispute {
+        #[command(subcommand)]
+        command: DisputeCommand,
+    },
     /// Reserved terms (R4).
     Reserved {
         #[command(subcommand)]
@@ -112,6 +122,48 @@ enum ContactCommand {
         /// A note on the verification.
         #[arg(long)]
         note: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DomainCommand {
+    /// Delete a domain on a written order of the authorities (R5): it leaves
+    /// the zone at once, skips redemption and its name is blocked.
+    DeleteByOrder {
+        /// The domain.
+        name: String,
+        /// The order's reference.
+        #[arg(long)]
+        order: String,
+        /// The reason.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DisputeCommand {
+    /// Open a dispute: the domain stays active, every change answers 2304.
+    Open {
+        /// The domain.
+        name: String,
+        /// The case.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Close a dispute and apply the decision.
+    Close {
+        /// The domain.
+        name: String,
+        /// keep, move or delete.
+        #[arg(long)]
+        decision: String,
+        /// With `move`: the new registrar.
+        #[arg(long)]
+        registrar: Option<String>,
+        /// With `move`: the new registrant contact.
+        #[arg(long)]
+        registrant: Option<String>,
     },
 }
 
@@ -513,6 +565,65 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                 .block_on(decide(&store, &name, decision, now, &args.operator))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("creation of {name} {verdict}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        AdminCommand::Domain {
+            command:
+                DomainCommand::DeleteByOrder {
+                    name,
+                    order,
+                    reason,
+                },
+        } => {
+            let name = name.to_lowercase();
+            let now = Clock::from_env()?.now();
+            tokio::runtime::Runtime::new()?
+                .block_on(crate::flows::domain::authority::delete_by_order(
+                    &store,
+                    &name,
+                    order,
+                    reason,
+                    now,
+                    &args.operator,
+                ))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{name} deleted by order {order} and blocked");
+            return Ok(ExitCode::SUCCESS);
+        }
+        AdminCommand::Dispute { command } => {
+            use crate::flows::domain::authority::{DisputeDecision, close_dispute, open_dispute};
+            let now = Clock::from_env()?.now();
+            let runtime = tokio::runtime::Runtime::new()?;
+            match command {
+                DisputeCommand::Open { name, reason } => {
+                    let name = name.to_lowercase();
+                    runtime
+                        .block_on(open_dispute(&store, &name, reason, now, &args.operator))
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("dispute opened on {name}");
+                }
+                DisputeCommand::Close {
+                    name,
+                    decision,
+                    registrar,
+                    registrant,
+                } => {
+                    let name = name.to_lowercase();
+                    let decision = match decision.as_str() {
+                        "keep" => DisputeDecision::Keep,
+                        "delete" => DisputeDecision::Delete,
+                        "move" => DisputeDecision::Move {
+                            registrar: registrar.clone().context("move needs --registrar")?,
+                            registrant: registrant.clone().context("move needs --registrant")?,
+                        },
+                        other => bail!("decision {other:?}: use keep, move or delete"),
+                    };
+                    runtime
+                        .block_on(close_dispute(&store, &name, &decision, now, &args.operator))
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("dispute on {name} closed");
+                }
+            }
             return Ok(ExitCode::SUCCESS);
         }
         AdminCommand::Reserved { command } => return reserved(&store, command, args.json),

@@ -142,6 +142,8 @@ pub struct Domain {
     /// Whether the registry put it on `serverHold` because its registrant's
     /// identity is not verified (R15), so that verification lifts only that hold.
     pub identity_hold: bool,
+    /// Since when the domain is under dispute (R18), if it is.
+    pub dispute: Option<Timestamp>,
 }
 
 /// A change of registrant waiting for the registry's decision (R13).

@@ -83,6 +83,8 @@ pub enum ResponseExtension {
         proof_ref: Option<String>,
         /// A registrant change waiting for the registry (R13): the contact and when.
         pending_owner: Option<(String, Timestamp)>,
+        /// Since when the domain is under dispute (R18).
+        dispute: Option<Timestamp>,
     },
 }
 

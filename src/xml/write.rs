@@ -551,9 +551,14 @@ fn write_extension(d: &mut Doc, ext: &ResponseExtension) {
         ResponseExtension::MaDomainInfo {
             proof_ref,
             pending_owner,
+            dispute,
         } => {
             d.open("ma:domainInfData", &[("xmlns:ma", ns::MA)]);
             d.opt_leaf("ma:proofRef", proof_ref.as_deref());
+            if let Some(since) = dispute {
+                let at = since.to_rfc3339_opts(SecondsFormat::Millis, true);
+                d.empty("ma:dispute", &[("since", at.as_str())]);
+            }
             if let Some((contact, requested)) = pending_owner {
                 let at = requested.to_rfc3339_opts(SecondsFormat::Millis, true);
                 d.leaf_attrs("ma:pendingOwner", &[("requested", at.as_str())], contact);

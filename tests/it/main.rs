@@ -7,6 +7,7 @@ mod harness;
 
 mod admin_cli;
 mod authinfo;
+mod authority;
 mod billing;
 mod contact;
 mod dnssec;

@@ -53,8 +53,9 @@ pub fn run(ctx: &FlowCtx<'_>, cmd: &DomainInfo) -> Result<Outcome, EppError> {
             .extensions
             .push(ResponseExtension::SecDnsInfo(domain.ds_data.clone()));
     }
-    if domain.proof_ref.is_some() || domain.pending_owner.is_some() {
+    if domain.proof_ref.is_some() || domain.pending_owner.is_some() || domain.dispute.is_some() {
         outcome.extensions.push(ResponseExtension::MaDomainInfo {
+            dispute: domain.dispute,
             proof_ref: domain.proof_ref.clone(),
             pending_owner: domain
                 .pending_owner

@@ -1,5 +1,6 @@
 //! Domain flows (RFC 5731).
 
+pub mod authority;
 pub mod check;
 pub mod create;
 pub mod delete;
