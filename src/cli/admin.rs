@@ -308,6 +308,29 @@ enum RegistrarCommand {
     },
     /// List registrars.
     List,
+    /// Suspend a registrar: it cannot log in until activated again.
+    Suspend {
+        /// The clID.
+        clid: String,
+    },
+    /// Terminate a registrar (R19): it cannot log in; its domains stay
+    /// until their expiry, then are deleted unless moved.
+    Terminate {
+        /// The clID.
+        clid: String,
+    },
+    /// Make a suspended registrar active again.
+    Activate {
+        /// The clID.
+        clid: String,
+    },
+    /// Move every domain of a registrar to another (R19); both get poll messages.
+    Move {
+        /// The registrar losing the domains.
+        from: String,
+        /// The registrar gaining them.
+        to: String,
+    },
     /// Credit a registrar's prepaid balance (R23).
     Credit {
         /// The clID.
@@ -721,6 +744,32 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                 let list: Vec<String> = nets.iter().map(ToString::to_string).collect();
                 println!("{clid} may connect from {}", list.join(", "));
             }
+        }
+        RegistrarCommand::Suspend { clid }
+        | RegistrarCommand::Terminate { clid }
+        | RegistrarCommand::Activate { clid } => {
+            let state = match command {
+                RegistrarCommand::Suspend { .. } => RegistrarState::Suspended,
+                RegistrarCommand::Terminate { .. } => RegistrarState::Terminated,
+                _ => RegistrarState::Active,
+            };
+            crate::flows::registrar::set_state(&store, clid, state)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.flush_now()?;
+            println!("{clid} is now {}", format!("{state:?}").to_lowercase());
+        }
+        RegistrarCommand::Move { from, to } => {
+            let now = Clock::from_env()?.now();
+            let moved = tokio::runtime::Runtime::new()?
+                .block_on(crate::flows::registrar::move_domains(
+                    &store,
+                    from,
+                    to,
+                    now,
+                    &args.operator,
+                ))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{moved} domains moved from {from} to {to}");
         }
         RegistrarCommand::Credit { clid, amount, note } => {
             registrar(&store, clid)?;

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod host;
 pub mod login;
 pub mod poll;
+pub mod registrar;
 
 use chrono::{DateTime, Utc};
 

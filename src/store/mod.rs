@@ -555,6 +555,14 @@ impl Store {
         self.names_after(prefix1(b'C', id))
     }
 
+    /// The domains a registrar sponsors, by name.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn domains_of(&self, registrar: &str) -> Result<Vec<String>, StoreError> {
+        self.names_after(prefix1(b'R', registrar))
+    }
+
     /// The domains that delegate to a host, by name.
     ///
     /// # Errors

@@ -22,6 +22,7 @@ mod ma_extension;
 mod ownership;
 mod poll;
 mod registrar_day;
+mod registrars;
 mod restricted;
 mod rfc5730;
 mod rfc5734;

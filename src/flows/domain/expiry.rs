@@ -147,6 +147,43 @@ pub async fn tacit_renewal(
         {
             return Ok(Applied::Stale);
         }
+        let terminated = store
+            .registrar(&old.sponsor)?
+            .is_some_and(|r| r.state == crate::model::RegistrarState::Terminated);
+        if terminated {
+            // R19 / R10's exception: a terminated registrar's domain not moved
+            // by its expiry is deleted instead of renewed.
+            let text = Text::new(
+                format!(
+                    "R19: {} was deleted at the end of its grace: its registrar's accreditation ended.",
+                    old.name
+                ),
+                format!(
+                    "R19 : {} a été supprimé à la fin de sa période de grâce : l'accréditation de son prestataire a pris fin.",
+                    old.name
+                ),
+            );
+            let change = registry_change(store, "autoDelete", now, "R19: registrar terminated");
+            let effects = Effects {
+                messages: vec![notice(store, &old, now, text, Some(change))?],
+                due_remove: vec![entry.clone()],
+                ..Effects::audit(registry_audit(
+                    store,
+                    now,
+                    "ma-registry",
+                    "lifecycle:terminated-delete",
+                ))
+            };
+            match store.delete_domain_with(&old, &effects)? {
+                Ok(()) => {
+                    store.durable().await?;
+                    return Ok(Applied::Done);
+                }
+                Err(Conflict::Changed) => continue,
+                Err(Conflict::HostInUse(_)) => return Ok(Applied::Deferred),
+                Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+            }
+        }
         let expires = r10_tacit_expiry(old.expires)
             .ok_or_else(|| EppError::Internal("date out of range".into()))?;
         let mut new = old.clone();
