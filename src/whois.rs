@@ -149,6 +149,21 @@ async fn answer(
         .unwrap_or(Ok(()))
 }
 
+/// Whether a contact withheld a field from third parties (RFC 5733
+/// `disclose flag="0"`).
+fn withheld(contact: &Contact, field: &str) -> bool {
+    contact.disclose.as_ref().is_some_and(|d| {
+        !d.flag
+            && match field {
+                "voice" => d.voice,
+                "email" => d.email,
+                _ => false,
+            }
+    })
+}
+
+const WITHHELD: &str = "(not disclosed at the contact's request)";
+
 fn holder_name(contact: &Contact) -> String {
     let postal = preferred(&contact.postal);
     postal
@@ -236,15 +251,22 @@ pub fn respond(
                         .map(|p| p.name.clone())
                         .unwrap_or_default();
                     line(&format!("{label} Name:"), &person);
-                    line(
-                        &format!("{label} Phone:"),
+                    let phone = if withheld(&contact, "voice") {
+                        WITHHELD
+                    } else {
                         contact
                             .voice
                             .as_ref()
                             .map(|v| v.number.as_str())
-                            .unwrap_or(""),
-                    );
-                    line(&format!("{label} Email:"), &contact.email);
+                            .unwrap_or("")
+                    };
+                    line(&format!("{label} Phone:"), phone);
+                    let email = if withheld(&contact, "email") {
+                        WITHHELD
+                    } else {
+                        contact.email.as_str()
+                    };
+                    line(&format!("{label} Email:"), email);
                 }
             }
         }

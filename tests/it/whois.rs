@@ -103,6 +103,30 @@ async fn r16_free_reserved_blocked_and_unicode_queries() {
 }
 
 #[tokio::test]
+async fn r16_a_contact_that_withholds_phone_and_email_is_honoured() {
+    let server = TestServer::start().await;
+    let mut c = server.login("reg1").await;
+    let private = contact_create("cnt-p", "MA").replace(
+        "</contact:authInfo>",
+        r#"</contact:authInfo><contact:disclose flag="0"><contact:voice/><contact:email/></contact:disclose>"#,
+    );
+    assert_eq!(c.cmd(&command(&private, "w-p")).await.code(), 1000);
+    assert_eq!(
+        c.cmd(&command(&domain_create("prive.ma", "cnt-p", ""), "w-pd"))
+            .await
+            .code(),
+        1000
+    );
+    let out = whois(&server, "prive.ma").await;
+    assert!(
+        out.contains("Admin Email:          (not disclosed"),
+        "{out}"
+    );
+    assert!(!out.contains("fz@example.ma"));
+    assert!(out.contains("Admin Name:           Fatima Zahra El Idrissi"));
+}
+
+#[tokio::test]
 async fn r16_each_address_is_rate_limited() {
     let server = TestServer::start_with(|s| s.whois.queries_per_minute = 3, None).await;
     for _ in 0..3 {
