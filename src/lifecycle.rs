@@ -41,8 +41,22 @@ pub async fn sweep(
     now: DateTime<Utc>,
     settings: &crate::config::Settings,
 ) -> Result<SweepReport, EppError> {
+    sweep_at_most(store, now, settings, usize::MAX).await
+}
+
+/// [`sweep`], stopping after `limit` agenda entries (a bounded batch; what
+/// is left is applied by the next run).
+///
+/// # Errors
+/// The first store failure; what was applied before it stays applied.
+pub async fn sweep_at_most(
+    store: &Store,
+    now: DateTime<Utc>,
+    settings: &crate::config::Settings,
+    limit: usize,
+) -> Result<SweepReport, EppError> {
     let mut report = SweepReport::default();
-    for entry in store.due_until(now)? {
+    for entry in store.due_until(now)?.into_iter().take(limit) {
         report.examined += 1;
         let applied = match entry.kind {
             DueKind::TransferAutoApprove => {

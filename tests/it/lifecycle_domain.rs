@@ -291,3 +291,55 @@ async fn r11_purge_after_30_days_frees_the_name_and_tells_the_sponsor() {
     let delc = r#"<delete><contact:delete xmlns:contact="urn:ietf:params:xml:ns:contact-1.0"><contact:id>cnt-1</contact:id></contact:delete></delete>"#;
     assert_eq!(c.cmd(&command(delc, "lc-dc")).await.code(), 1000);
 }
+
+#[tokio::test]
+async fn r10_a_sweep_cut_off_half_way_is_completed_by_the_next_with_nothing_applied_twice() {
+    let mut server = TestServer::start_at(START).await;
+    let mut c = session(&server).await;
+    assert_eq!(
+        c.cmd(&command(&contact_create("cnt-1", "MA"), "lc-c"))
+            .await
+            .code(),
+        1000
+    );
+    for name in ["un.ma", "deux.ma", "trois.ma"] {
+        let r = c
+            .cmd(&command(&domain_create(name, "cnt-1", ""), "lc-d"))
+            .await;
+        assert_eq!(r.code(), 1000);
+    }
+    drop(c);
+    server.stop().await;
+    // Past the grace of all three: open the stopped store and "crash" the
+    // engine after its first transitions.
+    let later = instant("2027-02-10T10:00:01Z");
+    {
+        let store =
+            ma_registry::store::Store::open(&server.settings.server.data_dir, 1 << 24).unwrap();
+        // The agenda runs in time order: three R15 deadlines, three R22
+        // notices, then the three grace ends; stop after the first renewal.
+        let first = ma_registry::lifecycle::sweep_at_most(&store, later, &server.settings, 7)
+            .await
+            .unwrap();
+        assert_eq!(first.examined, 7);
+        assert_eq!(first.tacit_renewals, 1, "{first:?}");
+    }
+    server.restart_at(Some("2027-02-10T10:00:02Z")).await;
+    let mut c = session(&server).await;
+    for name in ["un.ma", "deux.ma", "trois.ma"] {
+        let r = c
+            .cmd(&command(&domain_info(name, "none", None), "lc-i"))
+            .await;
+        assert!(
+            r.text("exDate").unwrap().starts_with("2028-01-10"),
+            "{name} renewed exactly once: {}",
+            r.xml
+        );
+    }
+    let renewals = drain(&mut c)
+        .await
+        .into_iter()
+        .filter(|t| t.starts_with("R10"))
+        .count();
+    assert_eq!(renewals, 3, "one tacit-renewal message per domain");
+}
