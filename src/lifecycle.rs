@@ -26,6 +26,8 @@ pub struct SweepReport {
     pub purges: usize,
     /// Suspensions for an unverified registrant identity (R15).
     pub suspensions: usize,
+    /// Incomplete restricted-zone requests that lapsed (R2).
+    pub lapsed: usize,
     /// Transitions that must wait (e.g. a purge blocked by a host in use).
     pub deferred: usize,
     /// Entries that no longer applied (the object changed meanwhile).
@@ -72,6 +74,9 @@ pub async fn sweep_at_most(
             DueKind::IdentityDeadline => {
                 crate::flows::contact::verify::identity_deadline(store, &entry, now).await?
             }
+            DueKind::CreateLapse => {
+                crate::flows::domain::pending_create::lapse(store, &entry, now).await?
+            }
         };
         match applied {
             Applied::Done => {
@@ -82,6 +87,7 @@ pub async fn sweep_at_most(
                     DueKind::GraceEnd => report.tacit_renewals += 1,
                     DueKind::Purge => report.purges += 1,
                     DueKind::IdentityDeadline => report.suspensions += 1,
+                    DueKind::CreateLapse => report.lapsed += 1,
                 }
             }
             Applied::Deferred => report.deferred += 1,

@@ -174,6 +174,15 @@ enum CreateCommand {
         /// The domain.
         name: String,
     },
+    /// Mark a pending create incomplete: the sponsor has 2 business days to
+    /// send the missing proof reference by domain:update.
+    Incomplete {
+        /// The domain.
+        name: String,
+        /// What is missing, for the registrar.
+        #[arg(long)]
+        missing: String,
+    },
     /// Reject a pending create: the name is free again.
     Reject {
         /// The domain.
@@ -570,6 +579,23 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
             }
             return Ok(ExitCode::SUCCESS);
         }
+        AdminCommand::Create {
+            command: CreateCommand::Incomplete { name, missing },
+        } => {
+            let name = name.to_lowercase();
+            let now = Clock::from_env()?.now();
+            let deadline = tokio::runtime::Runtime::new()?
+                .block_on(crate::flows::domain::pending_create::mark_incomplete(
+                    &store,
+                    &name,
+                    missing,
+                    now,
+                    &args.operator,
+                ))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("request for {name} marked incomplete; it lapses at {deadline}");
+            return Ok(ExitCode::SUCCESS);
+        }
         AdminCommand::Create { command } => {
             use crate::flows::domain::pending_create::{Decision, decide};
             let (name, decision) = match command {
@@ -577,6 +603,7 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                 CreateCommand::Reject { name, reason } => {
                     (name.to_lowercase(), Decision::Reject(reason.clone()))
                 }
+                CreateCommand::Incomplete { .. } => bail!("handled above"),
             };
             let now = Clock::from_env()?.now();
             let verdict = if decision == Decision::Approve {

@@ -144,6 +144,9 @@ pub struct Domain {
     pub identity_hold: bool,
     /// Since when the domain is under dispute (R18), if it is.
     pub dispute: Option<Timestamp>,
+    /// A pending create the registry found incomplete (R2): what is missing
+    /// and the deadline to complete it.
+    pub incomplete: Option<(String, Timestamp)>,
 }
 
 /// A change of registrant waiting for the registry's decision (R13).

@@ -234,6 +234,8 @@ pub enum DueKind {
     Purge,
     /// The registrant's identity must be verified by now (R15).
     IdentityDeadline,
+    /// An incomplete restricted-zone request lapses unless completed (R2).
+    CreateLapse,
 }
 
 impl DueKind {
@@ -244,6 +246,7 @@ impl DueKind {
             DueKind::GraceEnd => b'G',
             DueKind::Purge => b'P',
             DueKind::IdentityDeadline => b'I',
+            DueKind::CreateLapse => b'L',
         }
     }
 
@@ -254,6 +257,7 @@ impl DueKind {
             b'G' => Some(DueKind::GraceEnd),
             b'P' => Some(DueKind::Purge),
             b'I' => Some(DueKind::IdentityDeadline),
+            b'L' => Some(DueKind::CreateLapse),
             _ => None,
         }
     }

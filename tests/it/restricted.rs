@@ -134,3 +134,86 @@ async fn r2_pending_create_refuses_changes_until_decided() {
     let del = r#"<delete><domain:delete xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name>lycee-atlas.ac.ma</domain:name></domain:delete></delete>"#;
     assert_eq!(c.cmd(&command(del, "r2-d")).await.code(), 2304);
 }
+
+fn complete(name: &str) -> String {
+    format!(
+        r#"<update><domain:update xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name>{name}</domain:name></domain:update></update><extension><ma:update xmlns:ma="http://www.anrt.ma/epp/ma-1.0"><ma:proofRef>MEN-2026-0042-bis</ma:proofRef></ma:update></extension>"#
+    )
+}
+
+fn admin_at(server: &TestServer, now: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
+        .env("MA_REGISTRY_NOW", now)
+        .arg("--data-dir")
+        .arg(&server.settings.server.data_dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[tokio::test]
+async fn r2_incomplete_request_lapses_after_two_business_days_unless_completed() {
+    // Friday 2026-11-20: two business days later is Tuesday.
+    let mut server = TestServer::start_at("2026-11-20T09:00:00Z").await;
+    drop(pending_creates(&server).await);
+    server.stop().await;
+    for name in ["lycee-atlas.ac.ma", "commune-x.gov.ma"] {
+        let (ok, out) = admin_at(
+            &server,
+            "2026-11-20T10:00:00Z",
+            &[
+                "create",
+                "incomplete",
+                name,
+                "--missing",
+                "arrêté de création",
+            ],
+        );
+        assert!(ok, "{out}");
+    }
+    // Monday: the sponsor completes one of them.
+    server.restart_at(Some("2026-11-23T09:00:00Z")).await;
+    let mut c = server.login("reg1").await;
+    let r = c
+        .cmd(&command(&complete("lycee-atlas.ac.ma"), "r2-done"))
+        .await;
+    assert_eq!(r.code(), 1001, "{}", r.xml);
+    drop(c);
+    // Wednesday: the other one lapsed; the completed one still waits.
+    server.restart_at(Some("2026-11-25T09:00:00Z")).await;
+    let mut c = server.login("reg1").await;
+    let r = c
+        .cmd(&command(
+            &domain_info("commune-x.gov.ma", "all", None),
+            "r2-l",
+        ))
+        .await;
+    assert_eq!(r.code(), 2303, "lapsed");
+    let r = c
+        .cmd(&command(
+            &domain_info("lycee-atlas.ac.ma", "all", None),
+            "r2-w",
+        ))
+        .await;
+    assert!(
+        r.attrs("status", "s")
+            .contains(&"pendingCreate".to_string())
+    );
+    drop(c);
+    server.stop().await;
+    let (ok, out) = admin_at(
+        &server,
+        "2026-11-25T10:00:00Z",
+        &["create", "approve", "lycee-atlas.ac.ma"],
+    );
+    assert!(ok, "{out}");
+}

@@ -141,6 +141,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
         deleted: None,
         identity_hold: false,
         dispute: None,
+        incomplete: None,
     };
     let mut agenda = policy::lifecycle::expiry_agenda(&domain.name, domain.expires);
     agenda.push(policy::lifecycle::r15_identity_deadline(

@@ -20,6 +20,157 @@ pub enum Decision {
     Reject(String),
 }
 
+/// R2: business days a sponsor has to complete an incomplete request.
+pub const R2_COMPLETION_BUSINESS_DAYS: u32 = 2;
+
+/// R2: the operator marks a pending create incomplete, saying what is
+/// missing; the sponsor has 2 business days to send it by `domain:update`
+/// (`ma:update/ma:proofRef`), else the request lapses.
+///
+/// # Errors
+/// 2303 unknown domain; 2304 not `pendingCreate`.
+pub async fn mark_incomplete(
+    store: &Store,
+    name: &str,
+    missing: &str,
+    now: Timestamp,
+    operator: &str,
+) -> Result<Timestamp, EppError> {
+    for _ in 0..RETRIES {
+        let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
+        if !old.statuses.contains(&Status::PendingCreate) {
+            return Err(EppError::StatusProhibits(Text::new(
+                format!("R2: {name} is not waiting for the registry"),
+                format!("R2 : {name} n'attend pas de décision du registre"),
+            )));
+        }
+        let deadline = business_days_after(now, R2_COMPLETION_BUSINESS_DAYS);
+        let mut new = old.clone();
+        new.incomplete = Some((missing.to_owned(), deadline));
+        let date = deadline.format("%Y-%m-%d %H:%M UTC");
+        let text = Text::new(
+            format!(
+                "R2: the request for {name} is incomplete: {missing}. Send the missing proof by domain:update (ma:update/ma:proofRef) before {date}, or the request lapses."
+            ),
+            format!(
+                "R2 : la demande pour {name} est incomplète : {missing}. Envoyez le justificatif manquant par domain:update (ma:update/ma:proofRef) avant le {date}, sinon la demande devient caduque."
+            ),
+        );
+        let message = PollMessage {
+            id: store.next_message_id()?,
+            registrar: old.sponsor.clone(),
+            queued: now,
+            text_en: text.en,
+            text_fr: text.fr,
+            payload: PollPayload::None,
+            change: Some(ChangeRecord {
+                operation: "create".into(),
+                op: Some("incomplete".into()),
+                date: now,
+                sv_trid: store.next_sv_trid(),
+                who: format!("operator:{operator}"),
+                reason: Some("R2".into()),
+            }),
+        };
+        let effects = Effects {
+            messages: vec![message],
+            due_add: vec![lapse_entry(name, deadline)],
+            ..Effects::audit(crate::flows::registry_audit(
+                store,
+                now,
+                &format!("operator:{operator}"),
+                "admin:create-incomplete",
+            ))
+        };
+        match store.replace_domain_with(&old, &new, &effects)? {
+            Ok(()) => {
+                store.durable().await?;
+                return Ok(deadline);
+            }
+            Err(Conflict::Changed) => continue,
+            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+    Err(contention())
+}
+
+/// The agenda entry at which an incomplete request lapses.
+pub fn lapse_entry(name: &str, at: Timestamp) -> crate::store::DueEntry {
+    crate::store::DueEntry {
+        at,
+        kind: crate::store::DueKind::CreateLapse,
+        name: name.to_owned(),
+    }
+}
+
+/// R2: an incomplete request not completed by its deadline lapses: the
+/// name is free again and the sponsor is told.
+///
+/// # Errors
+/// Store failures.
+pub async fn lapse(
+    store: &Store,
+    entry: &crate::store::DueEntry,
+    now: Timestamp,
+) -> Result<crate::flows::domain::expiry::Applied, EppError> {
+    use crate::flows::domain::expiry::Applied;
+    for _ in 0..RETRIES {
+        let Some(old) = store.domain(&entry.name)? else {
+            return Ok(Applied::Stale);
+        };
+        let due = old.incomplete.as_ref().map(|(_, at)| at.timestamp_millis());
+        if !old.statuses.contains(&Status::PendingCreate)
+            || due != Some(entry.at.timestamp_millis())
+        {
+            return Ok(Applied::Stale);
+        }
+        let text = Text::new(
+            format!(
+                "R2: the request for {} lapsed: it was not completed in time. The name is free.",
+                old.name
+            ),
+            format!(
+                "R2 : la demande pour {} est caduque : elle n'a pas été complétée à temps. Le nom est libre.",
+                old.name
+            ),
+        );
+        let message = PollMessage {
+            id: store.next_message_id()?,
+            registrar: old.sponsor.clone(),
+            queued: now,
+            text_en: text.en,
+            text_fr: text.fr,
+            payload: PollPayload::DomainPendingAction {
+                name: old.name.clone(),
+                result: false,
+                cl_trid: None,
+                sv_trid: store.next_sv_trid(),
+                date: now,
+            },
+            change: None,
+        };
+        let effects = Effects {
+            messages: vec![message],
+            due_remove: vec![entry.clone()],
+            ..Effects::audit(crate::flows::registry_audit(
+                store,
+                now,
+                "ma-registry",
+                "lifecycle:create-lapse",
+            ))
+        };
+        match store.delete_domain_with(&old, &effects)? {
+            Ok(()) => {
+                store.durable().await?;
+                return Ok(Applied::Done);
+            }
+            Err(Conflict::Changed) => continue,
+            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+    Err(contention())
+}
+
 /// R20: `days` business days (Monday to Friday) after `from`.
 pub fn business_days_after(from: Timestamp, days: u32) -> Timestamp {
     let mut t = from;

@@ -30,6 +30,12 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainUpdate) -> Result<Outcome, EppErr
     if let Some(op) = cmd.restore {
         return restore(ctx, &cmd, op).await;
     }
+    if cmd.proof_ref.is_some() {
+        let current = load_domain(ctx, &cmd.name)?;
+        if current.incomplete.is_some() {
+            return complete_request(ctx, &cmd).await;
+        }
+    }
     for _ in 0..RETRIES {
         let old = load_domain(ctx, &cmd.name)?;
         let new = apply(ctx, &old, &cmd)?;
@@ -151,6 +157,58 @@ async fn restore(
                     &ctx.settings.billing.currency,
                 ));
             }
+            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+    Err(contention())
+}
+
+/// R2: the sponsor completes an incomplete restricted-zone request with the
+/// missing proof reference; the request waits for the registry again.
+///
+/// # Errors
+/// 2201 another registrar's domain; 2306 other changes in the same update.
+async fn complete_request(ctx: &FlowCtx<'_>, cmd: &DomainUpdate) -> Result<Outcome, EppError> {
+    let alone = cmd.add == Default::default()
+        && cmd.rem == Default::default()
+        && cmd.registrant.is_none()
+        && cmd.auth_password.is_none()
+        && cmd.sec_dns.is_none();
+    if !alone {
+        return Err(EppError::Policy(
+            Text::new(
+                "R2: complete the request with the proof reference alone",
+                "R2 : complétez la demande avec la seule référence du justificatif",
+            ),
+            None,
+        ));
+    }
+    for _ in 0..RETRIES {
+        let old = load_domain(ctx, &cmd.name)?;
+        verify_sponsor(ctx, &old.sponsor, &format!("the domain {}", old.name))?;
+        let Some((_, deadline)) = old.incomplete.clone() else {
+            return Err(EppError::StatusProhibits(Text::new(
+                "R2: the request is not waiting for a completion",
+                "R2 : la demande n'attend pas de complément",
+            )));
+        };
+        let mut new = old.clone();
+        new.proof_ref.clone_from(&cmd.proof_ref);
+        new.incomplete = None;
+        new.updated_by = Some(ctx.registrar.to_owned());
+        new.updated = Some(ctx.now);
+        let effects = Effects {
+            due_remove: vec![crate::flows::domain::pending_create::lapse_entry(
+                &new.name, deadline,
+            )],
+            ..Effects::audit(ctx.audit())
+        };
+        match ctx.store.replace_domain_with(&old, &new, &effects)? {
+            Ok(()) => {
+                ctx.store.durable().await?;
+                return Ok(Outcome::code(ResultCode::SuccessPending));
+            }
+            Err(Conflict::Changed) => continue,
             Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
         }
     }
