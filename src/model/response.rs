@@ -52,10 +52,10 @@ pub enum ResponseExtension {
     SecDnsInfo(Vec<DsData>),
     /// `<rgp:infData>` (RFC 3915): the grace period the domain is in.
     RgpInfo(&'static str),
-    /// `<fee:creData>`, `<fee:renData>`, `<fee:upData>` (RFC 8748): the fee
+    /// `<fee:creData>`, `<fee:renData>`, `<fee:updData>` (RFC 8748): the fee
     /// charged and the balance left.
     FeeTransform {
-        /// `creData`, `renData` or `upData`.
+        /// `creData`, `renData` or `updData`.
         element: &'static str,
         /// Currency.
         currency: String,

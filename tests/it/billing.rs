@@ -140,3 +140,61 @@ async fn r23_fee_check_gives_prices_per_command_and_fees_go_only_to_clients_that
     assert_eq!(r.code(), 1000);
     assert!(!r.xml.contains("fee:"), "{}", r.xml);
 }
+
+#[tokio::test]
+async fn r23_ownership_change_needs_the_balance_and_tells_its_price() {
+    let mut server = priced().await;
+    let mut c = server.client("reg1").await;
+    assert_eq!(c.cmd(&login_fee("reg1")).await.code(), 1000);
+    assert_eq!(
+        c.cmd(&command(&contact_create("cnt-1", "MA"), "o-c1"))
+            .await
+            .code(),
+        1000
+    );
+    let with_identity = format!(
+        r#"{}<extension><ma:create xmlns:ma="http://www.anrt.ma/epp/ma-1.0"><ma:identity><ma:type>cin</ma:type><ma:number>BE123456</ma:number></ma:identity></ma:create></extension>"#,
+        contact_create("cnt-2", "MA")
+    );
+    assert_eq!(c.cmd(&command(&with_identity, "o-c2")).await.code(), 1000);
+    // A free zone, so the create itself costs nothing.
+    assert_eq!(
+        c.cmd(&command(
+            &domain_create("exemple.co.ma", "cnt-1", ""),
+            "o-d"
+        ))
+        .await
+        .code(),
+        1000
+    );
+    let chg = r#"<update><domain:update xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name>exemple.co.ma</domain:name><domain:chg><domain:registrant>cnt-2</domain:registrant></domain:chg></domain:update></update>"#;
+    let r = c.cmd(&command(chg, "o-1")).await;
+    assert_eq!(r.code(), 1001, "co.ma has no price: {}", r.xml);
+    assert_eq!(r.text("fee").as_deref(), Some("0.00"));
+    assert_eq!(
+        c.cmd(&command(&domain_create("exemple.ma", "cnt-1", ""), "o-d2"))
+            .await
+            .code(),
+        2104
+    );
+    drop(c);
+    server.stop().await;
+    assert!(admin(&server, &["registrar", "credit", "reg1", "100"]).0);
+    server.restart_at(None).await;
+    let mut c = server.client("reg1").await;
+    assert_eq!(c.cmd(&login_fee("reg1")).await.code(), 1000);
+    assert_eq!(
+        c.cmd(&command(&domain_create("exemple.ma", "cnt-1", ""), "o-d3"))
+            .await
+            .code(),
+        1000
+    );
+    let chg = chg.replace("exemple.co.ma", "exemple.ma");
+    let r = c.cmd(&command(&chg, "o-2")).await;
+    assert_eq!(
+        r.code(),
+        2104,
+        "the balance is 0.00 after the create: {}",
+        r.xml
+    );
+}

@@ -45,12 +45,21 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainUpdate) -> Result<Outcome, EppErr
         {
             Ok(()) => {
                 ctx.store.durable().await?;
-                let code = if new.pending_owner.is_some() && old.pending_owner.is_none() {
-                    ResultCode::SuccessPending
-                } else {
-                    ResultCode::Success
-                };
-                return Ok(Outcome::code(code));
+                if new.pending_owner.is_some() && old.pending_owner.is_none() {
+                    // R13/R23: the ownership change is billed like a one-year
+                    // create when the registry approves it; its price is told now.
+                    let price = ctx.settings.billing.price(
+                        crate::flows::common::zone_of(ctx.settings, &old.name),
+                        crate::config::Billable::Ownership,
+                        1,
+                    );
+                    let mut outcome = Outcome::code(ResultCode::SuccessPending);
+                    outcome
+                        .extensions
+                        .push(crate::flows::fee_data(ctx, "updData", price, 1)?);
+                    return Ok(outcome);
+                }
+                return Ok(Outcome::code(ResultCode::Success));
             }
             Err(Conflict::Changed) => continue,
             Err(Conflict::MissingContact(id)) => return Err(contact_not_found(&id)),
@@ -146,7 +155,7 @@ async fn restore(
                 let mut outcome = Outcome::code(ResultCode::Success);
                 outcome
                     .extensions
-                    .push(crate::flows::fee_data(ctx, "upData", fee, 1)?);
+                    .push(crate::flows::fee_data(ctx, "updData", fee, 1)?);
                 return Ok(outcome);
             }
             Err(Conflict::Changed) => continue,
