@@ -2,28 +2,10 @@
 //! stopped store; then the server started on that store admits the
 //! registrar they made, with the certificate and password they recorded.
 
-use std::path::Path;
-use std::process::Command;
-
 use ma_registry::clock::Clock;
 use ma_registry::store::Store;
 
 use crate::harness::*;
-
-fn admin(data: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
-        .arg("--data-dir")
-        .arg(data)
-        .arg("admin")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// A server with the standard test registrars, stopped, so the CLI can open its store.
 async fn stopped_server() -> TestServer {
@@ -38,8 +20,9 @@ async fn success_registrar_add_list_passwd_cert_then_login() {
     let data = server.settings.server.data_dir.clone();
     let pem = server.cert_pem_file("reg3");
     // reg3 exists in the test store; add a new registrar that uses reg3's certificate.
-    let (ok, out, err) = admin(
+    let (ok, out, err) = admin_in(
         &data,
+        None,
         &[
             "registrar",
             "add",
@@ -55,8 +38,9 @@ async fn success_registrar_add_list_passwd_cert_then_login() {
         ],
     );
     assert!(ok, "{out}{err}");
-    let (ok, out, _) = admin(
+    let (ok, out, _) = admin_in(
         &data,
+        None,
         &[
             "registrar",
             "add",
@@ -68,8 +52,9 @@ async fn success_registrar_add_list_passwd_cert_then_login() {
         ],
     );
     assert!(!ok, "adding a registrar twice must fail: {out}");
-    let (ok, out, _) = admin(
+    let (ok, out, _) = admin_in(
         &data,
+        None,
         &[
             "registrar",
             "add",
@@ -81,8 +66,9 @@ async fn success_registrar_add_list_passwd_cert_then_login() {
         ],
     );
     assert!(!ok, "a 1-character clID must be refused: {out}");
-    let (ok, out, _) = admin(
+    let (ok, out, _) = admin_in(
         &data,
+        None,
         &[
             "registrar",
             "add",
@@ -94,7 +80,7 @@ async fn success_registrar_add_list_passwd_cert_then_login() {
         ],
     );
     assert!(!ok, "a 3-character password must be refused: {out}");
-    let (ok, out, _) = admin(&data, &["--json", "registrar", "list"]);
+    let (ok, out, _) = admin_in(&data, None, &["--json", "registrar", "list"]);
     assert!(ok);
     let list: serde_json::Value = serde_json::from_str(&out).unwrap();
     let atlas = list
@@ -104,19 +90,21 @@ async fn success_registrar_add_list_passwd_cert_then_login() {
         .find(|r| r["clid"] == "atlas")
         .expect("atlas listed");
     assert_eq!(atlas["certificates"].as_array().unwrap().len(), 1);
-    let (ok, table, _) = admin(&data, &["registrar", "list"]);
+    let (ok, table, _) = admin_in(&data, None, &["registrar", "list"]);
     assert!(ok && table.contains("atlas") && table.contains("Atlas Domaines"));
-    let (ok, _, _) = admin(
+    let (ok, _, _) = admin_in(
         &data,
+        None,
         &["registrar", "passwd", "atlas", "--password", "atlas-pw-2"],
     );
     assert!(ok);
-    let (ok, _, _) = admin(
+    let (ok, _, _) = admin_in(
         &data,
+        None,
         &["registrar", "passwd", "ghost", "--password", "atlas-pw-2"],
     );
     assert!(!ok, "unknown registrar");
-    let (ok, fps, _) = admin(&data, &["registrar", "cert", "list", "atlas"]);
+    let (ok, fps, _) = admin_in(&data, None, &["registrar", "cert", "list", "atlas"]);
     assert!(ok && fps.trim().len() == 64);
 
     server.restart_at(None).await;
@@ -132,9 +120,17 @@ async fn success_registrar_add_list_passwd_cert_then_login() {
 
     // Removing the certificate locks it out.
     server.stop().await;
-    let (ok, _, err) = admin(&data, &["registrar", "cert", "remove", "atlas", fps.trim()]);
+    let (ok, _, err) = admin_in(
+        &data,
+        None,
+        &["registrar", "cert", "remove", "atlas", fps.trim()],
+    );
     assert!(ok, "{err}");
-    let (ok, _, _) = admin(&data, &["registrar", "cert", "remove", "atlas", fps.trim()]);
+    let (ok, _, _) = admin_in(
+        &data,
+        None,
+        &["registrar", "cert", "remove", "atlas", fps.trim()],
+    );
     assert!(!ok, "removing it twice must fail");
     server.restart_at(None).await;
     let mut c = RawClient::connect(server.addr(), server.client_config("reg3")).await;
@@ -147,7 +143,11 @@ async fn success_registrar_add_list_passwd_cert_then_login() {
 #[tokio::test]
 async fn failure_admin_refuses_a_store_in_use() {
     let server = TestServer::start().await;
-    let (ok, _, err) = admin(&server.settings.server.data_dir, &["registrar", "list"]);
+    let (ok, _, err) = admin_in(
+        &server.settings.server.data_dir,
+        None,
+        &["registrar", "list"],
+    );
     assert!(!ok);
     assert!(err.contains("server running"), "{err}");
 }
@@ -156,10 +156,11 @@ async fn failure_admin_refuses_a_store_in_use() {
 async fn failure_login_from_an_address_outside_the_allow_list() {
     let mut server = stopped_server().await;
     let data = server.settings.server.data_dir.clone();
-    let (ok, _, err) = admin(&data, &["registrar", "allow", "reg1", "192.0.2.0/24"]);
+    let (ok, _, err) = admin_in(&data, None, &["registrar", "allow", "reg1", "192.0.2.0/24"]);
     assert!(ok, "{err}");
-    let (ok, _, err) = admin(
+    let (ok, _, err) = admin_in(
         &data,
+        None,
         &["registrar", "allow", "reg2", "127.0.0.0/8", "::1/128"],
     );
     assert!(ok, "{err}");

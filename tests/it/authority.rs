@@ -1,27 +1,7 @@
 //! R5(b) deletion by order of the authorities and R18 disputes, applied by
 //! the operator with the admin CLI.
 
-use std::process::Command;
-
 use crate::harness::*;
-
-fn admin(server: &TestServer, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
-        .arg("--data-dir")
-        .arg(&server.settings.server.data_dir)
-        .arg("admin")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 async fn registered() -> TestServer {
     let mut server = TestServer::start().await;
@@ -65,6 +45,7 @@ async fn r5_deletion_by_order_skips_redemption_and_blocks_the_name() {
     let mut server = registered().await;
     let (ok, out) = admin(
         &server,
+        None,
         &[
             "domain",
             "delete-by-order",
@@ -100,6 +81,7 @@ async fn r18_dispute_freezes_the_domain_until_closed() {
     let mut server = registered().await;
     let (ok, out) = admin(
         &server,
+        None,
         &[
             "dispute",
             "open",
@@ -111,6 +93,7 @@ async fn r18_dispute_freezes_the_domain_until_closed() {
     assert!(ok, "{out}");
     let (ok, _) = admin(
         &server,
+        None,
         &["dispute", "open", "exemple.ma", "--reason", "again"],
     );
     assert!(!ok, "already open");
@@ -138,6 +121,7 @@ async fn r18_dispute_freezes_the_domain_until_closed() {
     server.stop().await;
     let (ok, out) = admin(
         &server,
+        None,
         &[
             "dispute",
             "close",

@@ -1,29 +1,9 @@
 //! R23: prices per zone and year from the configuration, a prepaid balance,
 //! 2104 with nothing changed, a ledger line per charge; RFC 8748 fees.
 
-use std::process::Command;
-
 use ma_registry::config::ZonePrices;
 
 use crate::harness::*;
-
-fn admin(server: &TestServer, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
-        .arg("--data-dir")
-        .arg(&server.settings.server.data_dir)
-        .arg("admin")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 async fn priced() -> TestServer {
     TestServer::start_with(
@@ -79,6 +59,7 @@ async fn r23_no_balance_answers_2104_and_changes_nothing_then_credit_pays() {
     server.stop().await;
     let (ok, out) = admin(
         &server,
+        None,
         &[
             "registrar",
             "credit",
@@ -105,7 +86,7 @@ async fn r23_no_balance_answers_2104_and_changes_nothing_then_credit_pays() {
     drop(c);
 
     server.stop().await;
-    let (ok, out) = admin(&server, &["--json", "registrar", "ledger", "reg1"]);
+    let (ok, out) = admin(&server, None, &["--json", "registrar", "ledger", "reg1"]);
     assert!(ok, "{out}");
     let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
     let rows = rows.as_array().unwrap();
@@ -113,7 +94,7 @@ async fn r23_no_balance_answers_2104_and_changes_nothing_then_credit_pays() {
     assert_eq!(rows[0]["amount"], "250.00");
     assert_eq!(rows[1]["amount"], "-200.00");
     assert_eq!(rows[1]["balance"], "50.00");
-    let (ok, out) = admin(&server, &["registrar", "balance", "reg1"]);
+    let (ok, out) = admin(&server, None, &["registrar", "balance", "reg1"]);
     assert!(ok && out.starts_with("50.00"), "{out}");
 }
 
@@ -179,7 +160,7 @@ async fn r23_ownership_change_needs_the_balance_and_tells_its_price() {
     );
     drop(c);
     server.stop().await;
-    assert!(admin(&server, &["registrar", "credit", "reg1", "100"]).0);
+    assert!(admin(&server, None, &["registrar", "credit", "reg1", "100"]).0);
     server.restart_at(None).await;
     let mut c = server.client("reg1").await;
     assert_eq!(c.cmd(&login_fee("reg1")).await.code(), 1000);

@@ -475,3 +475,32 @@ pub fn domain_info(name: &str, hosts: &str, auth: Option<&str>) -> String {
         r#"<info><domain:info xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name hosts="{hosts}">{name}</domain:name>{auth}</domain:info></info>"#
     )
 }
+
+/// Runs the real binary, `ma-registry --data-dir DATA admin ARGS`, with the
+/// CLI's clock at `now` (`MA_REGISTRY_NOW`) when given; returns whether it
+/// succeeded, its stdout and its stderr.
+pub fn admin_in(data: &Path, now: Option<&str>, args: &[&str]) -> (bool, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ma-registry"));
+    if let Some(now) = now {
+        cmd.env("MA_REGISTRY_NOW", now);
+    }
+    let out = cmd
+        .arg("--data-dir")
+        .arg(data)
+        .arg("admin")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// [`admin_in`] on `server`'s data dir; returns whether it succeeded and
+/// its stdout followed by its stderr.
+pub fn admin(server: &TestServer, now: Option<&str>, args: &[&str]) -> (bool, String) {
+    let (ok, out, err) = admin_in(&server.settings.server.data_dir, now, args);
+    (ok, format!("{out}{err}"))
+}

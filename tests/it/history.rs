@@ -1,19 +1,16 @@
 //! R24: every change is recorded with who, when, the command and its
 //! transaction ids, in the same transaction; the operator lists it.
 
-use std::process::Command;
-
 use crate::harness::*;
 
 fn history(server: &TestServer, kind: &str, name: &str) -> (bool, serde_json::Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
-        .arg("--data-dir")
-        .arg(&server.settings.server.data_dir)
-        .args(["admin", "--json", "history", kind, name])
-        .output()
-        .unwrap();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-    (out.status.success(), json)
+    let (ok, out, _) = admin_in(
+        &server.settings.server.data_dir,
+        None,
+        &["--json", "history", kind, name],
+    );
+    let json = serde_json::from_str(&out).unwrap_or(serde_json::Value::Null);
+    (ok, json)
 }
 
 #[tokio::test]

@@ -2,28 +2,7 @@
 //! its creation is suspended (serverHold) with a poll message; the operator's
 //! verification lifts it; a rejection suspends at once.
 
-use std::process::Command;
-
 use crate::harness::*;
-
-fn admin(server: &TestServer, now: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
-        .env("MA_REGISTRY_NOW", now)
-        .arg("--data-dir")
-        .arg(&server.settings.server.data_dir)
-        .arg("admin")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 async fn statuses(server: &TestServer) -> Vec<String> {
     let mut c = server.login("reg1").await;
@@ -87,11 +66,11 @@ async fn r15_unverified_registrant_suspends_the_domain_after_15_days_and_verific
     // The operator records the document, then verifies it.
     server.stop().await;
     let now = "2026-03-18T09:00:00Z";
-    let (ok, out) = admin(&server, now, &["contact", "verify", "cnt-1"]);
+    let (ok, out) = admin(&server, Some(now), &["contact", "verify", "cnt-1"]);
     assert!(!ok, "no document to verify yet: {out}");
     let (ok, out) = admin(
         &server,
-        now,
+        Some(now),
         &[
             "contact", "identity", "cnt-1", "--type", "cin", "--number", "AB12",
         ],
@@ -99,7 +78,7 @@ async fn r15_unverified_registrant_suspends_the_domain_after_15_days_and_verific
     assert!(ok, "{out}");
     let (ok, out) = admin(
         &server,
-        now,
+        Some(now),
         &[
             "contact", "identity", "cnt-1", "--type", "ice", "--number", "12",
         ],
@@ -107,7 +86,7 @@ async fn r15_unverified_registrant_suspends_the_domain_after_15_days_and_verific
     assert!(!ok, "an ICE has 15 digits: {out}");
     let (ok, out) = admin(
         &server,
-        now,
+        Some(now),
         &["contact", "verify", "cnt-1", "--note", "CIN vue"],
     );
     assert!(ok, "{out}");
@@ -125,20 +104,20 @@ async fn r15_verified_in_time_means_no_suspension_and_a_rejection_suspends_at_on
     let now = "2026-03-05T09:00:00Z";
     let (ok, out) = admin(
         &server,
-        now,
+        Some(now),
         &[
             "contact", "identity", "cnt-1", "--type", "passport", "--number", "X1234567",
         ],
     );
     assert!(ok, "{out}");
-    let (ok, _) = admin(&server, now, &["contact", "verify", "cnt-1"]);
+    let (ok, _) = admin(&server, Some(now), &["contact", "verify", "cnt-1"]);
     assert!(ok);
     server.restart_at(Some("2026-04-01T09:00:00Z")).await;
     assert!(!statuses(&server).await.contains(&"serverHold".to_string()));
     server.stop().await;
     let (ok, out) = admin(
         &server,
-        "2026-04-02T09:00:00Z",
+        Some("2026-04-02T09:00:00Z"),
         &[
             "contact",
             "verify",

@@ -2,16 +2,7 @@
 //! requests must be accepted and every response it receives must be valid
 //! against `schemas/` (the bytes are recorded under TLS and re-framed here).
 
-use std::io;
-use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use std::time::Duration;
-
-use async_trait::async_trait;
 use chrono::Months;
-use instant_epp::client::{Connector, EppClient};
 use instant_epp::contact::{
     self, Address, ContactCreate, ContactInfo, InfoType, PostalInfo, Voice,
 };
@@ -22,136 +13,9 @@ use instant_epp::host::{self, HostCreate, HostInfo};
 use instant_epp::login::Login;
 use instant_epp::logout::Logout;
 use instant_epp::response::ResultCode;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::client::TlsStream;
-use tokio_rustls::rustls::ClientConfig;
-use tokio_rustls::rustls::pki_types::ServerName;
 
 use crate::harness::*;
-
-/// A TLS stream that records every byte read from the server.
-struct Recording {
-    tls: TlsStream<TcpStream>,
-    received: Arc<Mutex<Vec<u8>>>,
-}
-
-impl AsyncRead for Recording {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let this = &mut *self;
-        let poll = Pin::new(&mut this.tls).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = poll {
-            this.received
-                .lock()
-                .unwrap()
-                .extend_from_slice(&buf.filled()[before..]);
-        }
-        poll
-    }
-}
-
-impl AsyncWrite for Recording {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.tls).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.tls).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.tls).poll_shutdown(cx)
-    }
-}
-
-/// Connects over TLS with a test registrar's certificate and records what it reads.
-struct RecordingConnector {
-    addr: SocketAddr,
-    config: Arc<ClientConfig>,
-    received: Arc<Mutex<Vec<u8>>>,
-}
-
-impl RecordingConnector {
-    fn new(server: &TestServer, clid: &str) -> Self {
-        Self {
-            addr: server.addr(),
-            config: server.client_config(clid),
-            received: Arc::new(Mutex::new(Vec::new())),
-        }
-    }
-}
-
-#[async_trait]
-impl Connector for RecordingConnector {
-    type Connection = Recording;
-
-    async fn connect(&self, timeout: Duration) -> Result<Recording, instant_epp::Error> {
-        let connect = async {
-            let tcp = TcpStream::connect(self.addr).await?;
-            let name = ServerName::try_from("localhost").expect("a valid server name");
-            TlsConnector::from(Arc::clone(&self.config))
-                .connect(name, tcp)
-                .await
-        };
-        let tls = tokio::time::timeout(timeout, connect)
-            .await
-            .map_err(|_| instant_epp::Error::Timeout)??;
-        Ok(Recording {
-            tls,
-            received: Arc::clone(&self.received),
-        })
-    }
-}
-
-/// Splits recorded bytes into RFC 5734 frames (a 4-byte big-endian length
-/// that counts itself, then the XML).
-fn frames(mut bytes: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    while !bytes.is_empty() {
-        assert!(bytes.len() >= 4, "a truncated frame header: {bytes:?}");
-        let len = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
-        assert!(
-            (5..=bytes.len()).contains(&len),
-            "frame length {len} with {} bytes left",
-            bytes.len()
-        );
-        out.push(String::from_utf8(bytes[4..len].to_vec()).unwrap());
-        bytes = &bytes[len..];
-    }
-    out
-}
-
-/// Validates every frame the client received; returns them.
-fn validate_received(received: &Mutex<Vec<u8>>) -> Vec<String> {
-    let bytes = received.lock().unwrap().clone();
-    let frames = frames(&bytes);
-    for frame in &frames {
-        validate(frame);
-    }
-    frames
-}
-
-async fn client_for(
-    server: &TestServer,
-    clid: &str,
-) -> (EppClient<RecordingConnector>, Arc<Mutex<Vec<u8>>>) {
-    let connector = RecordingConnector::new(server, clid);
-    let received = Arc::clone(&connector.received);
-    let client = EppClient::new(connector, "ma-registry".into(), Duration::from_secs(20))
-        .await
-        .unwrap();
-    (client, received)
-}
+use crate::recording::{client_for, validate_received};
 
 #[tokio::test]
 async fn success_instant_epp_walk_with_every_response_valid() {

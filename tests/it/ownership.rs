@@ -9,7 +9,7 @@ use chrono::{DateTime, Months, Utc};
 
 use crate::harness::*;
 use crate::transfer::{
-    DOMAIN_NS, Fixture, NAME, admin_at, assert_code, assert_ok, contact_with_identity, date,
+    DOMAIN_NS, Fixture, NAME, assert_code, assert_ok, contact_with_identity, date,
     expect_no_message, poll_ack, poll_req, request, run,
 };
 
@@ -195,7 +195,7 @@ async fn r13_operator_approves_the_change() {
 
     f.server.stop().await;
     let at = "2026-01-13T09:30:00Z";
-    let (ok, out, err) = admin_at(&f.data_dir(), at, &["owner", "approve", "exemple.ma"]);
+    let (ok, out, err) = admin_in(&f.data_dir(), Some(at), &["owner", "approve", "exemple.ma"]);
     assert!(ok, "approve failed: {out}{err}");
     f.restart_at(Some("2026-01-13T09:35:00Z")).await;
 
@@ -231,9 +231,9 @@ async fn r13_operator_approves_the_change() {
 
     // Nothing waits any more: a second approval fails.
     f.server.stop().await;
-    let (ok, out, _) = admin_at(
+    let (ok, out, _) = admin_in(
         &f.data_dir(),
-        "2026-01-13T09:40:00Z",
+        Some("2026-01-13T09:40:00Z"),
         &["owner", "approve", "exemple.ma"],
     );
     assert!(!ok, "a second approval succeeded: {out}");
@@ -246,7 +246,7 @@ async fn r13_operator_rejects_the_change() {
 
     f.server.stop().await;
     let at = "2026-01-12T15:00:00Z";
-    let (ok, out, err) = admin_at(&f.data_dir(), at, &["owner", "reject", "exemple.ma"]);
+    let (ok, out, err) = admin_in(&f.data_dir(), Some(at), &["owner", "reject", "exemple.ma"]);
     assert!(ok, "reject failed: {out}{err}");
     f.restart_at(Some("2026-01-12T15:05:00Z")).await;
 
@@ -276,9 +276,9 @@ async fn r13_approve_or_reject_with_nothing_pending_fails() {
     let data = f.data_dir();
     let at = "2026-01-11T10:00:00Z";
     for verdict in ["approve", "reject"] {
-        let (ok, out, _) = admin_at(&data, at, &["owner", verdict, "exemple.ma"]);
+        let (ok, out, _) = admin_in(&data, Some(at), &["owner", verdict, "exemple.ma"]);
         assert!(!ok, "{verdict} with nothing pending succeeded: {out}");
-        let (ok, out, _) = admin_at(&data, at, &["owner", verdict, "inconnu.ma"]);
+        let (ok, out, _) = admin_in(&data, Some(at), &["owner", verdict, "inconnu.ma"]);
         assert!(!ok, "{verdict} of an unknown domain succeeded: {out}");
     }
     f.restart_at(Some("2026-01-11T10:05:00Z")).await;
@@ -299,7 +299,7 @@ async fn r13_the_requested_registrant_cannot_be_deleted_while_the_change_waits()
     // So the approval can still give the domain to cnt-2.
     f.server.stop().await;
     let at = "2026-01-11T10:00:00Z";
-    let (ok, out, err) = admin_at(&f.data_dir(), at, &["owner", "approve", "exemple.ma"]);
+    let (ok, out, err) = admin_in(&f.data_dir(), Some(at), &["owner", "approve", "exemple.ma"]);
     assert!(ok, "approve failed: {out}{err}");
     f.restart_at(Some("2026-01-11T10:05:00Z")).await;
     let info = assert_ok(&mut f.r1, &domain_info(NAME, "all", None)).await;

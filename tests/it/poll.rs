@@ -6,9 +6,10 @@ use instant_epp::poll::{Ack, Poll, PollData};
 use instant_epp::response::ResultCode;
 
 use crate::harness::*;
+use crate::recording::{logged_in_client, validate_received};
 use crate::transfer::{
-    Fixture, NAME, assert_code, assert_ok, expect_no_message, instant_client, msg_id, poll_ack,
-    poll_req, request, transfer, trn_data, validate_received,
+    Fixture, NAME, assert_code, assert_ok, expect_no_message, msg_id, poll_ack, poll_req, request,
+    transfer, trn_data,
 };
 
 /// The `<msg>` inside `<msgQ>`: its `lang` attribute and text.
@@ -179,7 +180,7 @@ async fn success_instant_epp_poll_and_ack() {
     let mut f = Fixture::new(None).await;
     assert_code(&mut f.r2, &request(NAME), 1001).await;
     assert_ok(&mut f.r2, &transfer("cancel", NAME, "", None)).await;
-    let (mut client, received) = instant_client(&f.server, "reg1").await;
+    let (mut client, received) = logged_in_client(&f.server, "reg1", None).await;
 
     for (left, status) in [(2u32, "pending"), (1, "clientCancelled")] {
         let rsp = client.transact(&Poll, "inst-poll").await.unwrap();

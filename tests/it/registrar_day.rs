@@ -8,16 +8,9 @@
 
 use std::borrow::Cow;
 use std::fmt::Debug;
-use std::io;
-use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use std::time::Duration;
+use std::net::IpAddr;
 
-use async_trait::async_trait;
 use chrono::Months;
-use instant_epp::client::{Connector, EppClient};
 use instant_epp::contact::{
     Address, ContactCheck, ContactCreate, ContactDelete, InfoType, PostalInfo, Voice,
 };
@@ -31,128 +24,12 @@ use instant_epp::host::{HostCheck, HostCreate, HostDelete};
 use instant_epp::login::Login;
 use instant_epp::logout::Logout;
 use instant_epp::response::ResultCode;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::client::TlsStream;
-use tokio_rustls::rustls::ClientConfig;
-use tokio_rustls::rustls::pki_types::ServerName;
 
 use crate::harness::*;
 use crate::ma_extension::registrant;
+use crate::recording::{client_for, validate_received};
 
 const MA_NS: &str = "http://www.anrt.ma/epp/ma-1.0";
-
-// ----- a recording connector (as in instant.rs) -----
-
-/// A TLS stream that records every byte read from the server.
-struct Recording {
-    tls: TlsStream<TcpStream>,
-    received: Arc<Mutex<Vec<u8>>>,
-}
-
-impl AsyncRead for Recording {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let this = &mut *self;
-        let poll = Pin::new(&mut this.tls).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = poll {
-            this.received
-                .lock()
-                .unwrap()
-                .extend_from_slice(&buf.filled()[before..]);
-        }
-        poll
-    }
-}
-
-impl AsyncWrite for Recording {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.tls).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.tls).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.tls).poll_shutdown(cx)
-    }
-}
-
-/// Connects over TLS with a test registrar's certificate and records what it reads.
-struct RecordingConnector {
-    addr: SocketAddr,
-    config: Arc<ClientConfig>,
-    received: Arc<Mutex<Vec<u8>>>,
-}
-
-#[async_trait]
-impl Connector for RecordingConnector {
-    type Connection = Recording;
-
-    async fn connect(&self, timeout: Duration) -> Result<Recording, instant_epp::Error> {
-        let connect = async {
-            let tcp = TcpStream::connect(self.addr).await?;
-            let name = ServerName::try_from("localhost").expect("a valid server name");
-            TlsConnector::from(Arc::clone(&self.config))
-                .connect(name, tcp)
-                .await
-        };
-        let tls = tokio::time::timeout(timeout, connect)
-            .await
-            .map_err(|_| instant_epp::Error::Timeout)??;
-        Ok(Recording {
-            tls,
-            received: Arc::clone(&self.received),
-        })
-    }
-}
-
-/// Splits recorded bytes into RFC 5734 frames and validates each one.
-fn validate_received(received: &Mutex<Vec<u8>>) -> Vec<String> {
-    let bytes = received.lock().unwrap().clone();
-    let mut rest = bytes.as_slice();
-    let mut frames = Vec::new();
-    while !rest.is_empty() {
-        assert!(rest.len() >= 4, "a truncated frame header: {rest:?}");
-        let len = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-        assert!(
-            (5..=rest.len()).contains(&len),
-            "frame length {len} with {} bytes left",
-            rest.len()
-        );
-        let frame = String::from_utf8(rest[4..len].to_vec()).unwrap();
-        validate(&frame);
-        frames.push(frame);
-        rest = &rest[len..];
-    }
-    frames
-}
-
-async fn client_for(
-    server: &TestServer,
-    clid: &str,
-) -> (EppClient<RecordingConnector>, Arc<Mutex<Vec<u8>>>) {
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let connector = RecordingConnector {
-        addr: server.addr(),
-        config: server.client_config(clid),
-        received: Arc::clone(&received),
-    };
-    let client = EppClient::new(connector, "ma-registry".into(), Duration::from_secs(20))
-        .await
-        .unwrap();
-    (client, received)
-}
 
 /// The result code of a command the server refused.
 fn refusal<T: Debug>(result: Result<T, instant_epp::Error>) -> ResultCode {

@@ -2,31 +2,7 @@
 //! moves its domains in bulk; at the end of the grace those not moved are
 //! deleted instead of renewed.
 
-use std::process::Command;
-
 use crate::harness::*;
-
-fn admin(server: &TestServer, now: Option<&str>, args: &[&str]) -> (bool, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ma-registry"));
-    if let Some(now) = now {
-        cmd.env("MA_REGISTRY_NOW", now);
-    }
-    let out = cmd
-        .arg("--data-dir")
-        .arg(&server.settings.server.data_dir)
-        .arg("admin")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 async fn two_domains(server: &TestServer) {
     let mut c = server.login("reg1").await;

@@ -1,27 +1,7 @@
 //! R2: creates in restricted zones wait for the registry, which approves or
 //! rejects them with the admin CLI; the sponsor learns it by poll message.
 
-use std::process::Command;
-
 use crate::harness::*;
-
-fn admin(server: &TestServer, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
-        .arg("--data-dir")
-        .arg(&server.settings.server.data_dir)
-        .arg("admin")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 fn restricted_create(name: &str) -> String {
     format!(
@@ -82,10 +62,11 @@ async fn r2_operator_approves_and_rejects_pending_creates() {
     let mut server = TestServer::start().await;
     drop(pending_creates(&server).await);
     server.stop().await;
-    let (ok, out) = admin(&server, &["create", "approve", "lycee-atlas.ac.ma"]);
+    let (ok, out) = admin(&server, None, &["create", "approve", "lycee-atlas.ac.ma"]);
     assert!(ok, "{out}");
     let (ok, out) = admin(
         &server,
+        None,
         &[
             "create",
             "reject",
@@ -95,7 +76,7 @@ async fn r2_operator_approves_and_rejects_pending_creates() {
         ],
     );
     assert!(ok, "{out}");
-    let (ok, _) = admin(&server, &["create", "approve", "lycee-atlas.ac.ma"]);
+    let (ok, _) = admin(&server, None, &["create", "approve", "lycee-atlas.ac.ma"]);
     assert!(!ok, "approving twice fails");
     server.restart_at(None).await;
     let mut c = server.login("reg1").await;
@@ -141,25 +122,6 @@ fn complete(name: &str) -> String {
     )
 }
 
-fn admin_at(server: &TestServer, now: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
-        .env("MA_REGISTRY_NOW", now)
-        .arg("--data-dir")
-        .arg(&server.settings.server.data_dir)
-        .arg("admin")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
 #[tokio::test]
 async fn r2_incomplete_request_lapses_after_two_business_days_unless_completed() {
     // Friday 2026-11-20: two business days later is Tuesday.
@@ -167,9 +129,9 @@ async fn r2_incomplete_request_lapses_after_two_business_days_unless_completed()
     drop(pending_creates(&server).await);
     server.stop().await;
     for name in ["lycee-atlas.ac.ma", "commune-x.gov.ma"] {
-        let (ok, out) = admin_at(
+        let (ok, out) = admin(
             &server,
-            "2026-11-20T10:00:00Z",
+            Some("2026-11-20T10:00:00Z"),
             &[
                 "create",
                 "incomplete",
@@ -210,9 +172,9 @@ async fn r2_incomplete_request_lapses_after_two_business_days_unless_completed()
     );
     drop(c);
     server.stop().await;
-    let (ok, out) = admin_at(
+    let (ok, out) = admin(
         &server,
-        "2026-11-25T10:00:00Z",
+        Some("2026-11-25T10:00:00Z"),
         &["create", "approve", "lycee-atlas.ac.ma"],
     );
     assert!(ok, "{out}");

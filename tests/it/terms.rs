@@ -1,27 +1,7 @@
 //! R4 reserved terms with RFC 8495 allocation tokens, and R5 blocked terms,
 //! edited by the operator with the admin CLI while the server is stopped.
 
-use std::process::Command;
-
 use crate::harness::*;
-
-fn admin(server: &TestServer, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
-        .arg("--data-dir")
-        .arg(&server.settings.server.data_dir)
-        .arg("admin")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 fn create_with_token(name: &str, token: &str) -> String {
     format!(
@@ -73,10 +53,10 @@ async fn r4_an_allocation_token_allows_its_one_name_once() {
     let mut server = TestServer::start().await;
     drop(ready(&server).await);
     server.stop().await;
-    let (ok, out) = admin(&server, &["token", "issue", "rabat.ma"]);
+    let (ok, out) = admin(&server, None, &["token", "issue", "rabat.ma"]);
     assert!(ok, "{out}");
     let token = out.trim().to_owned();
-    let (ok, other) = admin(&server, &["token", "issue", "agadir.ma"]);
+    let (ok, other) = admin(&server, None, &["token", "issue", "agadir.ma"]);
     assert!(ok);
     let other = other.trim().to_owned();
     server.restart_at(None).await;
@@ -103,7 +83,7 @@ async fn r4_an_allocation_token_allows_its_one_name_once() {
         .await;
     assert_eq!(r.code(), 2201);
     server.stop().await;
-    let (ok, list) = admin(&server, &["--json", "token", "list"]);
+    let (ok, list) = admin(&server, None, &["--json", "token", "list"]);
     assert!(ok);
     let rows: serde_json::Value = serde_json::from_str(&list).unwrap();
     let used = rows
@@ -122,16 +102,17 @@ async fn r5_blocked_terms_and_operator_edits_without_restart_of_policy() {
     server.stop().await;
     let (ok, out) = admin(
         &server,
+        None,
         &["blocked", "add", "interdit", "--reason", "ordre public"],
     );
     assert!(ok, "{out}");
-    let (ok, _) = admin(&server, &["reserved", "remove", "rabat"]);
+    let (ok, _) = admin(&server, None, &["reserved", "remove", "rabat"]);
     assert!(ok);
-    let (ok, _) = admin(&server, &["reserved", "remove", "rabat"]);
+    let (ok, _) = admin(&server, None, &["reserved", "remove", "rabat"]);
     assert!(!ok, "removing twice fails");
-    let (ok, _) = admin(&server, &["reserved", "add", "planet", "mars"]);
+    let (ok, _) = admin(&server, None, &["reserved", "add", "planet", "mars"]);
     assert!(!ok, "unknown category");
-    let (ok, _) = admin(&server, &["reserved", "add", "city", "zaio"]);
+    let (ok, _) = admin(&server, None, &["reserved", "add", "city", "zaio"]);
     assert!(ok);
     server.restart_at(None).await;
     let mut c = server.login("reg1").await;
@@ -163,17 +144,22 @@ async fn r4_import_refuses_a_bad_file_and_replace_swaps_the_list() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.txt");
     std::fs::write(&bad, "city fez\nplanet mars\n").unwrap();
-    let (ok, out) = admin(&server, &["reserved", "import", bad.to_str().unwrap()]);
+    let (ok, out) = admin(
+        &server,
+        None,
+        &["reserved", "import", bad.to_str().unwrap()],
+    );
     assert!(!ok);
     assert!(out.contains("line 2"), "{out}");
     let good = dir.path().join("good.txt");
     std::fs::write(&good, "# new list\ncity fez\nstate makhzen\n").unwrap();
     let (ok, out) = admin(
         &server,
+        None,
         &["reserved", "import", good.to_str().unwrap(), "--replace"],
     );
     assert!(ok, "{out}");
-    let (ok, list) = admin(&server, &["reserved", "export"]);
+    let (ok, list) = admin(&server, None, &["reserved", "export"]);
     assert!(ok);
     assert_eq!(list.lines().count(), 2, "{list}");
     server.restart_at(None).await;

@@ -5,30 +5,15 @@
 //! both registrars' poll queues are checked. Also instant-epp's transfer
 //! calls, with every frame it receives validated.
 
-use std::io;
-use std::net::SocketAddr;
 use std::path::Path;
-use std::pin::Pin;
-use std::process::Command;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use instant_epp::client::{Connector, EppClient};
 use instant_epp::domain::transfer::DomainTransfer;
-use instant_epp::login::Login;
 use instant_epp::response::ResultCode;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::client::TlsStream;
-use tokio_rustls::rustls::ClientConfig;
-use tokio_rustls::rustls::pki_types::ServerName;
 
 use crate::dnssec::login_with_extensions;
 use crate::harness::*;
+use crate::recording::{logged_in_client, validate_received};
 
 pub(crate) const DOMAIN_NS: &str = "urn:ietf:params:xml:ns:domain-1.0";
 pub(crate) const HOST_NS: &str = "urn:ietf:params:xml:ns:host-1.0";
@@ -203,23 +188,6 @@ fn statuses(r: &Resp) -> Vec<String> {
 }
 
 // ----- the admin CLI -----
-
-/// Runs `ma-registry --data-dir DATA admin ARGS` with the CLI's clock at `now`.
-pub(crate) fn admin_at(data: &Path, now: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
-        .arg("--data-dir")
-        .arg(data)
-        .arg("admin")
-        .args(args)
-        .env("MA_REGISTRY_NOW", now)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 // ----- fixture -----
 
@@ -468,7 +436,11 @@ async fn r12_registry_overrules_a_rejection_within_five_days() {
     // Two days later, inside the review window, the operator overrules it.
     f.server.stop().await;
     let at = "2026-01-12T10:00:00Z";
-    let (ok, out, err) = admin_at(&f.data_dir(), at, &["transfer", "overrule", "exemple.ma"]);
+    let (ok, out, err) = admin_in(
+        &f.data_dir(),
+        Some(at),
+        &["transfer", "overrule", "exemple.ma"],
+    );
     assert!(ok, "overrule failed: {out}{err}");
     f.restart_at(Some("2026-01-12T10:05:00Z")).await;
 
@@ -493,9 +465,9 @@ async fn r12_registry_overrules_a_rejection_within_five_days() {
 
     // A second overrule has nothing left to overrule.
     f.server.stop().await;
-    let (ok, out, _) = admin_at(
+    let (ok, out, _) = admin_in(
         &f.data_dir(),
-        "2026-01-12T10:06:00Z",
+        Some("2026-01-12T10:06:00Z"),
         &["transfer", "overrule", "exemple.ma"],
     );
     assert!(!ok, "a second overrule succeeded: {out}");
@@ -513,7 +485,11 @@ async fn r12_a_rejection_not_overruled_within_five_days_stands() {
     // Six days after the rejection the review window is closed.
     f.server.stop().await;
     let at = "2026-01-16T10:00:00Z";
-    let (ok, out, _) = admin_at(&f.data_dir(), at, &["transfer", "overrule", "exemple.ma"]);
+    let (ok, out, _) = admin_in(
+        &f.data_dir(),
+        Some(at),
+        &["transfer", "overrule", "exemple.ma"],
+    );
     assert!(!ok, "an overrule after the review window succeeded: {out}");
     f.restart_at(Some("2026-01-16T10:05:00Z")).await;
 
@@ -533,9 +509,17 @@ async fn r12_overrule_of_a_domain_without_a_rejection_fails() {
     f.request_and_drain().await;
     f.server.stop().await;
     let at = "2026-01-11T10:00:00Z";
-    let (ok, out, _) = admin_at(&f.data_dir(), at, &["transfer", "overrule", "exemple.ma"]);
+    let (ok, out, _) = admin_in(
+        &f.data_dir(),
+        Some(at),
+        &["transfer", "overrule", "exemple.ma"],
+    );
     assert!(!ok, "overrule of a pending transfer succeeded: {out}");
-    let (ok, out, _) = admin_at(&f.data_dir(), at, &["transfer", "overrule", "inconnu.ma"]);
+    let (ok, out, _) = admin_in(
+        &f.data_dir(),
+        Some(at),
+        &["transfer", "overrule", "inconnu.ma"],
+    );
     assert!(!ok, "overrule of an unknown domain succeeded: {out}");
     f.restart_at(Some("2026-01-11T10:05:00Z")).await;
     let q = assert_ok(&mut f.r1, &transfer("query", NAME, "", None)).await;
@@ -615,7 +599,7 @@ async fn r12_the_registry_approves_at_ac_date() {
 }
 
 fn lifecycle_run(data: &Path, now: &str) -> serde_json::Value {
-    let (ok, out, err) = admin_at(data, now, &["--json", "lifecycle", "run"]);
+    let (ok, out, err) = admin_in(data, Some(now), &["--json", "lifecycle", "run"]);
     assert!(ok, "lifecycle run failed: {out}{err}");
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
@@ -833,130 +817,11 @@ async fn r12_update_renew_delete_while_pending_answer_2304() {
 
 // ===== instant-epp =====
 
-/// A TLS stream that records every byte read from the server.
-pub(crate) struct Recording {
-    tls: TlsStream<TcpStream>,
-    received: Arc<Mutex<Vec<u8>>>,
-}
-
-impl AsyncRead for Recording {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let this = &mut *self;
-        let poll = Pin::new(&mut this.tls).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = poll {
-            this.received
-                .lock()
-                .unwrap()
-                .extend_from_slice(&buf.filled()[before..]);
-        }
-        poll
-    }
-}
-
-impl AsyncWrite for Recording {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.tls).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.tls).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.tls).poll_shutdown(cx)
-    }
-}
-
-/// Connects over TLS with a test registrar's certificate and records what it reads.
-pub(crate) struct RecordingConnector {
-    addr: SocketAddr,
-    config: Arc<ClientConfig>,
-    received: Arc<Mutex<Vec<u8>>>,
-}
-
-#[async_trait]
-impl Connector for RecordingConnector {
-    type Connection = Recording;
-
-    async fn connect(&self, timeout: Duration) -> Result<Recording, instant_epp::Error> {
-        let connect = async {
-            let tcp = TcpStream::connect(self.addr).await?;
-            let name = ServerName::try_from("localhost").expect("a valid server name");
-            TlsConnector::from(Arc::clone(&self.config))
-                .connect(name, tcp)
-                .await
-        };
-        let tls = tokio::time::timeout(timeout, connect)
-            .await
-            .map_err(|_| instant_epp::Error::Timeout)??;
-        Ok(Recording {
-            tls,
-            received: Arc::clone(&self.received),
-        })
-    }
-}
-
-/// Splits recorded bytes into RFC 5734 frames.
-fn frames(mut bytes: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    while !bytes.is_empty() {
-        assert!(bytes.len() >= 4, "a truncated frame header: {bytes:?}");
-        let len = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
-        assert!(
-            (5..=bytes.len()).contains(&len),
-            "frame length {len} with {} bytes left",
-            bytes.len()
-        );
-        out.push(String::from_utf8(bytes[4..len].to_vec()).unwrap());
-        bytes = &bytes[len..];
-    }
-    out
-}
-
-/// Validates every frame an instant-epp client received; returns them.
-pub(crate) fn validate_received(received: &Mutex<Vec<u8>>) -> Vec<String> {
-    let bytes = received.lock().unwrap().clone();
-    let frames = frames(&bytes);
-    for frame in &frames {
-        validate(frame);
-    }
-    frames
-}
-
-/// An instant-epp client for `clid`, logged in, and what it receives.
-pub(crate) async fn instant_client(
-    server: &TestServer,
-    clid: &str,
-) -> (EppClient<RecordingConnector>, Arc<Mutex<Vec<u8>>>) {
-    let connector = RecordingConnector {
-        addr: server.addr(),
-        config: server.client_config(clid),
-        received: Arc::new(Mutex::new(Vec::new())),
-    };
-    let received = Arc::clone(&connector.received);
-    let mut client = EppClient::new(connector, "ma-registry".into(), Duration::from_secs(20))
-        .await
-        .unwrap();
-    let login = Login::new(clid, password(clid), None, None);
-    let rsp = client.transact(&login, "inst-login").await.unwrap();
-    assert_eq!(rsp.result.code, ResultCode::CommandCompletedSuccessfully);
-    (client, received)
-}
-
 #[tokio::test]
 async fn r12_instant_epp_request_query_approve() {
     let mut f = Fixture::new(None).await;
-    let (mut gaining, received2) = instant_client(&f.server, "reg2").await;
-    let (mut losing, received1) = instant_client(&f.server, "reg1").await;
+    let (mut gaining, received2) = logged_in_client(&f.server, "reg2", None).await;
+    let (mut losing, received1) = logged_in_client(&f.server, "reg1", None).await;
 
     // reg2 requests: 1001, pending.
     let rsp = gaining
