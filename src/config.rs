@@ -237,7 +237,9 @@ pub fn format_amount(centimes: i64) -> String {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WhoisSettings {
-    /// Listen address (TCP port 43); none disables the service.
+    /// Whether the WHOIS service runs.
+    pub enabled: bool,
+    /// Listen address (TCP port 43).
     pub listen: Option<SocketAddr>,
     /// Queries each client address may make per minute.
     pub queries_per_minute: u32,
@@ -246,6 +248,7 @@ pub struct WhoisSettings {
 impl Default for WhoisSettings {
     fn default() -> Self {
         Self {
+            enabled: true,
             listen: Some(SocketAddr::from(([0, 0, 0, 0], 43))),
             queries_per_minute: 60,
         }

@@ -127,7 +127,7 @@ impl RunningServer {
         let epp_addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
-        let whois_listener = match settings.whois.listen {
+        let whois_listener = match settings.whois.listen.filter(|_| settings.whois.enabled) {
             Some(whois) => {
                 Some(
                     crate::whois::bind(whois)

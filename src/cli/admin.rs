@@ -328,7 +328,7 @@ enum RegistrarCommand {
         /// The clID.
         clid: String,
     },
-    /// Make a suspended registrar active again.
+    /// Make a suspended (or terminated) registrar active again.
     Activate {
         /// The clID.
         clid: String,
@@ -466,18 +466,21 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                         "tacit_renewals": report.tacit_renewals,
                         "purges": report.purges,
                         "suspensions": report.suspensions,
+                        "lapsed": report.lapsed,
                         "deferred": report.deferred,
                         "stale": report.stale,
                     })
                 );
             } else {
                 println!(
-                    "life-cycle run at {now}: {} due; {} transfers approved, {} expiry notices, {} tacit renewals, {} purges, {} deferred, {} no longer applicable",
+                    "life-cycle run at {now}: {} due; {} transfers approved, {} expiry notices, {} tacit renewals or terminated-registrar deletions, {} purges, {} suspensions, {} lapsed requests, {} deferred, {} no longer applicable",
                     report.examined,
                     report.transfers_approved,
                     report.expiry_notices,
                     report.tacit_renewals,
                     report.purges,
+                    report.suspensions,
+                    report.lapsed,
                     report.deferred,
                     report.stale
                 );

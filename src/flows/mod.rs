@@ -105,8 +105,8 @@ impl Outcome {
 pub async fn run(ctx: &FlowCtx<'_>, command: Command) -> Result<Outcome, EppError> {
     match command {
         Command::Check(ObjectKind::Domain, names) => domain::check::run(ctx, &names),
-        Command::DomainCheckFee(names, queries) => {
-            domain::check::run_with_fees(ctx, &names, &queries)
+        Command::DomainCheckFee(names, queries, currency) => {
+            domain::check::run_with_fees(ctx, &names, &queries, currency.as_deref())
         }
         Command::Check(ObjectKind::Contact, ids) => contact::check::run(ctx, &ids),
         Command::Check(ObjectKind::Host, names) => host::check::run(ctx, &names),

@@ -50,7 +50,7 @@ pub enum Command {
     Check(ObjectKind, Vec<String>),
     /// `<domain:check>` with an RFC 8748 `<fee:check>`: the names and the
     /// commands (with their years) whose fees are asked.
-    DomainCheckFee(Vec<String>, Vec<FeeQuery>),
+    DomainCheckFee(Vec<String>, Vec<FeeQuery>, Option<String>),
     /// `<domain:info>`
     DomainInfo(DomainInfo),
     /// `<domain:create>`

@@ -1417,25 +1417,9 @@ fn parse_identity(el: &Element) -> Result<IdentityDoc, EppError> {
     Ok(IdentityDoc { kind, number })
 }
 
-fn parse_fee_check(el: &Element) -> Result<Vec<FeeQuery>, EppError> {
+fn parse_fee_check(el: &Element) -> Result<(Vec<FeeQuery>, Option<String>), EppError> {
     let mut c = Children::of(el, Ns::Fee);
-    if let Some(currency) = c.optional("currency")
-        && currency.text() != "MAD"
-    {
-        return Err(EppError::Policy(
-            Text::new(
-                format!(
-                    "RFC 8748: the currency {} is not served; use MAD",
-                    currency.text()
-                ),
-                format!(
-                    "RFC 8748 : la devise {} n'est pas servie ; utilisez MAD",
-                    currency.text()
-                ),
-            ),
-            None,
-        ));
-    }
+    let currency = c.optional("currency").map(|e| e.text().to_owned());
     let commands = c.many("command");
     if commands.is_empty() {
         return Err(c.expected("command"));
@@ -1472,7 +1456,7 @@ fn parse_fee_check(el: &Element) -> Result<Vec<FeeQuery>, EppError> {
             years,
         });
     }
-    Ok(queries)
+    Ok((queries, currency))
 }
 
 fn not_applicable(el: &Element) -> EppError {
@@ -1566,8 +1550,8 @@ fn apply_extensions(cmd: &mut Command, ext: &Element) -> Result<(), EppError> {
                 });
             }
             (Ns::Fee, "check", Command::Check(ObjectKind::Domain, names)) => {
-                let queries = parse_fee_check(el)?;
-                *cmd = Command::DomainCheckFee(std::mem::take(names), queries);
+                let (queries, currency) = parse_fee_check(el)?;
+                *cmd = Command::DomainCheckFee(std::mem::take(names), queries, currency);
             }
             (Ns::Fee, "create" | "renew" | "update", _) => {
                 // The client's agreement to a fee: the server charges its own price.

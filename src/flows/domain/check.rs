@@ -52,7 +52,18 @@ pub fn run_with_fees(
     ctx: &FlowCtx<'_>,
     names: &[String],
     queries: &[FeeQuery],
+    currency: Option<&str>,
 ) -> Result<Outcome, EppError> {
+    let served = ctx.settings.billing.currency.as_str();
+    if let Some(asked) = currency.filter(|c| *c != served) {
+        return Err(EppError::Policy(
+            Text::new(
+                format!("RFC 8748: the currency {asked} is not served; use {served}"),
+                format!("RFC 8748 : la devise {asked} n'est pas servie ; utilisez {served}"),
+            ),
+            None,
+        ));
+    }
     let mut outcome = run(ctx, names)?;
     let Some(ResData::Check(_, items)) = &outcome.res_data else {
         return Ok(outcome);

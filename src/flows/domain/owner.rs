@@ -81,7 +81,7 @@ pub async fn decide(
                 ),
                 date: now,
                 sv_trid: store.next_sv_trid(),
-                who: operator.to_owned(),
+                who: format!("operator:{operator}"),
                 reason: Some("R13".into()),
             }),
             payload: PollPayload::DomainPendingAction {

@@ -232,7 +232,7 @@ pub async fn decide(
                 op: Some(if approved { "approved" } else { "rejected" }.into()),
                 date: now,
                 sv_trid: store.next_sv_trid(),
-                who: operator.to_owned(),
+                who: format!("operator:{operator}"),
                 reason: Some("R2".into()),
             }),
         };

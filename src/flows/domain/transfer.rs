@@ -553,7 +553,7 @@ pub async fn overrule(
             &old,
             TransferStatus::ServerApproved,
             now,
-            Some((operator, "R12: rejection overruled")),
+            Some((&format!("operator:{operator}"), "R12: rejection overruled")),
             crate::flows::registry_audit(
                 store,
                 now,
