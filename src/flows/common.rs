@@ -142,3 +142,47 @@ pub fn zone_of<'s>(settings: &'s crate::config::Settings, name: &str) -> &'s str
         .map(|z| z.name.as_str())
         .unwrap_or("")
 }
+
+/// The status part of an update (RFC 5731–5733): only `client*` statuses
+/// may be added or removed (2304); `blocking` statuses of the object forbid
+/// the update (2304), `clientUpdateProhibited` unless the update removes it;
+/// adding a status that is set or removing one that is not is a 2306.
+/// Returns the new statuses.
+///
+/// # Errors
+/// As above.
+pub fn apply_status_changes(
+    current: &[crate::model::Status],
+    add: &[crate::model::Status],
+    rem: &[crate::model::Status],
+    mut blocking: Vec<crate::model::Status>,
+) -> Result<Vec<crate::model::Status>, EppError> {
+    use crate::model::Status;
+    use crate::policy::statuses;
+    statuses::verify_client_settable(add)?;
+    statuses::verify_client_settable(rem)?;
+    if !rem.contains(&Status::ClientUpdateProhibited) {
+        blocking.push(Status::ClientUpdateProhibited);
+    }
+    statuses::verify_not_prohibited(current, &blocking, "update")?;
+    let mut next = current.to_vec();
+    for s in rem {
+        if !next.contains(s) {
+            return Err(not_applicable_change(
+                format!("the status {} is not set", s.as_str()),
+                format!("le statut {} n'est pas posé", s.as_str()),
+            ));
+        }
+        next.retain(|x| x != s);
+    }
+    for s in add {
+        if next.contains(s) || rem.contains(s) {
+            return Err(not_applicable_change(
+                format!("the status {} is set already", s.as_str()),
+                format!("le statut {} est déjà posé", s.as_str()),
+            ));
+        }
+        next.push(*s);
+    }
+    Ok(next)
+}

@@ -138,10 +138,12 @@ impl TestServer {
         self.boot(store, now).await;
     }
 
-    /// Stops the server (graceful shutdown).
+    /// Stops the server (graceful shutdown) and waits until its store is
+    /// free for another process (the admin CLI).
     pub async fn stop(&mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await;
+            drop(open_store_retrying(&self.settings.server.data_dir).await);
         }
     }
 
@@ -227,7 +229,8 @@ impl Drop for TestServer {
     }
 }
 
-async fn open_store_retrying(path: &Path) -> Store {
+/// Opens a store, waiting for a just-stopped server to let it go.
+pub async fn open_store_retrying(path: &Path) -> Store {
     for _ in 0..100 {
         match Store::open(path, 16 << 20) {
             Ok(store) => return store,

@@ -314,8 +314,7 @@ async fn r10_a_sweep_cut_off_half_way_is_completed_by_the_next_with_nothing_appl
     // engine after its first transitions.
     let later = instant("2027-02-10T10:00:01Z");
     {
-        let store =
-            ma_registry::store::Store::open(&server.settings.server.data_dir, 1 << 24).unwrap();
+        let store = open_store_retrying(&server.settings.server.data_dir).await;
         // The agenda runs in time order: three R15 deadlines, three R22
         // notices, then the three grace ends; stop after the first renewal.
         let first = ma_registry::lifecycle::sweep_at_most(&store, later, &server.settings, 7)

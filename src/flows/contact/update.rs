@@ -4,14 +4,14 @@
 use crate::error::EppError;
 use crate::flows::auth::new_auth_info;
 use crate::flows::common::{
-    RETRIES, contention, load_contact, not_applicable_change, verify_sponsor,
+    RETRIES, apply_status_changes, contention, load_contact, verify_sponsor,
 };
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{
     Contact, ContactRole, ContactUpdate, Identity, PostalInfo, ResultCode, Status, Text,
     Verification,
 };
-use crate::policy::{self, statuses};
+use crate::policy;
 use crate::store::Conflict;
 
 /// Updates a contact.
@@ -43,32 +43,13 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: ContactUpdate) -> Result<Outcome, EppEr
 
 fn apply(ctx: &FlowCtx<'_>, old: &Contact, cmd: &ContactUpdate) -> Result<Contact, EppError> {
     verify_sponsor(ctx, &old.sponsor, &format!("the contact {}", old.id))?;
-    statuses::verify_client_settable(&cmd.add_statuses)?;
-    statuses::verify_client_settable(&cmd.rem_statuses)?;
-    let mut blocking = vec![Status::ServerUpdateProhibited, Status::PendingTransfer];
-    if !cmd.rem_statuses.contains(&Status::ClientUpdateProhibited) {
-        blocking.push(Status::ClientUpdateProhibited);
-    }
-    statuses::verify_not_prohibited(&old.statuses, &blocking, "update")?;
     let mut new = old.clone();
-    for s in &cmd.rem_statuses {
-        if !new.statuses.contains(s) {
-            return Err(not_applicable_change(
-                format!("the status {} is not set", s.as_str()),
-                format!("le statut {} n'est pas posé", s.as_str()),
-            ));
-        }
-        new.statuses.retain(|x| x != s);
-    }
-    for s in &cmd.add_statuses {
-        if new.statuses.contains(s) {
-            return Err(not_applicable_change(
-                format!("the status {} is set already", s.as_str()),
-                format!("le statut {} est déjà posé", s.as_str()),
-            ));
-        }
-        new.statuses.push(*s);
-    }
+    new.statuses = apply_status_changes(
+        &old.statuses,
+        &cmd.add_statuses,
+        &cmd.rem_statuses,
+        vec![Status::ServerUpdateProhibited, Status::PendingTransfer],
+    )?;
     for change in &cmd.postal {
         match new.postal.iter_mut().find(|p| p.kind == change.kind) {
             Some(p) => {

@@ -4,7 +4,8 @@
 use crate::error::EppError;
 use crate::flows::auth::new_auth_info;
 use crate::flows::common::{
-    RETRIES, contact_not_found, contention, load_domain, not_applicable_change, verify_sponsor,
+    RETRIES, apply_status_changes, contact_not_found, contention, load_domain,
+    not_applicable_change, verify_sponsor,
 };
 use crate::flows::domain::create::MAX_NAMESERVERS;
 use crate::flows::{FlowCtx, Outcome};
@@ -232,40 +233,19 @@ fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, 
             "les serveurs de noms sont donnés comme objets hôtes (<domain:hostObj>) ; <domain:hostAttr> n'est pas pris en charge",
         )));
     }
-    statuses::verify_client_settable(&cmd.add.statuses)?;
-    statuses::verify_client_settable(&cmd.rem.statuses)?;
-    let mut blocking = vec![
-        Status::ServerUpdateProhibited,
-        Status::PendingDelete,
-        Status::PendingTransfer,
-        Status::PendingCreate,
-        Status::PendingUpdate,
-    ];
-    if !cmd.rem.statuses.contains(&Status::ClientUpdateProhibited) {
-        blocking.push(Status::ClientUpdateProhibited);
-    }
-    statuses::verify_not_prohibited(&old.statuses, &blocking, "update")?;
-
     let mut new = old.clone();
-    // Statuses.
-    for s in &cmd.rem.statuses {
-        if !new.statuses.contains(s) {
-            return Err(not_applicable_change(
-                format!("the status {} is not set", s.as_str()),
-                format!("le statut {} n'est pas posé", s.as_str()),
-            ));
-        }
-        new.statuses.retain(|x| x != s);
-    }
-    for s in &cmd.add.statuses {
-        if new.statuses.contains(s) || cmd.rem.statuses.contains(s) {
-            return Err(not_applicable_change(
-                format!("the status {} is set already", s.as_str()),
-                format!("le statut {} est déjà posé", s.as_str()),
-            ));
-        }
-        new.statuses.push(*s);
-    }
+    new.statuses = apply_status_changes(
+        &old.statuses,
+        &cmd.add.statuses,
+        &cmd.rem.statuses,
+        vec![
+            Status::ServerUpdateProhibited,
+            Status::PendingDelete,
+            Status::PendingTransfer,
+            Status::PendingCreate,
+            Status::PendingUpdate,
+        ],
+    )?;
     // Name servers.
     for ns in &cmd.rem.nameservers {
         let host = policy::host_name(ns, ctx.settings)?.name;

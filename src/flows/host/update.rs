@@ -2,10 +2,12 @@
 //! glue rules of R14.
 
 use crate::error::EppError;
-use crate::flows::common::{RETRIES, contention, load_host, not_applicable_change, verify_sponsor};
+use crate::flows::common::{
+    RETRIES, apply_status_changes, contention, load_host, not_applicable_change, verify_sponsor,
+};
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{Host, HostUpdate, ResultCode, Status, Text};
-use crate::policy::{self, statuses};
+use crate::policy;
 use crate::store::Conflict;
 
 /// Updates a host.
@@ -67,32 +69,13 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: HostUpdate) -> Result<Outcome, EppError
 
 fn apply(ctx: &FlowCtx<'_>, old: &Host, cmd: &HostUpdate) -> Result<Host, EppError> {
     verify_sponsor(ctx, &old.sponsor, &format!("the host {}", old.name))?;
-    statuses::verify_client_settable(&cmd.add_statuses)?;
-    statuses::verify_client_settable(&cmd.rem_statuses)?;
-    let mut blocking = vec![Status::ServerUpdateProhibited, Status::PendingDelete];
-    if !cmd.rem_statuses.contains(&Status::ClientUpdateProhibited) {
-        blocking.push(Status::ClientUpdateProhibited);
-    }
-    statuses::verify_not_prohibited(&old.statuses, &blocking, "update")?;
     let mut new = old.clone();
-    for s in &cmd.rem_statuses {
-        if !new.statuses.contains(s) {
-            return Err(not_applicable_change(
-                format!("the status {} is not set", s.as_str()),
-                format!("le statut {} n'est pas posé", s.as_str()),
-            ));
-        }
-        new.statuses.retain(|x| x != s);
-    }
-    for s in &cmd.add_statuses {
-        if new.statuses.contains(s) {
-            return Err(not_applicable_change(
-                format!("the status {} is set already", s.as_str()),
-                format!("le statut {} est déjà posé", s.as_str()),
-            ));
-        }
-        new.statuses.push(*s);
-    }
+    new.statuses = apply_status_changes(
+        &old.statuses,
+        &cmd.add_statuses,
+        &cmd.rem_statuses,
+        vec![Status::ServerUpdateProhibited, Status::PendingDelete],
+    )?;
     for a in &cmd.rem_addrs {
         if !new.addrs.contains(a) {
             return Err(not_applicable_change(
