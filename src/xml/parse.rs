@@ -720,17 +720,20 @@ fn value_syntax(
     )
 }
 
+/// The `type` attribute of a postal info or of a disclose element: `int` or `loc`.
+fn postal_type(el: &Element) -> Result<PostalType, EppError> {
+    match el.attr("type") {
+        Some("int") => Ok(PostalType::Int),
+        Some("loc") => Ok(PostalType::Loc),
+        _ => Err(EppError::syntax(
+            format!("<{}> needs type=\"int\" or type=\"loc\"", el.display_name()),
+            format!("<{}> exige type=\"int\" ou type=\"loc\"", el.display_name()),
+        )),
+    }
+}
+
 fn parse_postal_info(el: &Element) -> Result<PostalInfo, EppError> {
-    let kind = match el.attr("type") {
-        Some("int") => PostalType::Int,
-        Some("loc") => PostalType::Loc,
-        _ => {
-            return Err(EppError::syntax(
-                "<contact:postalInfo> needs type=\"int\" or type=\"loc\"",
-                "<contact:postalInfo> exige type=\"int\" ou type=\"loc\"",
-            ));
-        }
-    };
+    let kind = postal_type(el)?;
     let mut c = Children::of(el, Ns::Contact);
     let name = token(c.required("name")?, 1, 255)?;
     let org = c.optional("org").map(|e| token(e, 1, 255)).transpose()?;
@@ -831,14 +834,6 @@ fn parse_disclose(el: &Element) -> Result<Disclose, EppError> {
             ));
         }
     };
-    let typed = |e: &Element| match e.attr("type") {
-        Some("int") => Ok(PostalType::Int),
-        Some("loc") => Ok(PostalType::Loc),
-        _ => Err(EppError::syntax(
-            format!("<contact:{}> needs type=\"int\" or type=\"loc\"", e.name),
-            format!("<contact:{}> exige type=\"int\" ou type=\"loc\"", e.name),
-        )),
-    };
     let mut c = Children::of(el, Ns::Contact);
     let mut d = Disclose {
         flag,
@@ -847,17 +842,17 @@ fn parse_disclose(el: &Element) -> Result<Disclose, EppError> {
     d.name = c
         .many("name")
         .into_iter()
-        .map(typed)
+        .map(postal_type)
         .collect::<Result<_, _>>()?;
     d.org = c
         .many("org")
         .into_iter()
-        .map(typed)
+        .map(postal_type)
         .collect::<Result<_, _>>()?;
     d.addr = c
         .many("addr")
         .into_iter()
-        .map(typed)
+        .map(postal_type)
         .collect::<Result<_, _>>()?;
     d.voice = c.optional("voice").is_some();
     d.fax = c.optional("fax").is_some();
@@ -1138,16 +1133,7 @@ fn optional_phone(el: &Element, name: &'static str) -> Result<Option<Phone>, Epp
 }
 
 fn parse_postal_change(el: &Element) -> Result<PostalChange, EppError> {
-    let kind = match el.attr("type") {
-        Some("int") => PostalType::Int,
-        Some("loc") => PostalType::Loc,
-        _ => {
-            return Err(EppError::syntax(
-                "<contact:postalInfo> needs type=\"int\" or type=\"loc\"",
-                "<contact:postalInfo> exige type=\"int\" ou type=\"loc\"",
-            ));
-        }
-    };
+    let kind = postal_type(el)?;
     let mut c = Children::of(el, Ns::Contact);
     let name = c.optional("name").map(|e| token(e, 1, 255)).transpose()?;
     let org = c
