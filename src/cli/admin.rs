@@ -582,23 +582,6 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
             }
             return Ok(ExitCode::SUCCESS);
         }
-        AdminCommand::Create {
-            command: CreateCommand::Incomplete { name, missing },
-        } => {
-            let name = name.to_lowercase();
-            let now = Clock::from_env()?.now();
-            let deadline = tokio::runtime::Runtime::new()?
-                .block_on(crate::flows::domain::pending_create::mark_incomplete(
-                    &store,
-                    &name,
-                    missing,
-                    now,
-                    &args.operator,
-                ))
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("request for {name} marked incomplete; it lapses at {deadline}");
-            return Ok(ExitCode::SUCCESS);
-        }
         AdminCommand::Create { command } => {
             use crate::flows::domain::pending_create::{Decision, decide};
             let (name, decision) = match command {
@@ -606,7 +589,21 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
                 CreateCommand::Reject { name, reason } => {
                     (name.to_lowercase(), Decision::Reject(reason.clone()))
                 }
-                CreateCommand::Incomplete { .. } => bail!("handled above"),
+                CreateCommand::Incomplete { name, missing } => {
+                    let name = name.to_lowercase();
+                    let now = Clock::from_env()?.now();
+                    let deadline = tokio::runtime::Runtime::new()?
+                        .block_on(crate::flows::domain::pending_create::mark_incomplete(
+                            &store,
+                            &name,
+                            missing,
+                            now,
+                            &args.operator,
+                        ))
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("request for {name} marked incomplete; it lapses at {deadline}");
+                    return Ok(ExitCode::SUCCESS);
+                }
             };
             let now = Clock::from_env()?.now();
             let verdict = if decision == Decision::Approve {

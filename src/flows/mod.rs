@@ -136,6 +136,39 @@ pub async fn run(ctx: &FlowCtx<'_>, command: Command) -> Result<Outcome, EppErro
     }
 }
 
+/// A text-only poll message for `registrar` about a change the registry
+/// made, with its RFC 8590 change data: `operation` and its finer `op`,
+/// who made it and why (the reason is cut to the 32 characters the schema allows).
+///
+/// # Errors
+/// Store failures.
+pub fn registry_notice(
+    store: &Store,
+    registrar: &str,
+    now: DateTime<Utc>,
+    text: Text,
+    (operation, op): (&str, &str),
+    who: &str,
+    reason: &str,
+) -> Result<crate::model::PollMessage, EppError> {
+    Ok(crate::model::PollMessage {
+        id: store.next_message_id()?,
+        registrar: registrar.to_owned(),
+        queued: now,
+        text_en: text.en,
+        text_fr: text.fr,
+        payload: crate::model::PollPayload::None,
+        change: Some(crate::model::ChangeRecord {
+            operation: operation.into(),
+            op: Some(op.into()),
+            date: now,
+            sv_trid: store.next_sv_trid(),
+            who: who.to_owned(),
+            reason: Some(reason.chars().take(32).collect()),
+        }),
+    })
+}
+
 /// The RFC 8748 fee data of a transform: what it cost and the balance left.
 ///
 /// # Errors

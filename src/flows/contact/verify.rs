@@ -8,8 +8,7 @@ use crate::error::EppError;
 use crate::flows::common::{RETRIES, contact_not_found, contention};
 use crate::flows::domain::expiry::Applied;
 use crate::model::{
-    ChangeRecord, Domain, Identity, IdentityDoc, PollMessage, PollPayload, Status, Text, Timestamp,
-    Verification,
+    Domain, Identity, IdentityDoc, PollMessage, Status, Text, Timestamp, Verification,
 };
 use crate::policy;
 use crate::store::{Conflict, DueEntry, Effects, Store};
@@ -31,22 +30,15 @@ fn registry_message(
     op: &str,
     who: &str,
 ) -> Result<PollMessage, EppError> {
-    Ok(PollMessage {
-        id: store.next_message_id()?,
-        registrar: domain.sponsor.clone(),
-        queued: now,
-        text_en: text.en,
-        text_fr: text.fr,
-        payload: PollPayload::None,
-        change: Some(ChangeRecord {
-            operation: "update".into(),
-            op: Some(op.into()),
-            date: now,
-            sv_trid: store.next_sv_trid(),
-            who: who.to_owned(),
-            reason: Some("R15".into()),
-        }),
-    })
+    crate::flows::registry_notice(
+        store,
+        &domain.sponsor,
+        now,
+        text,
+        ("update", op),
+        who,
+        "R15",
+    )
 }
 
 /// Puts or lifts the R15 hold on one domain; `Ok(false)` when nothing changed.

@@ -5,7 +5,7 @@
 
 use crate::error::EppError;
 use crate::flows::common::{RETRIES, contention, domain_not_found};
-use crate::model::{ChangeRecord, Domain, PollMessage, PollPayload, Status, Text, Timestamp};
+use crate::model::{Domain, PollMessage, Status, Text, Timestamp};
 use crate::policy::terms::normalize_term;
 use crate::store::{Conflict, Effects, Store};
 
@@ -16,26 +16,19 @@ fn message(
     registrar: &str,
     now: Timestamp,
     text: Text,
-    (operation, op): (&str, &str),
+    change: (&str, &str),
     operator: &str,
     reason: &str,
 ) -> Result<PollMessage, EppError> {
-    Ok(PollMessage {
-        id: store.next_message_id()?,
-        registrar: registrar.to_owned(),
-        queued: now,
-        text_en: text.en,
-        text_fr: text.fr,
-        payload: PollPayload::None,
-        change: Some(ChangeRecord {
-            operation: operation.into(),
-            op: Some(op.into()),
-            date: now,
-            sv_trid: store.next_sv_trid(),
-            who: format!("operator:{operator}"),
-            reason: Some(reason.chars().take(32).collect()),
-        }),
-    })
+    crate::flows::registry_notice(
+        store,
+        registrar,
+        now,
+        text,
+        change,
+        &format!("operator:{operator}"),
+        reason,
+    )
 }
 
 /// R5(b): deletes a domain on a written order of the authorities, blocks its
