@@ -13,6 +13,7 @@
 // and boxing every reason would cost an allocation more per refusal.
 #![allow(clippy::result_large_err)]
 
+pub mod admin;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -79,6 +79,14 @@ pub enum StartError {
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
+    /// The admin socket could not be bound.
+    #[error("cannot open the admin socket {path}: {source}")]
+    AdminSocket {
+        /// The socket's path.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The listener could not bind.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -141,6 +149,12 @@ impl RunningServer {
             None => None,
         };
         let whois_addr = whois_listener.as_ref().and_then(|l| l.local_addr().ok());
+        let admin_path = crate::admin::socket::socket_path(&settings);
+        let admin_listener =
+            crate::admin::socket::bind(&admin_path).map_err(|source| StartError::AdminSocket {
+                path: admin_path.clone(),
+                source,
+            })?;
         crate::policy::terms::seed_reserved_once(&store)?;
         match crate::lifecycle::sweep(&store, clock.now(), &settings).await {
             Ok(report) if report.examined > 0 => info!(?report, "life-cycle sweep at start"),
@@ -176,6 +190,18 @@ impl RunningServer {
                 shutdown.clone(),
             ))
         });
+        info!(socket = %admin_path.display(), "admin socket open");
+        let admin_task = tokio::spawn(crate::admin::socket::serve(
+            admin_listener,
+            admin_path,
+            Arc::new(crate::admin::socket::AdminService {
+                store: ctx.store.clone(),
+                settings: Arc::new(ctx.settings.clone()),
+                clock: ctx.clock.clone(),
+                parse: crate::cli::parse_admin,
+            }),
+            shutdown.clone(),
+        ));
         let lifecycle = tokio::spawn(crate::lifecycle::run_periodically(
             ctx.store.clone(),
             ctx.clock.clone(),
@@ -185,6 +211,7 @@ impl RunningServer {
         let accept_loop = tokio::spawn(async move {
             accept_loop(ctx, listener).await;
             let _ = lifecycle.await;
+            let _ = admin_task.await;
             if let Some(task) = whois_task {
                 let _ = task.await;
             }

@@ -35,7 +35,7 @@ pub enum Command {
     /// Run the EPP server.
     Serve(serve::ServeArgs),
     /// Operator commands on the registry.
-    Admin(admin::AdminArgs),
+    Admin(crate::admin::AdminArgs),
     /// A small EPP client: check, info or create a name, or send an XML file.
     Client(client::ClientArgs),
     /// Development certificates.
@@ -76,6 +76,21 @@ fn settings(cli: &Cli) -> anyhow::Result<Settings> {
         settings.server.data_dir = dir.clone();
     }
     Ok(settings)
+}
+
+/// Parses an `admin` command line received by the server's admin socket.
+///
+/// # Errors
+/// Clap's usage message when it is not an admin command line.
+pub fn parse_admin(argv: &[String]) -> Result<crate::admin::AdminArgs, String> {
+    match Cli::try_parse_from(argv) {
+        Ok(Cli {
+            command: Command::Admin(args),
+            ..
+        }) => Ok(args),
+        Ok(_) => Err("error: not an admin command".to_owned()),
+        Err(e) => Err(e.render().to_string()),
+    }
 }
 
 /// Parses the command line and runs it.

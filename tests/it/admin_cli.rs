@@ -141,18 +141,6 @@ async fn success_registrar_add_list_passwd_cert_then_login() {
 }
 
 #[tokio::test]
-async fn failure_admin_refuses_a_store_in_use() {
-    let server = TestServer::start().await;
-    let (ok, _, err) = admin_in(
-        &server.settings.server.data_dir,
-        None,
-        &["registrar", "list"],
-    );
-    assert!(!ok);
-    assert!(err.contains("server running"), "{err}");
-}
-
-#[tokio::test]
 async fn failure_login_from_an_address_outside_the_allow_list() {
     let mut server = stopped_server().await;
     let data = server.settings.server.data_dir.clone();

@@ -507,3 +507,59 @@ pub fn admin(server: &TestServer, now: Option<&str>, args: &[&str]) -> (bool, St
     let (ok, out, err) = admin_in(&server.settings.server.data_dir, now, args);
     (ok, format!("{out}{err}"))
 }
+
+/// What an `admin` command run as the real binary printed.
+pub struct AdminRun {
+    /// Its exit code.
+    pub code: i32,
+    /// Its stdout.
+    pub out: String,
+    /// Its stderr.
+    pub err: String,
+}
+
+/// Runs `ma-registry admin ARGS` against `server`'s data dir while the
+/// server runs (so through its admin socket), with extra environment and
+/// standard input, off the runtime thread so the server keeps serving.
+pub async fn admin_live(
+    server: &TestServer,
+    env: &[(&str, &str)],
+    stdin: Option<&str>,
+    args: &[&str],
+) -> AdminRun {
+    let data = server.settings.server.data_dir.clone();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let stdin = stdin.map(str::to_owned);
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
+            .envs(env)
+            .env_remove("MA_REGISTRY_NOW")
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("admin")
+            .args(&args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+        drop(input);
+        let out = child.wait_with_output().unwrap();
+        AdminRun {
+            code: out.status.code().unwrap_or(-1),
+            out: String::from_utf8_lossy(&out.stdout).into_owned(),
+            err: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .unwrap()
+}

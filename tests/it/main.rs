@@ -7,6 +7,7 @@ mod harness;
 mod recording;
 
 mod admin_cli;
+mod admin_socket;
 mod authinfo;
 mod authority;
 mod billing;

@@ -1,0 +1,172 @@
+//! `ma-registry admin` against a running server: the command travels over
+//! the owner-only Unix socket in the data directory, runs in the server on
+//! its store and clock, and takes effect at once; with no server (or a
+//! stale socket) the command opens the store itself.
+
+use std::os::unix::fs::PermissionsExt as _;
+
+use crate::harness::*;
+
+fn socket_of(server: &TestServer) -> std::path::PathBuf {
+    server.settings.server.data_dir.join("admin.sock")
+}
+
+#[tokio::test]
+async fn success_admin_socket_is_owner_only_and_removed_at_stop() {
+    let mut server = TestServer::start().await;
+    let path = socket_of(&server);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "socket mode {mode:o}");
+    server.stop().await;
+    assert!(!path.exists(), "the socket is removed at shutdown");
+}
+
+#[tokio::test]
+async fn success_registrar_added_on_a_running_server_logs_in_at_once() {
+    let server = TestServer::start().await;
+    let pem = server.cert_pem_file("reg3");
+    let run = admin_live(
+        &server,
+        &[],
+        Some("atlas-pw-1\n"),
+        &[
+            "registrar",
+            "add",
+            "atlas",
+            "--name",
+            "Atlas Domaines",
+            "--password-stdin",
+            "--cert",
+            pem.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}{}", run.out, run.err);
+    assert!(run.out.contains("registrar atlas added"), "{}", run.out);
+    let mut c = server.client("reg3").await;
+    assert_eq!(
+        c.cmd(&login_xml("atlas", "atlas-pw-1", "en")).await.code(),
+        1000,
+        "no restart needed"
+    );
+    // A relative certificate path is read from the operator's directory.
+    let dir = pem.parent().unwrap().to_path_buf();
+    let relative = pem.file_name().unwrap().to_str().unwrap().to_owned();
+    let data = server.settings.server.data_dir.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ma-registry"))
+            .current_dir(dir)
+            .arg("--data-dir")
+            .arg(data)
+            .args(["admin", "registrar", "cert", "add", "reg2", &relative])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn failure_refusals_through_the_socket_keep_their_exit_codes() {
+    let server = TestServer::start().await;
+    let run = admin_live(&server, &[], None, &["registrar", "credit", "ghost", "10"]).await;
+    assert_eq!(run.code, 1, "{}{}", run.out, run.err);
+    assert!(run.err.contains("no registrar ghost"), "{}", run.err);
+    let run = admin_live(&server, &[], None, &["registrar", "frobnicate"]).await;
+    assert_eq!(run.code, 2, "usage error: {}", run.err);
+    let run = admin_live(
+        &server,
+        &[],
+        Some(""),
+        &["registrar", "passwd", "reg1", "--password-stdin"],
+    )
+    .await;
+    assert_eq!(run.code, 1, "empty stdin: {}", run.err);
+    // Nothing changed: reg1 still logs in with its password.
+    let mut c = server.login("reg1").await;
+    let r = c.cmd(&command("<logout/>", "lo-1")).await;
+    assert_eq!(r.code(), 1500);
+    let run = admin_live(
+        &server,
+        &[],
+        None,
+        &["--json", "registrar", "balance", "reg1"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    let balance: serde_json::Value = serde_json::from_str(&run.out).unwrap();
+    assert_eq!(balance["clid"], "reg1");
+}
+
+#[tokio::test]
+async fn success_operator_actions_run_on_the_server_clock_and_reach_history() {
+    let server = TestServer::start_at("2031-05-01T10:00:00Z").await;
+    let mut c = server.login("reg1").await;
+    assert_eq!(
+        c.cmd(&command(&contact_create("cnt-1", "MA"), "c-1"))
+            .await
+            .code(),
+        1000
+    );
+    assert_eq!(
+        c.cmd(&command(&domain_create("socket.ma", "cnt-1", ""), "d-1"))
+            .await
+            .code(),
+        1000
+    );
+    let run = admin_live(
+        &server,
+        &[("MA_REGISTRY_OPERATOR", "alice")],
+        None,
+        &["dispute", "open", "socket.ma", "--reason", "plainte"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    // The running session sees the dispute at once (R18 freezes updates).
+    let upd = r#"<update><domain:update xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name>socket.ma</domain:name><domain:add><domain:status s="clientHold"/></domain:add></domain:update></update>"#;
+    assert_eq!(c.cmd(&command(upd, "u-1")).await.code(), 2304);
+    let run = admin_live(
+        &server,
+        &[],
+        None,
+        &["--json", "history", "domain", "socket.ma"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    let rows: serde_json::Value = serde_json::from_str(&run.out).unwrap();
+    let last = rows.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["who"], "operator:alice", "{last}");
+    assert!(
+        last["at"].as_str().unwrap().starts_with("2031-05-01"),
+        "the server's clock, not the shell's: {last}"
+    );
+    // The life-cycle engine runs in the server, at the server's time.
+    let run = admin_live(&server, &[], None, &["lifecycle", "run"]).await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    assert!(
+        run.out.contains("life-cycle run at 2031-05-01"),
+        "{}",
+        run.out
+    );
+}
+
+#[tokio::test]
+async fn success_stale_socket_falls_back_to_the_store_and_is_replaced() {
+    let mut server = TestServer::start().await;
+    server.stop().await;
+    let path = socket_of(&server);
+    // A server that died leaves its socket file behind, with nobody listening.
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    assert!(path.exists());
+    let (ok, out) = admin(&server, None, &["registrar", "list"]);
+    assert!(ok && out.contains("reg1"), "offline fallback: {out}");
+    server.restart_at(None).await;
+    let run = admin_live(&server, &[], None, &["registrar", "list"]).await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    assert!(run.out.contains("reg1"));
+}
