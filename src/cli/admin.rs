@@ -45,7 +45,7 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(reply.code));
     }
     let dir = &settings.server.data_dir;
-    let store = Store::open(dir, OFFLINE_CACHE_BYTES).with_context(|| {
+    let store = open_when_free(dir).with_context(|| {
         format!(
             "cannot open the store in {} (no server answers on {})",
             dir.display(),
@@ -68,6 +68,21 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
     let result = runtime.block_on(execute(&mut ctx, &args.command));
     emit(&ctx.out, &ctx.err);
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// Opens the store, giving a server that is just stopping a moment to let
+/// go of its lock (sled releases it from a background thread).
+fn open_when_free(dir: &std::path::Path) -> Result<Store, crate::store::StoreError> {
+    let mut attempt = 0;
+    loop {
+        match Store::open(dir, OFFLINE_CACHE_BYTES) {
+            Err(e) if attempt < 30 && e.to_string().contains("could not acquire lock") => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Writes a report; a closed pipe (`| head`) is not an error.

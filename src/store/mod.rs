@@ -638,6 +638,31 @@ impl Store {
             .collect()
     }
 
+    /// The newest ledger entry of `registrar` paying for the change
+    /// `sv_trid` (read newest first, so a recent change is found at once).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn ledger_entry_for(
+        &self,
+        registrar: &str,
+        sv_trid: &str,
+    ) -> Result<Option<LedgerEntry>, StoreError> {
+        for value in self
+            .inner
+            .ledger
+            .scan_prefix(prefix1_bytes(registrar))
+            .values()
+            .rev()
+        {
+            let entry: LedgerEntry = codec::decode("ledger", &value?)?;
+            if entry.sv_trid == sv_trid {
+                return Ok(Some(entry));
+            }
+        }
+        Ok(None)
+    }
+
     // ----- history (R24) -----
 
     fn history_write(
@@ -1125,11 +1150,21 @@ impl Store {
             .map(|m| Ok((poll_key(&m.registrar, m.id), codec::encode(m)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         let hw = self.history_write(&effects.audit, "domain", &old.name, None)?;
+        let lw = effects
+            .charge
+            .as_ref()
+            .map(|c| LedgerWrite::prepare(self, c, &effects.audit))
+            .transpose()?;
         let i = &self.inner;
-        let trees = (&i.domains, &i.hosts, &i.refs, &i.poll, &i.due, &i.history);
-        let result = trees.transaction(|(domains, hosts, refs, poll, due, history)| {
+        let trees = (
+            &i.domains, &i.hosts, &i.refs, &i.poll, &i.due, &i.history, &i.ledger,
+        );
+        let result = trees.transaction(|(domains, hosts, refs, poll, due, history, ledger)| {
             if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
+            }
+            if let Some(lw) = &lw {
+                lw.apply(ledger)?;
             }
             history.insert(hw.key.as_slice(), hw.value.as_slice())?;
             for (key, value) in &messages {

@@ -164,11 +164,28 @@ async fn success_store_records_its_format_version_and_refuses_another() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), 1 << 20).unwrap();
     drop(store);
-    let meta = sled::open(dir.path()).unwrap().open_tree("meta").unwrap();
+    // sled lets go of its lock from a background thread: wait for it.
+    let db = (0..50)
+        .find_map(|_| {
+            sled::open(dir.path())
+                .inspect_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                .ok()
+        })
+        .unwrap();
+    let meta = db.open_tree("meta").unwrap();
     meta.insert("format_version", &7u32.to_be_bytes()).unwrap();
     meta.flush().unwrap();
-    drop(meta);
-    let err = match Store::open(dir.path(), 1 << 20) {
+    drop((meta, db));
+    let err = match (0..50)
+        .map(|_| Store::open(dir.path(), 1 << 20))
+        .find(|r| {
+            !matches!(r, Err(e) if e.to_string().contains("could not acquire lock")) || {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                false
+            }
+        })
+        .unwrap()
+    {
         Err(e) => e.to_string(),
         Ok(_) => panic!("a store of format version 7 was opened"),
     };

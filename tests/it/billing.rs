@@ -135,7 +135,7 @@ async fn r23_ownership_change_needs_the_balance_and_tells_its_price() {
     );
     let with_identity = format!(
         r#"{}<extension><ma:create xmlns:ma="http://www.anrt.ma/epp/ma-1.0"><ma:identity><ma:type>cin</ma:type><ma:number>BE123456</ma:number></ma:identity></ma:create></extension>"#,
-        contact_create("cnt-2", "MA")
+        contact_create_bare("cnt-2", "MA")
     );
     assert_eq!(c.cmd(&command(&with_identity, "o-c2")).await.code(), 1000);
     // A free zone, so the create itself costs nothing.

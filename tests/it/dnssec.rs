@@ -369,7 +369,7 @@ async fn failure_secdns_on_a_contact_command_answers_2103() {
     let (_server, mut c) = registry().await;
     let body = format!(
         "{}{}",
-        contact_create("cnt-2", "MA"),
+        contact_create_bare("cnt-2", "MA"),
         secdns_create(&ds256(1, 'a'))
     );
     assert_code(&mut c, &body, 2103).await;

@@ -405,8 +405,17 @@ impl RawClient {
     }
 }
 
-/// A contact create body with a Moroccan address.
+/// A contact create body with a Moroccan address and an identity document
+/// (R15: a registrant needs one).
 pub fn contact_create(id: &str, cc: &str) -> String {
+    format!(
+        r#"{}<extension><ma:create xmlns:ma="http://www.anrt.ma/epp/ma-1.0"><ma:identity><ma:type>cin</ma:type><ma:number>BE123456</ma:number></ma:identity></ma:create></extension>"#,
+        contact_create_bare(id, cc)
+    )
+}
+
+/// A contact create body with a Moroccan address and no `.ma` extension.
+pub fn contact_create_bare(id: &str, cc: &str) -> String {
     format!(
         r#"<create><contact:create xmlns:contact="urn:ietf:params:xml:ns:contact-1.0">
 <contact:id>{id}</contact:id>

@@ -63,6 +63,18 @@ async fn success_instant_epp_walk_with_every_response_valid() {
     );
     let rsp = client.transact(&create, "inst-contact").await.unwrap();
     assert_eq!(rsp.res_data().unwrap().id, "inst-c1");
+    // The contact carries no .ma extension: the registry records its
+    // identity document (R15) before it can hold a domain.
+    let run = admin_live(
+        &server,
+        &[],
+        None,
+        &[
+            "contact", "identity", "inst-c1", "--type", "cin", "--number", "BE123456",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.err);
 
     // Host create: an external host, so no address.
     let rsp = client

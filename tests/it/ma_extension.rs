@@ -42,7 +42,7 @@ fn identity(kind: &str, number: &str) -> String {
 fn contact_with_identity(id: &str, kind: &str, number: &str) -> String {
     format!(
         r#"{}<extension><ma:create xmlns:ma="{MA_NS}">{}</ma:create></extension>"#,
-        contact_create(id, "MA"),
+        contact_create_bare(id, "MA"),
         identity(kind, number)
     )
 }
@@ -52,7 +52,7 @@ fn contact_with_identity(id: &str, kind: &str, number: &str) -> String {
 pub fn registrant(id: &str, cc: &str) -> String {
     format!(
         r#"{}<extension><ma:create xmlns:ma="{MA_NS}">{}</ma:create></extension>"#,
-        contact_create(id, cc),
+        contact_create_bare(id, cc),
         identity("cin", "BE123456")
     )
 }
@@ -124,7 +124,7 @@ async fn success_contact_with_identity_shows_it_submitted() {
 #[tokio::test]
 async fn success_contact_without_identity_shows_verification_none() {
     let (_server, mut c) = registry().await;
-    assert_ok(&mut c, &contact_create("cnt-1", "MA")).await;
+    assert_ok(&mut c, &contact_create_bare("cnt-1", "MA")).await;
     let r = assert_ok(&mut c, &contact_info("cnt-1")).await;
     assert_eq!(ma_location(&r, "infData"), in_extension(), "{}", r.xml);
     assert_eq!(r.text("verification").as_deref(), Some("none"));
@@ -282,7 +282,7 @@ async fn failure_ma_domain_create_on_a_contact_command_answers_2103() {
     let (_server, mut c) = registry().await;
     let body = format!(
         r#"{}<extension><ma:domainCreate xmlns:ma="{MA_NS}"><ma:proofRef>MIN-2024-001</ma:proofRef></ma:domainCreate></extension>"#,
-        contact_create("cnt-1", "MA")
+        contact_create_bare("cnt-1", "MA")
     );
     assert_code(&mut c, &body, 2103).await;
     let free = assert_ok(&mut c, &check("contact", &["cnt-1"])).await;
@@ -306,7 +306,7 @@ async fn failure_an_unknown_extension_namespace_answers_2103() {
     let (_server, mut c) = registry().await;
     let body = format!(
         r#"{}<extension><foo:create xmlns:foo="urn:example:foo-1.0"><foo:bar>1</foo:bar></foo:create></extension>"#,
-        contact_create("cnt-1", "MA")
+        contact_create_bare("cnt-1", "MA")
     );
     assert_code(&mut c, &body, 2103).await;
 }

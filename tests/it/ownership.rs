@@ -311,7 +311,7 @@ async fn r13_the_requested_registrant_cannot_be_deleted_while_the_change_waits()
 async fn r13_change_to_a_registrant_without_an_identity_document_answers_2306() {
     let mut f = Fixture::new(Some(T0)).await;
     // R13/R15: the new registrant must have an identity document on record.
-    assert_ok(&mut f.r1, &contact_create("cnt-noid", "MA")).await;
+    assert_ok(&mut f.r1, &contact_create_bare("cnt-noid", "MA")).await;
     let r = run(&mut f.r1, &registrant_change("cnt-noid")).await;
     assert_eq!(r.code(), 2306, "{}", r.xml);
     assert!(r.reason().is_some(), "{}", r.xml);

@@ -57,9 +57,61 @@ async fn pan_results(c: &mut RawClient) -> Vec<String> {
     }
 }
 
+/// A server where creates in gov.ma cost 200 MAD, and reg1 has 1000.
+async fn priced(now: Option<&str>) -> TestServer {
+    let server = TestServer::start_with(
+        |s| {
+            s.billing.prices.push(ma_registry::config::ZonePrices {
+                zone: "gov.ma".into(),
+                create: 200.0,
+                renew: 200.0,
+                restore: 200.0,
+                ownership: 200.0,
+            })
+        },
+        now,
+    )
+    .await;
+    let run = admin_live(&server, &[], None, &["registrar", "credit", "reg1", "1000"]).await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    server
+}
+
+/// reg1's ledger: (amount, description) per entry.
+fn ledger(server: &TestServer) -> Vec<(String, String)> {
+    let (ok, out) = admin(server, None, &["--json", "registrar", "ledger", "reg1"]);
+    assert!(ok, "{out}");
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["amount"].as_str().unwrap().to_owned(),
+                r["description"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// R2/R23: the create fee of `name` and its refund, both in the ledger.
+fn assert_refunded(server: &TestServer, name: &str, why: &str) {
+    let entries = ledger(server);
+    let paid = entries
+        .iter()
+        .find(|(_, d)| d.starts_with(&format!("create {name} ")))
+        .unwrap_or_else(|| panic!("no create fee for {name}: {entries:?}"));
+    let refund = entries
+        .iter()
+        .find(|(_, d)| *d == format!("refund create {name} ({why})"))
+        .unwrap_or_else(|| panic!("no refund for {name}: {entries:?}"));
+    assert!(paid.0.starts_with('-'), "{paid:?}");
+    assert_eq!(paid.0.trim_start_matches('-'), refund.0, "{entries:?}");
+}
+
 #[tokio::test]
 async fn r2_operator_approves_and_rejects_pending_creates() {
-    let mut server = TestServer::start().await;
+    let mut server = priced(None).await;
     drop(pending_creates(&server).await);
     server.stop().await;
     let (ok, out) = admin(&server, None, &["create", "approve", "lycee-atlas.ac.ma"]);
@@ -78,6 +130,13 @@ async fn r2_operator_approves_and_rejects_pending_creates() {
     assert!(ok, "{out}");
     let (ok, _) = admin(&server, None, &["create", "approve", "lycee-atlas.ac.ma"]);
     assert!(!ok, "approving twice fails");
+    assert_refunded(&server, "commune-x.gov.ma", "R2 request rejected");
+    assert!(
+        !ledger(&server)
+            .iter()
+            .any(|(_, d)| d.contains("refund create lycee-atlas")),
+        "an approved create keeps its fee"
+    );
     server.restart_at(None).await;
     let mut c = server.login("reg1").await;
     let r = c
@@ -125,7 +184,7 @@ fn complete(name: &str) -> String {
 #[tokio::test]
 async fn r2_incomplete_request_lapses_after_two_business_days_unless_completed() {
     // Friday 2026-11-20: two business days later is Tuesday.
-    let mut server = TestServer::start_at("2026-11-20T09:00:00Z").await;
+    let mut server = priced(Some("2026-11-20T09:00:00Z")).await;
     drop(pending_creates(&server).await);
     server.stop().await;
     for name in ["lycee-atlas.ac.ma", "commune-x.gov.ma"] {
@@ -160,6 +219,11 @@ async fn r2_incomplete_request_lapses_after_two_business_days_unless_completed()
         ))
         .await;
     assert_eq!(r.code(), 2303, "lapsed");
+    drop(c);
+    server.stop().await;
+    assert_refunded(&server, "commune-x.gov.ma", "R2 request lapsed");
+    server.restart_at(Some("2026-11-25T09:00:00Z")).await;
+    let mut c = server.login("reg1").await;
     let r = c
         .cmd(&command(
             &domain_info("lycee-atlas.ac.ma", "all", None),

@@ -84,7 +84,7 @@ fn domain_delete(name: &str) -> String {
 pub(crate) fn contact_with_identity(id: &str) -> String {
     format!(
         r#"{}<extension><ma:create xmlns:ma="{MA_NS}"><ma:identity><ma:type>cin</ma:type><ma:number>BE123456</ma:number></ma:identity></ma:create></extension>"#,
-        contact_create(id, "MA")
+        contact_create_bare(id, "MA")
     )
 }
 

@@ -24,7 +24,8 @@ pub const MAX_NAMESERVERS: usize = 13;
 ///   more than 13 name servers (R14).
 /// - 2004: the period breaks R7.
 /// - 2003: no registrant; a restricted zone without proof reference (R2).
-/// - 2306: an admin contact without a postal address in Morocco (R17).
+/// - 2306: an admin contact without a postal address in Morocco (R17); a
+///   registrant without an identity document on record, or a rejected one (R15).
 ///
 /// In a restricted zone with a proof reference the answer is 1001: the
 /// domain is `pendingCreate` until the registry decides (R2).
@@ -92,6 +93,11 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
     let registrant = cmd
         .registrant
         .ok_or_else(|| EppError::missing("domain:registrant"))?;
+    let holder = ctx
+        .store
+        .contact(&registrant)?
+        .ok_or_else(|| contact_not_found(&registrant))?;
+    policy::r15_registrant_identity(&holder)?;
     for (role, id) in &cmd.contacts {
         if *role == ContactRole::Admin {
             let contact = ctx

@@ -9,7 +9,7 @@ use chrono::{Datelike, Duration, Weekday};
 use crate::error::EppError;
 use crate::flows::common::{RETRIES, contention, domain_not_found};
 use crate::model::{ChangeRecord, PollMessage, PollPayload, Status, Text, Timestamp};
-use crate::store::{Conflict, Effects, Store};
+use crate::store::{Charge, Conflict, Effects, Store};
 
 /// The operator's decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +152,7 @@ pub async fn lapse(
         let effects = Effects {
             messages: vec![message],
             due_remove: vec![entry.clone()],
+            charge: create_refund(store, &old, "R2 request lapsed")?,
             ..Effects::audit(crate::flows::registry_audit(
                 store,
                 now,
@@ -169,6 +170,36 @@ pub async fn lapse(
         }
     }
     Err(contention())
+}
+
+/// R2/R23: the refund of the create fee of a pending create that ends
+/// without a domain (rejected or lapsed): the ledger entry the create paid
+/// is credited back to its sponsor, in the transaction that frees the name.
+fn create_refund(
+    store: &Store,
+    old: &crate::model::Domain,
+    why: &str,
+) -> Result<Option<Charge>, EppError> {
+    let history = store.history("domain", &old.name)?;
+    let Some(create) = history
+        .iter()
+        .rev()
+        .find(|h| h.audit.command == "domain:create")
+    else {
+        return Ok(None);
+    };
+    let Some(paid) = store.ledger_entry_for(&old.sponsor, &create.audit.sv_trid)? else {
+        return Ok(None);
+    };
+    if paid.amount >= 0 {
+        return Ok(None);
+    }
+    Ok(Some(Charge {
+        registrar: old.sponsor.clone(),
+        amount: paid.amount,
+        description: format!("refund create {} ({why})", old.name),
+        allow_negative: true,
+    }))
 }
 
 /// R20: `days` business days (Monday to Friday) after `from`.
@@ -238,6 +269,11 @@ pub async fn decide(
         };
         let effects = Effects {
             messages: vec![message],
+            charge: if approved {
+                None
+            } else {
+                create_refund(store, &old, "R2 request rejected")?
+            },
             ..Effects::audit(crate::flows::registry_audit(
                 store,
                 now,

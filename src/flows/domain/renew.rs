@@ -15,6 +15,7 @@ use crate::store::Conflict;
 /// - 2304: a `*RenewProhibited` or `pending*` status.
 /// - 2004: a period outside R7.
 /// - 2306: `curExpDate` is not the current expiry date; the five-year cap (R8).
+/// - 2306: the registrant has no identity document on record, or a rejected one (R15).
 /// - 2104: the balance cannot pay the renewal (R23).
 pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainRenew) -> Result<Outcome, EppError> {
     let years = policy::r7_period_years(cmd.period)?;
@@ -33,6 +34,10 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainRenew) -> Result<Outcome, EppErro
             ],
             "renew",
         )?;
+        let holder = ctx.store.contact(&old.registrant)?.ok_or_else(|| {
+            EppError::Internal(format!("the registrant {} is missing", old.registrant))
+        })?;
+        policy::r15_registrant_identity(&holder)?;
         let current = old.expires.date_naive();
         if cmd.current_expiry != current {
             return Err(EppError::Policy(
