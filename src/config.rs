@@ -255,6 +255,31 @@ impl Default for WhoisSettings {
     }
 }
 
+/// The mail outbox: messages to registrants (R12's authInfo fallback).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailSettings {
+    /// The sender, e.g. `Registre .ma <registre@nic.ma>`.
+    pub from: String,
+    /// An SMTP relay URL (`smtp://host:25`, `smtp://host:587?tls=required`,
+    /// `smtps://user:password@host:465`). Without one, messages are written
+    /// as `.eml` files into `outbox`.
+    pub smtp_relay: Option<String>,
+    /// The folder of `.eml` files when no relay is set; relative to the
+    /// data directory. Default `outbox`.
+    pub outbox: PathBuf,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            from: "Registre .ma <registre@nic.ma>".into(),
+            smtp_relay: None,
+            outbox: PathBuf::from("outbox"),
+        }
+    }
+}
+
 /// All settings, as read from the file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -275,6 +300,8 @@ pub struct Settings {
     pub billing: BillingSettings,
     /// WHOIS (R16).
     pub whois: WhoisSettings,
+    /// Mail to registrants (R12).
+    pub mail: MailSettings,
     /// The zones (R1).
     pub zones: Vec<Zone>,
 }
@@ -290,6 +317,7 @@ impl Default for Settings {
             policy: PolicySettings::default(),
             billing: BillingSettings::default(),
             whois: WhoisSettings::default(),
+            mail: MailSettings::default(),
             zones: default_zones(),
         }
     }

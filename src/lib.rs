@@ -21,6 +21,7 @@ pub mod devcerts;
 pub mod error;
 pub mod flows;
 pub mod lifecycle;
+pub mod mail;
 pub mod model;
 pub mod policy;
 pub mod server;
