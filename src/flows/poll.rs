@@ -26,6 +26,10 @@ pub fn res_data(payload: &PollPayload) -> Option<ResData> {
             transfer: transfer.clone(),
             expires: *expires,
         }),
+        PollPayload::ContactTransfer { id, transfer } => Some(ResData::ContactTransfer {
+            id: id.clone(),
+            transfer: transfer.clone(),
+        }),
         PollPayload::DomainPendingAction {
             name,
             result,
