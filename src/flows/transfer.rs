@@ -110,7 +110,7 @@ pub fn pending<T: Transferable>(object: &T) -> Option<&Transfer> {
 
 /// 2301: nothing pending (or never transferred).
 pub fn not_pending<T: Transferable>(object: &T) -> EppError {
-    let (of, de) = (object.of().en, object.of().fr);
+    let Text { en: of, fr: de } = object.of();
     EppError::NotPendingTransfer(Text::new(
         format!("no transfer {of} is pending"),
         format!("aucun transfert {de} n'est en cours"),
@@ -119,7 +119,7 @@ pub fn not_pending<T: Transferable>(object: &T) -> EppError {
 
 /// 2202: an authInfo that does not match.
 pub fn invalid_auth<T: Transferable>(object: &T) -> EppError {
-    let (of, de) = (object.of().en, object.of().fr);
+    let Text { en: of, fr: de } = object.of();
     EppError::InvalidAuthInfo(cite::<T>(
         format!("this is not the authInfo {of}"),
         format!("ce n'est pas l'authInfo {de}"),
@@ -231,7 +231,7 @@ pub fn request<T: Transferable>(
     matches: impl FnOnce(&AuthInfo) -> Result<bool, EppError>,
 ) -> Result<Step<T>, EppError> {
     let name = old.name().en;
-    let (of, de) = (old.of().en, old.of().fr);
+    let Text { en: of, fr: de } = old.of();
     if old.sponsor() == ctx.registrar {
         return Err(EppError::NotEligibleForTransfer(cite::<T>(
             format!("you sponsor {name} already"),
@@ -306,7 +306,7 @@ pub fn reject<T: Transferable>(
     review_until: Option<Timestamp>,
 ) -> Result<Step<T>, EppError> {
     let before = verify_losing(old, ctx.registrar)?;
-    let (of, de) = (old.of().en, old.of().fr);
+    let Text { en: of, fr: de } = old.of();
     let after = Transfer {
         status: TransferStatus::ClientRejected,
         action_date: ctx.now,
@@ -355,7 +355,7 @@ pub fn reject<T: Transferable>(
 /// As above; store failures.
 pub fn cancel<T: Transferable>(ctx: &FlowCtx<'_>, old: &T) -> Result<Step<T>, EppError> {
     let before = verify_gaining(old, ctx.registrar)?;
-    let (of, de) = (old.of().en, old.of().fr);
+    let Text { en: of, fr: de } = old.of();
     let new = settle(
         old,
         Transfer {
@@ -426,7 +426,7 @@ pub fn complete<T: Transferable>(
     let Some(before) = old.last_transfer().cloned() else {
         return Err(not_pending(old));
     };
-    let (of, de) = (old.of().en, old.of().fr);
+    let Text { en: of, fr: de } = old.of();
     let mut new = old.clone();
     let parts = new.parts();
     parts.statuses.retain(|s| *s != Status::PendingTransfer);
