@@ -16,7 +16,7 @@ use crate::store::{DueKind, Store};
 pub struct SweepReport {
     /// Agenda entries examined.
     pub examined: usize,
-    /// Transfers approved at their `acDate` (R12).
+    /// Transfers approved at their `acDate`: domains (R12) and contacts.
     pub transfers_approved: usize,
     /// Expiry notices sent (R22).
     pub expiry_notices: usize,
@@ -68,6 +68,13 @@ pub async fn sweep_at_most(
                     Applied::Stale
                 }
             }
+            DueKind::ContactTransferAutoApprove => {
+                if crate::flows::contact::transfer::auto_approve(store, &entry.name, now).await? {
+                    Applied::Done
+                } else {
+                    Applied::Stale
+                }
+            }
             DueKind::ExpiryNotice => expiry::expiry_notice(store, &entry, now).await?,
             DueKind::GraceEnd => expiry::tacit_renewal(store, &entry, now, settings).await?,
             DueKind::Purge => expiry::purge(store, &entry, now).await?,
@@ -80,9 +87,11 @@ pub async fn sweep_at_most(
         };
         match applied {
             Applied::Done => {
-                info!(domain = %entry.name, kind = ?entry.kind, "life-cycle transition applied");
+                info!(object = %entry.name, kind = ?entry.kind, "life-cycle transition applied");
                 match entry.kind {
-                    DueKind::TransferAutoApprove => report.transfers_approved += 1,
+                    DueKind::TransferAutoApprove | DueKind::ContactTransferAutoApprove => {
+                        report.transfers_approved += 1;
+                    }
                     DueKind::ExpiryNotice => report.expiry_notices += 1,
                     DueKind::GraceEnd => report.tacit_renewals += 1,
                     DueKind::Purge => report.purges += 1,

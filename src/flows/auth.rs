@@ -3,7 +3,7 @@
 //! dead after the configured time-to-live.
 
 use chrono::Duration;
-use rand::RngCore;
+use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
 
 use crate::error::EppError;
@@ -23,6 +23,22 @@ pub fn hash_auth_info(password: &str, now: Timestamp) -> AuthHash {
         digest: digest(&salt, password),
         set_at: now,
     }
+}
+
+/// A fresh random authInfo: 16 characters of mixed classes.
+pub fn random_auth_info() -> String {
+    const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-+!=";
+    let mut rng = rand::thread_rng();
+    (0..16)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+/// The authInfo the registry sets when an object changes registrar: a new
+/// random one that nobody knows, so the old one stops working; the new
+/// sponsor sets its own with an update.
+pub fn regenerated_auth_info(now: Timestamp) -> AuthHash {
+    hash_auth_info(&random_auth_info(), now)
 }
 
 fn digest(salt: &[u8; 16], password: &str) -> [u8; 32] {

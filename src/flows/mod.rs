@@ -10,6 +10,7 @@ pub mod host;
 pub mod login;
 pub mod poll;
 pub mod registrar;
+pub mod transfer;
 
 use chrono::{DateTime, Utc};
 
@@ -124,12 +125,9 @@ pub async fn run(ctx: &FlowCtx<'_>, command: Command) -> Result<Outcome, EppErro
         Command::HostUpdate(update) => host::update::run(ctx, update).await,
         Command::HostDelete(name) => host::delete::run(ctx, &name).await,
         Command::DomainTransfer(t) => domain::transfer::run(ctx, t).await,
+        Command::ContactTransfer(t) => contact::transfer::run(ctx, t).await,
         Command::PollRequest => poll::request(ctx),
         Command::PollAck(id) => poll::ack(ctx, &id).await,
-        Command::Unimplemented(verb) => Err(EppError::UnimplementedCommand(Text::new(
-            format!("<{verb}> is not served yet"),
-            format!("<{verb}> n'est pas encore pris en charge"),
-        ))),
         Command::Hello | Command::Login(_) | Command::Logout => Err(EppError::Internal(
             "session command routed to object flows".into(),
         )),

@@ -9,7 +9,13 @@ use crate::model::{
 
 /// The object data of a message, as a `<resData>`.
 pub fn payload_res_data(message: &PollMessage) -> Option<ResData> {
-    match &message.payload {
+    res_data(&message.payload)
+}
+
+/// Object data as a `<resData>`: the same `trnData` or `panData` answers a
+/// command and goes in a poll message.
+pub fn res_data(payload: &PollPayload) -> Option<ResData> {
+    match payload {
         PollPayload::None => None,
         PollPayload::DomainTransfer {
             name,
@@ -19,6 +25,10 @@ pub fn payload_res_data(message: &PollMessage) -> Option<ResData> {
             name: name.clone(),
             transfer: transfer.clone(),
             expires: *expires,
+        }),
+        PollPayload::ContactTransfer { id, transfer } => Some(ResData::ContactTransfer {
+            id: id.clone(),
+            transfer: transfer.clone(),
         }),
         PollPayload::DomainPendingAction {
             name,

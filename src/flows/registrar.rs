@@ -64,10 +64,7 @@ pub async fn move_domains(
             let mut new = old.clone();
             new.sponsor = to.to_owned();
             new.transferred = Some(now);
-            new.auth = Some(crate::flows::auth::hash_auth_info(
-                &crate::flows::domain::transfer::random_auth_info(),
-                now,
-            ));
+            new.auth = Some(crate::flows::auth::regenerated_auth_info(now));
             let text = Text::new(
                 format!("R19: the registry moved {name} from {from} to {to}."),
                 format!("R19 : le registre a transféré {name} de {from} à {to}."),

@@ -79,12 +79,12 @@ pub enum Command {
     HostDelete(String),
     /// `<domain:transfer>`
     DomainTransfer(DomainTransfer),
+    /// `<contact:transfer>`
+    ContactTransfer(ContactTransfer),
     /// `<poll op="req"/>`
     PollRequest,
     /// `<poll op="ack" msgID="…"/>`
     PollAck(String),
-    /// An EPP command this server does not implement (2101).
-    Unimplemented(&'static str),
 }
 
 impl Command {
@@ -118,9 +118,15 @@ impl Command {
                 TransferOp::Reject => "domain:transfer-reject",
                 TransferOp::Cancel => "domain:transfer-cancel",
             },
+            Command::ContactTransfer(t) => match t.op {
+                TransferOp::Request => "contact:transfer-request",
+                TransferOp::Query => "contact:transfer-query",
+                TransferOp::Approve => "contact:transfer-approve",
+                TransferOp::Reject => "contact:transfer-reject",
+                TransferOp::Cancel => "contact:transfer-cancel",
+            },
             Command::PollRequest => "poll-req",
             Command::PollAck(_) => "poll-ack",
-            Command::Unimplemented(name) => name,
         }
     }
 }
@@ -377,6 +383,19 @@ pub struct DomainTransfer {
     /// The authInfo.
     pub auth: Option<AuthInfo>,
     /// The reason of a rejection (`ma:transferReject`, R12).
+    pub reject_reason: Option<String>,
+}
+
+/// `<contact:transfer>`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactTransfer {
+    /// The op.
+    pub op: TransferOp,
+    /// The contact id.
+    pub id: String,
+    /// The authInfo.
+    pub auth: Option<AuthInfo>,
+    /// The reason of a rejection (`ma:transferReject`), optional for contacts.
     pub reject_reason: Option<String>,
 }
 

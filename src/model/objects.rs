@@ -359,6 +359,8 @@ pub struct Contact {
     pub disclose: Option<Disclose>,
     /// Identity document (R15).
     pub identity: Option<Identity>,
+    /// The last transfer, pending or done (RFC 5733 §3.2.4).
+    pub transfer: Option<Transfer>,
 }
 
 /// A host (name server) object.
@@ -419,7 +421,7 @@ impl TransferStatus {
     }
 }
 
-/// The last transfer of an object (R12).
+/// The last transfer of a domain (R12) or a contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {
     /// Its state.
@@ -451,6 +453,13 @@ pub enum PollPayload {
         transfer: Transfer,
         /// The domain's expiry date.
         expires: Timestamp,
+    },
+    /// `<contact:trnData>`: a contact transfer step.
+    ContactTransfer {
+        /// The contact id.
+        id: String,
+        /// The transfer at that step.
+        transfer: Transfer,
     },
     /// `<domain:panData>`: the result of a pending action.
     DomainPendingAction {

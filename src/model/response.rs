@@ -164,6 +164,13 @@ pub enum ResData {
         /// Expiry date.
         expires: Timestamp,
     },
+    /// `<contact:trnData>`
+    ContactTransfer {
+        /// Id.
+        id: String,
+        /// The transfer.
+        transfer: super::Transfer,
+    },
     /// `<domain:panData>`
     DomainPendingAction {
         /// Name.

@@ -224,8 +224,10 @@ struct HistoryWrite {
 /// What the life-cycle engine must do at an instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DueKind {
-    /// Approve a pending transfer whose `acDate` has come (R12).
+    /// Approve a pending domain transfer whose `acDate` has come (R12).
     TransferAutoApprove,
+    /// Approve a pending contact transfer whose `acDate` has come (RFC 5733 §3.2.4).
+    ContactTransferAutoApprove,
     /// Tell the sponsor the domain expires in 30 days (R22).
     ExpiryNotice,
     /// The renewal grace ends: renew tacitly (R10).
@@ -242,6 +244,7 @@ impl DueKind {
     fn tag(self) -> u8 {
         match self {
             DueKind::TransferAutoApprove => b'T',
+            DueKind::ContactTransferAutoApprove => b'K',
             DueKind::ExpiryNotice => b'N',
             DueKind::GraceEnd => b'G',
             DueKind::Purge => b'P',
@@ -253,6 +256,7 @@ impl DueKind {
     fn from_tag(tag: u8) -> Option<Self> {
         match tag {
             b'T' => Some(DueKind::TransferAutoApprove),
+            b'K' => Some(DueKind::ContactTransferAutoApprove),
             b'N' => Some(DueKind::ExpiryNotice),
             b'G' => Some(DueKind::GraceEnd),
             b'P' => Some(DueKind::Purge),
@@ -1220,13 +1224,51 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn replace_contact(&self, old: &Contact, new: &Contact, audit: &Audit) -> ChangeResult {
+        self.replace_contact_with(old, new, &Effects::audit(audit.clone()))
+    }
+
+    /// Replaces a contact that is still `old` (same id), with its poll
+    /// messages, agenda changes, charge and history in the same transaction.
+    /// The domains that use the contact are not touched.
+    ///
+    /// # Errors
+    /// sled errors; conflicts are the inner `Err`.
+    pub fn replace_contact_with(
+        &self,
+        old: &Contact,
+        new: &Contact,
+        effects: &Effects,
+    ) -> ChangeResult {
         let old_value = codec::encode(old)?;
         let new_value = codec::encode(new)?;
-        let hw = self.history_write(audit, "contact", &new.id, contact_snapshot(new))?;
+        let messages = effects
+            .messages
+            .iter()
+            .map(|m| Ok((poll_key(&m.registrar, m.id), codec::encode(m)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let hw = self.history_write(&effects.audit, "contact", &new.id, contact_snapshot(new))?;
+        let lw = effects
+            .charge
+            .as_ref()
+            .map(|c| LedgerWrite::prepare(self, c, &effects.audit))
+            .transpose()?;
         let i = &self.inner;
-        let result = (&i.contacts, &i.history).transaction(|(contacts, history)| {
+        let trees = (&i.contacts, &i.poll, &i.due, &i.history, &i.ledger);
+        let result = trees.transaction(|(contacts, poll, due, history, ledger)| {
             if contacts.get(old.id.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
+            }
+            if let Some(lw) = &lw {
+                lw.apply(ledger)?;
+            }
+            for (key, value) in &messages {
+                queue(poll, key, value)?;
+            }
+            for entry in &effects.due_remove {
+                due.remove(entry.key())?;
+            }
+            for entry in &effects.due_add {
+                due.insert(entry.key(), &[])?;
             }
             contacts.insert(new.id.as_bytes(), new_value.as_slice())?;
             history.insert(hw.key.as_slice(), hw.value.as_slice())?;

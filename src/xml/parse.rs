@@ -8,11 +8,11 @@ use super::dom::{Element, XmlLimits, parse_document};
 use super::ns::Ns;
 use crate::error::EppError;
 use crate::model::{
-    AuthInfo, Command, ContactCreate, ContactInfo, ContactRole, ContactUpdate, Disclose,
-    DomainCreate, DomainDelta, DomainInfo, DomainRenew, DomainTransfer, DomainUpdate, DsData,
-    FeeQuery, HostCreate, HostUpdate, HostsFilter, IdentityDoc, IdentityKind, Login, ObjectKind,
-    OffendingValue, PeriodSpec, Phone, PostalChange, PostalInfo, PostalType, Request, RestoreOp,
-    SecDnsUpdate, Status, Text, TransferOp,
+    AuthInfo, Command, ContactCreate, ContactInfo, ContactRole, ContactTransfer, ContactUpdate,
+    Disclose, DomainCreate, DomainDelta, DomainInfo, DomainRenew, DomainTransfer, DomainUpdate,
+    DsData, FeeQuery, HostCreate, HostUpdate, HostsFilter, IdentityDoc, IdentityKind, Login,
+    ObjectKind, OffendingValue, PeriodSpec, Phone, PostalChange, PostalInfo, PostalType, Request,
+    RestoreOp, SecDnsUpdate, Status, Text, TransferOp,
 };
 
 /// A request that could not be parsed, with the clTRID when it could be read.
@@ -254,7 +254,19 @@ fn parse_transfer(verb: &Element) -> Result<Command, EppError> {
     match &object.ns {
         Ns::Domain if object.name == "transfer" => {}
         Ns::Contact if object.name == "transfer" => {
-            return Ok(Command::Unimplemented("contact:transfer"));
+            let mut c = Children::of(object, Ns::Contact);
+            let id = token(c.required("id")?, 3, 16)?;
+            let auth = c
+                .optional("authInfo")
+                .map(|a| parse_auth_info(a, Ns::Contact))
+                .transpose()?;
+            c.end()?;
+            return Ok(Command::ContactTransfer(ContactTransfer {
+                op,
+                id,
+                auth,
+                reject_reason: None,
+            }));
         }
         Ns::Epp | Ns::None | Ns::Domain | Ns::Contact | Ns::Host => {
             return Err(EppError::syntax(
@@ -1511,9 +1523,12 @@ fn apply_extensions(cmd: &mut Command, ext: &Element) -> Result<(), EppError> {
             (Ns::Ma, "transferReject", Command::DomainTransfer(t))
                 if t.op == TransferOp::Reject =>
             {
-                let mut ch = Children::of(el, Ns::Ma);
-                t.reject_reason = Some(token(ch.required("reason")?, 1, 1000)?);
-                ch.end()?;
+                t.reject_reason = Some(parse_transfer_reject(el)?);
+            }
+            (Ns::Ma, "transferReject", Command::ContactTransfer(t))
+                if t.op == TransferOp::Reject =>
+            {
+                t.reject_reason = Some(parse_transfer_reject(el)?);
             }
             (Ns::Ma, "domainCreate", Command::DomainCreate(c)) => {
                 let mut ch = Children::of(el, Ns::Ma);
@@ -1567,6 +1582,14 @@ fn apply_extensions(cmd: &mut Command, ext: &Element) -> Result<(), EppError> {
     Ok(())
 }
 
+/// The reason of `<ma:transferReject>`.
+fn parse_transfer_reject(el: &Element) -> Result<String, EppError> {
+    let mut ch = Children::of(el, Ns::Ma);
+    let reason = token(ch.required("reason")?, 1, 1000)?;
+    ch.end()?;
+    Ok(reason)
+}
+
 fn parse_host_create(object: &Element) -> Result<HostCreate, EppError> {
     let mut c = Children::of(object, Ns::Host);
     let name = token(c.required("name")?, 1, 255)?;
@@ -1607,6 +1630,50 @@ mod tests {
         assert_eq!(object.error.result_code().code(), 2307);
         let ext = parse(r#"<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><check><host:check xmlns:host="urn:ietf:params:xml:ns:host-1.0"><host:name>ns.a.ma</host:name></host:check></check><extension><f:x xmlns:f="urn:example:foo"/></extension></command></epp>"#).unwrap_err();
         assert_eq!(ext.error.result_code().code(), 2103);
+    }
+
+    #[test]
+    fn contact_transfer_with_auth_info_and_an_optional_reason() {
+        let req = parse(
+            r#"<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><transfer op="request">
+            <c:transfer xmlns:c="urn:ietf:params:xml:ns:contact-1.0"><c:id>cnt-1</c:id><c:authInfo><c:pw>Cnt-Auth-2024</c:pw></c:authInfo></c:transfer>
+            </transfer><clTRID>ABC-2</clTRID></command></epp>"#,
+        )
+        .unwrap();
+        assert_eq!(
+            req.command,
+            Command::ContactTransfer(ContactTransfer {
+                op: TransferOp::Request,
+                id: "cnt-1".into(),
+                auth: Some(AuthInfo {
+                    password: "Cnt-Auth-2024".into(),
+                    roid: None,
+                }),
+                reject_reason: None,
+            })
+        );
+        let req = parse(
+            r#"<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><transfer op="reject">
+            <c:transfer xmlns:c="urn:ietf:params:xml:ns:contact-1.0"><c:id>cnt-1</c:id></c:transfer></transfer>
+            <extension><ma:transferReject xmlns:ma="http://www.anrt.ma/epp/ma-1.0"><ma:reason>Non</ma:reason></ma:transferReject></extension>
+            <clTRID>ABC-3</clTRID></command></epp>"#,
+        )
+        .unwrap();
+        let Command::ContactTransfer(t) = req.command else {
+            panic!("not a contact transfer: {:?}", req.command);
+        };
+        assert_eq!(
+            (t.op, t.reject_reason.as_deref()),
+            (TransferOp::Reject, Some("Non"))
+        );
+        let wrong = parse(
+            r#"<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><transfer op="approve">
+            <c:transfer xmlns:c="urn:ietf:params:xml:ns:contact-1.0"><c:id>cnt-1</c:id></c:transfer></transfer>
+            <extension><ma:transferReject xmlns:ma="http://www.anrt.ma/epp/ma-1.0"><ma:reason>Non</ma:reason></ma:transferReject></extension>
+            <clTRID>ABC-4</clTRID></command></epp>"#,
+        )
+        .unwrap_err();
+        assert_eq!(wrong.error.result_code().code(), 2103);
     }
 
     #[test]

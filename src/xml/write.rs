@@ -253,6 +253,16 @@ fn write_res_data(d: &mut Doc, data: &ResData, lang: Lang) {
             d.date("domain:exDate", expires);
             d.close("domain:trnData");
         }
+        ResData::ContactTransfer { id, transfer } => {
+            d.open("contact:trnData", &[("xmlns:contact", ns::CONTACT)]);
+            d.leaf("contact:id", id);
+            d.leaf("contact:trStatus", transfer.status.as_str());
+            d.leaf("contact:reID", &transfer.gaining);
+            d.date("contact:reDate", &transfer.requested);
+            d.leaf("contact:acID", &transfer.losing);
+            d.date("contact:acDate", &transfer.action_date);
+            d.close("contact:trnData");
+        }
         ResData::DomainPendingAction {
             name,
             result,

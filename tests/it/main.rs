@@ -12,6 +12,7 @@ mod authinfo;
 mod authority;
 mod billing;
 mod contact;
+mod contact_transfer;
 mod dnssec;
 mod domain;
 mod history;

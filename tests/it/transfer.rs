@@ -598,7 +598,7 @@ async fn r12_the_registry_approves_at_ac_date() {
     f.assert_settled("reg2").await;
 }
 
-fn lifecycle_run(data: &Path, now: &str) -> serde_json::Value {
+pub(crate) fn lifecycle_run(data: &Path, now: &str) -> serde_json::Value {
     let (ok, out, err) = admin_in(data, Some(now), &["--json", "lifecycle", "run"]);
     assert!(ok, "lifecycle run failed: {out}{err}");
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))

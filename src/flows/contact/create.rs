@@ -62,6 +62,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: ContactCreate) -> Result<Outcome, EppEr
         auth: new_auth_info(ctx, &cmd.auth_password)?,
         disclose: cmd.disclose,
         identity,
+        transfer: None,
     };
     match ctx.store.create_contact(&contact, &ctx.audit())? {
         Ok(()) => {}

@@ -242,10 +242,7 @@ pub async fn close_dispute(
                 new.sponsor.clone_from(registrar);
                 new.registrant.clone_from(registrant);
                 new.transferred = Some(now);
-                new.auth = Some(crate::flows::auth::hash_auth_info(
-                    &crate::flows::domain::transfer::random_auth_info(),
-                    now,
-                ));
+                new.auth = Some(crate::flows::auth::regenerated_auth_info(now));
                 (
                     format!(
                         "R18: the dispute on {name} is closed: the domain moves to {registrar}, registrant {registrant}."
