@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 
-use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Message};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, Message};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::config::Settings;
@@ -79,15 +79,16 @@ pub struct Mail<'a> {
 /// # Errors
 /// [`MailError`]; nothing is half-written into the outbox.
 pub async fn send(settings: &Settings, mail: Mail<'_>) -> Result<Delivery, MailError> {
-    let from: Mailbox = settings
-        .mail
-        .from
-        .parse()
-        .map_err(|e: lettre::address::AddressError| MailError::Address {
-            which: "from",
-            address: settings.mail.from.clone(),
-            reason: e.to_string(),
-        })?;
+    let from: Mailbox =
+        settings
+            .mail
+            .from
+            .parse()
+            .map_err(|e: lettre::address::AddressError| MailError::Address {
+                which: "from",
+                address: settings.mail.from.clone(),
+                reason: e.to_string(),
+            })?;
     let to: Mailbox = mail
         .to
         .parse()
@@ -102,7 +103,14 @@ pub async fn send(settings: &Settings, mail: Mail<'_>) -> Result<Delivery, MailE
         .subject(mail.subject)
         .date(std::time::SystemTime::from(mail.now))
         .header(ContentType::TEXT_PLAIN)
-        .body(mail.body.clone())?;
+        .body(
+            Body::new_with_encoding(mail.body.clone(), ContentTransferEncoding::QuotedPrintable)
+                .map_err(|_| {
+                    MailError::Build(lettre::error::Error::Io(std::io::Error::other(
+                        "the text cannot be encoded",
+                    )))
+                })?,
+        )?;
     match &settings.mail.smtp_relay {
         Some(url) => {
             let relay = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build();

@@ -174,6 +174,13 @@ pub(crate) enum ContactCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DomainCommand {
+    /// R12: the registrar did not give the registrant the authInfo within
+    /// 3 days: set a fresh one and mail it to the registrant's address
+    /// (through `[mail]`); the old one stops working.
+    SendAuthinfo {
+        /// The domain.
+        name: String,
+    },
     /// Delete a domain on a written order of the authorities (R5): it leaves
     /// the zone at once, skips redemption and its name is blocked.
     DeleteByOrder {
@@ -668,6 +675,48 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
             return Ok(());
         }
         AdminCommand::Domain {
+            command: DomainCommand::SendAuthinfo { name },
+        } => {
+            use crate::flows::domain::authinfo_mail::{registrant_mail, reset_for_registrant};
+            let name = crate::policy::r1_r3_registrable_name(name, ctx.settings)
+                .map_err(|e| anyhow::anyhow!("{}", e.error))?
+                .name;
+            let fresh = reset_for_registrant(
+                &store,
+                &name,
+                ctx.settings.authinfo.ttl_days,
+                ctx.now,
+                &ctx.operator,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (subject, body) = registrant_mail(&fresh);
+            let delivery = crate::mail::send(
+                ctx.settings,
+                crate::mail::Mail {
+                    to: &fresh.email,
+                    subject: &subject,
+                    body,
+                    tag: &fresh.name,
+                    now: ctx.now,
+                },
+            )
+            .await
+            .with_context(|| {
+                format!(
+                    "the authInfo of {name} was changed but the mail to {} failed; run the command again",
+                    fresh.email
+                )
+            })?;
+            say!(
+                ctx,
+                "new authInfo of {name} for {} <{}>: {delivery}",
+                fresh.registrant,
+                fresh.email
+            );
+            return Ok(());
+        }
+        AdminCommand::Domain {
             command:
                 DomainCommand::DeleteByOrder {
                     name,
@@ -1118,7 +1167,7 @@ fn token(ctx: &mut Ctx<'_>, store: &Store, command: &TokenCommand) -> anyhow::Re
                 .name;
             let token = format!(
                 "MA-{}",
-                crate::flows::domain::transfer::random_auth_info()
+                crate::flows::auth::random_auth_info()
                     .replace(|c: char| !c.is_ascii_alphanumeric(), "x")
             );
             store.put_token(&crate::model::AllocationToken {

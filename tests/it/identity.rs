@@ -190,6 +190,20 @@ async fn r15_create_needs_a_registrant_with_an_identity_document() {
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.err);
+    let r = c.cmd(&command(r#"<poll op="req"/>"#, "r15-poll")).await;
+    assert_eq!(r.code(), 1301, "the sponsor is told: {}", r.xml);
+    assert!(
+        r.xml.contains(
+            "R15: the registry recorded an identity document (passport) for the contact cnt-noid"
+        ),
+        "{}",
+        r.xml
+    );
+    assert!(
+        r.xml.contains("identityRecorded"),
+        "change-poll data: {}",
+        r.xml
+    );
     let r = c
         .cmd(&command(
             &domain_create("r15-create-0.ma", "cnt-noid", ""),

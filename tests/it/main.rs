@@ -9,6 +9,7 @@ mod recording;
 mod admin_cli;
 mod admin_socket;
 mod authinfo;
+mod authinfo_mail;
 mod authority;
 mod billing;
 mod contact;

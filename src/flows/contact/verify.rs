@@ -165,13 +165,35 @@ pub async fn record_identity(
             note: None,
         });
         new.updated = Some(now);
-        let audit = crate::flows::registry_audit(
-            store,
-            now,
-            &format!("operator:{operator}"),
-            "admin:contact-identity",
+        let who = format!("operator:{operator}");
+        let text = Text::new(
+            format!(
+                "R15: the registry recorded an identity document ({}) for the contact {id}; it waits for verification.",
+                doc.kind.as_str()
+            ),
+            format!(
+                "R15 : le registre a enregistré une pièce d'identité ({}) pour le contact {id} ; elle attend sa vérification.",
+                doc.kind.as_str()
+            ),
         );
-        match store.replace_contact(&old, &new, &audit)? {
+        let effects = crate::store::Effects {
+            messages: vec![crate::flows::registry_notice(
+                store,
+                &old.sponsor,
+                now,
+                text,
+                ("update", "identityRecorded"),
+                &who,
+                "R15",
+            )?],
+            ..crate::store::Effects::audit(crate::flows::registry_audit(
+                store,
+                now,
+                &who,
+                "admin:contact-identity",
+            ))
+        };
+        match store.replace_contact_with(&old, &new, &effects)? {
             Ok(()) => {
                 store.durable().await?;
                 return Ok(());

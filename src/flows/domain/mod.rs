@@ -1,5 +1,6 @@
 //! Domain flows (RFC 5731).
 
+pub mod authinfo_mail;
 pub mod authority;
 pub mod check;
 pub mod create;

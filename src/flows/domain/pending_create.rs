@@ -147,7 +147,14 @@ pub async fn lapse(
                 sv_trid: store.next_sv_trid(),
                 date: now,
             },
-            change: None,
+            change: Some(ChangeRecord {
+                operation: "delete".into(),
+                op: Some("lapsed".into()),
+                date: now,
+                sv_trid: store.next_sv_trid(),
+                who: "ma-registry".into(),
+                reason: Some("R2: request lapsed".into()),
+            }),
         };
         let effects = Effects {
             messages: vec![message],

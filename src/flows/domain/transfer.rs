@@ -20,8 +20,6 @@ use crate::model::{
 };
 use crate::store::{ChangeResult, DueKind, Effects, Store, StoreError};
 
-pub use crate::flows::auth::random_auth_info;
-
 impl Transferable for Domain {
     const AUTO_APPROVE: DueKind = DueKind::TransferAutoApprove;
     const AUTO_APPROVE_COMMAND: &'static str = "lifecycle:transfer-approve";
