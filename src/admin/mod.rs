@@ -3,6 +3,7 @@
 //! code runs in the server (reached through [`socket`]) and, when no server
 //! is running, on the store opened by the command itself.
 
+mod reports;
 pub mod socket;
 
 use std::fmt::Write as _;
@@ -79,6 +80,14 @@ pub struct AdminArgs {
     pub(crate) command: AdminCommand,
 }
 
+/// `admin report …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum ReportCommand {
+    /// R21: domains created in the last 12 months per registrar against the
+    /// minimum of 50 a year.
+    Minimum,
+}
+
 /// The operator's commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum AdminCommand {
@@ -92,6 +101,18 @@ pub(crate) enum AdminCommand {
         #[command(subcommand)]
         command: LifecycleCommand,
     },
+    /// Everything waiting for the registry (R20): restricted creates,
+    /// ownership changes, transfer rejections under review, identity
+    /// documents to verify; with age and due date, overdue first.
+    Waiting,
+    /// Reports: `minimum`, the creates of the last 12 months per registrar
+    /// against R21's yearly minimum.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+    /// Domains per zone, per status and per registrar.
+    Stats,
     /// Transfers under registry review (R12).
     Transfer {
         #[command(subcommand)]
@@ -799,6 +820,11 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
             say!(ctx, "change of registrant of {name} {verdict}");
             return Ok(());
         }
+        AdminCommand::Waiting => return reports::waiting(ctx),
+        AdminCommand::Report {
+            command: ReportCommand::Minimum,
+        } => return reports::yearly_minimum(ctx),
+        AdminCommand::Stats => return reports::statistics(ctx),
         AdminCommand::Transfer {
             command: TransferCommand::Overrule { name },
         } => {

@@ -321,6 +321,188 @@ struct Inner {
     commit: GroupCommit,
 }
 
+/// What waits for the registry (R20), as kept in the `refs` tree under
+/// `W`: derived from an object's state by the store itself in the
+/// transaction that changes the object, so it can never drift from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitingKind {
+    /// A create in a restricted zone (R2).
+    Create,
+    /// A change of registrant (R13).
+    Owner,
+    /// A transfer rejection the registry may overrule (R12).
+    Review,
+    /// A contact's identity document to verify (R15).
+    Identity,
+}
+
+impl WaitingKind {
+    fn tag(self) -> u8 {
+        match self {
+            WaitingKind::Create => b'c',
+            WaitingKind::Owner => b'o',
+            WaitingKind::Review => b'r',
+            WaitingKind::Identity => b'i',
+        }
+    }
+
+    fn from_tag(tag: u8) -> Option<Self> {
+        Some(match tag {
+            b'c' => WaitingKind::Create,
+            b'o' => WaitingKind::Owner,
+            b'r' => WaitingKind::Review,
+            b'i' => WaitingKind::Identity,
+            _ => return None,
+        })
+    }
+
+    /// Its name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitingKind::Create => "create",
+            WaitingKind::Owner => "owner",
+            WaitingKind::Review => "transfer-review",
+            WaitingKind::Identity => "identity",
+        }
+    }
+}
+
+/// One item waiting for the registry (R20).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingItem {
+    /// What waits.
+    pub kind: WaitingKind,
+    /// The domain name or contact id.
+    pub name: String,
+    /// The registrar concerned.
+    pub registrar: String,
+    /// Since when it waits.
+    pub since: Timestamp,
+    /// Until when the registry may act, when the charter bounds it (R12 review).
+    pub until: Option<Timestamp>,
+}
+
+type IndexEntry = (Vec<u8>, Vec<u8>);
+
+fn waiting_entry(
+    kind: WaitingKind,
+    name: &str,
+    registrar: &str,
+    since: Timestamp,
+    until: Option<Timestamp>,
+) -> IndexEntry {
+    let mut key = Vec::with_capacity(2 + name.len());
+    key.push(b'W');
+    key.push(kind.tag());
+    key.extend_from_slice(name.as_bytes());
+    let mut value = Vec::with_capacity(16 + registrar.len());
+    value.extend_from_slice(&since.timestamp_millis().to_be_bytes());
+    value.extend_from_slice(
+        &until
+            .map_or(i64::MIN, |u| u.timestamp_millis())
+            .to_be_bytes(),
+    );
+    value.extend_from_slice(registrar.as_bytes());
+    (key, value)
+}
+
+fn waiting_item(key: &[u8], value: &[u8]) -> Option<WaitingItem> {
+    let kind = WaitingKind::from_tag(*key.get(1)?)?;
+    let name = String::from_utf8(key.get(2..)?.to_vec()).ok()?;
+    let since = i64::from_be_bytes(value.get(..8)?.try_into().ok()?);
+    let until = i64::from_be_bytes(value.get(8..16)?.try_into().ok()?);
+    Some(WaitingItem {
+        kind,
+        name,
+        registrar: String::from_utf8(value.get(16..)?.to_vec()).ok()?,
+        since: chrono::DateTime::from_timestamp_millis(since)?,
+        until: if until == i64::MIN {
+            None
+        } else {
+            chrono::DateTime::from_timestamp_millis(until)
+        },
+    })
+}
+
+fn domain_waiting(d: &Domain) -> Vec<IndexEntry> {
+    let mut out = Vec::new();
+    if d.statuses.contains(&crate::model::Status::PendingCreate) {
+        out.push(waiting_entry(
+            WaitingKind::Create,
+            &d.name,
+            &d.sponsor,
+            d.created,
+            None,
+        ));
+    }
+    if let Some(p) = &d.pending_owner {
+        out.push(waiting_entry(
+            WaitingKind::Owner,
+            &d.name,
+            &d.sponsor,
+            p.requested,
+            None,
+        ));
+    }
+    if let Some(t) = &d.transfer
+        && t.status == crate::model::TransferStatus::ClientRejected
+        && let Some(until) = t.review_until
+    {
+        out.push(waiting_entry(
+            WaitingKind::Review,
+            &d.name,
+            &t.gaining,
+            t.action_date,
+            Some(until),
+        ));
+    }
+    out
+}
+
+fn contact_waiting(c: &Contact) -> Vec<IndexEntry> {
+    match &c.identity {
+        Some(id) if id.verification == crate::model::Verification::Submitted => {
+            vec![waiting_entry(
+                WaitingKind::Identity,
+                &c.id,
+                &c.sponsor,
+                id.since,
+                None,
+            )]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Moves the waiting index from `old`'s entries to `new`'s.
+fn sync_index(refs: &Tx, old: &[IndexEntry], new: &[IndexEntry]) -> TxResult<()> {
+    for (key, _) in old {
+        if !new.iter().any(|(k, _)| k == key) {
+            refs.remove(key.as_slice())?;
+        }
+    }
+    for (key, value) in new {
+        if !old.iter().any(|(k, v)| k == key && v == value) {
+            refs.insert(key.as_slice(), value.as_slice())?;
+        }
+    }
+    Ok(())
+}
+
+/// The key of a registrar's create counter for a month (R21).
+fn creates_key(registrar: &str, at: Timestamp) -> Vec<u8> {
+    key2(b'N', registrar, &at.format("%Y-%m").to_string())
+}
+
+fn add_to_counter(refs: &Tx, key: &[u8], delta: i64) -> TxResult<()> {
+    let n = refs
+        .get(key)?
+        .and_then(|v| v.as_ref().try_into().ok().map(i64::from_be_bytes))
+        .unwrap_or(0);
+    refs.insert(key, &(n + delta).max(0).to_be_bytes())?;
+    Ok(())
+}
+
 fn key2(tag: u8, a: &str, b: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(2 + a.len() + b.len());
     k.push(tag);
@@ -667,6 +849,60 @@ impl Store {
         Ok(None)
     }
 
+    /// Everything waiting for the registry (R20), read from its index.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn waiting(&self) -> Result<Vec<WaitingItem>, StoreError> {
+        let mut items = Vec::new();
+        for entry in self.inner.refs.scan_prefix([b'W']) {
+            let (key, value) = entry?;
+            if let Some(item) = waiting_item(&key, &value) {
+                items.push(item);
+            }
+        }
+        Ok(items)
+    }
+
+    /// The creates of `registrar` per month (`YYYY-MM`), from its counters
+    /// (R21); a pending create the registry refused is not counted.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn creates_per_month(&self, registrar: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut prefix = vec![b'N'];
+        prefix.extend_from_slice(registrar.as_bytes());
+        prefix.push(0);
+        let mut out = Vec::new();
+        for entry in self.inner.refs.scan_prefix(&prefix) {
+            let (key, value) = entry?;
+            let month = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+            let n = value
+                .as_ref()
+                .try_into()
+                .map(i64::from_be_bytes)
+                .unwrap_or(0);
+            out.push((month, u64::try_from(n).unwrap_or(0)));
+        }
+        Ok(out)
+    }
+
+    /// Calls `each` on every domain, in name order, one at a time (reports
+    /// and exports that must see them all).
+    ///
+    /// # Errors
+    /// Storage failures, or the first error of `each`.
+    pub fn for_each_domain<E: From<StoreError>>(
+        &self,
+        mut each: impl FnMut(Domain) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for value in self.inner.domains.iter().values() {
+            let value = value.map_err(StoreError::from)?;
+            each(codec::decode("domain", &value)?)?;
+        }
+        Ok(())
+    }
+
     // ----- history (R24) -----
 
     fn history_write(
@@ -977,6 +1213,7 @@ impl Store {
         effects: &Effects,
     ) -> ChangeResult {
         let value = codec::encode(d)?;
+        let waiting = domain_waiting(d);
         let hw = self.history_write(&effects.audit, "domain", &d.name, domain_snapshot(d))?;
         let lw = effects
             .charge
@@ -1031,6 +1268,8 @@ impl Store {
                     link(refs, b'H', b'h', ns, &d.name)?;
                 }
                 refs.insert(key2(b'R', &d.sponsor, &d.name), &[])?;
+                sync_index(refs, &[], &waiting)?;
+                add_to_counter(refs, &creates_key(&d.created_by, d.created), 1)?;
                 domains.insert(d.name.as_bytes(), value.as_slice())?;
                 Ok(())
             },
@@ -1053,6 +1292,7 @@ impl Store {
     ) -> ChangeResult {
         let old_value = codec::encode(old)?;
         let new_value = codec::encode(new)?;
+        let (old_waiting, new_waiting) = (domain_waiting(old), domain_waiting(new));
         let messages = effects
             .messages
             .iter()
@@ -1133,6 +1373,7 @@ impl Store {
                 for entry in &effects.due_add {
                     due.insert(entry.key(), &[])?;
                 }
+                sync_index(refs, &old_waiting, &new_waiting)?;
                 domains.insert(new.name.as_bytes(), new_value.as_slice())?;
                 Ok(())
             },
@@ -1148,6 +1389,7 @@ impl Store {
     /// sled errors; conflicts are the inner `Err`.
     pub fn delete_domain_with(&self, old: &Domain, effects: &Effects) -> ChangeResult {
         let old_value = codec::encode(old)?;
+        let old_waiting = domain_waiting(old);
         let messages = effects
             .messages
             .iter()
@@ -1194,6 +1436,10 @@ impl Store {
                 refs.remove(counter_key(b'h', sub))?;
             }
             refs.remove(key2(b'R', &old.sponsor, &old.name))?;
+            sync_index(refs, &old_waiting, &[])?;
+            if old.statuses.contains(&crate::model::Status::PendingCreate) {
+                add_to_counter(refs, &creates_key(&old.created_by, old.created), -1)?;
+            }
             domains.remove(old.name.as_bytes())?;
             Ok(())
         });
@@ -1207,11 +1453,13 @@ impl Store {
     pub fn create_contact(&self, c: &Contact, audit: &Audit) -> ChangeResult {
         let value = codec::encode(c)?;
         let hw = self.history_write(audit, "contact", &c.id, contact_snapshot(c))?;
+        let waiting = contact_waiting(c);
         let i = &self.inner;
-        let result = (&i.contacts, &i.history).transaction(|(contacts, history)| {
+        let result = (&i.contacts, &i.refs, &i.history).transaction(|(contacts, refs, history)| {
             if contacts.get(c.id.as_bytes())?.is_some() {
                 return abort(Conflict::Exists);
             }
+            sync_index(refs, &[], &waiting)?;
             contacts.insert(c.id.as_bytes(), value.as_slice())?;
             history.insert(hw.key.as_slice(), hw.value.as_slice())?;
             Ok(())
@@ -1247,17 +1495,19 @@ impl Store {
             .map(|m| Ok((poll_key(&m.registrar, m.id), codec::encode(m)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         let hw = self.history_write(&effects.audit, "contact", &new.id, contact_snapshot(new))?;
+        let (old_waiting, new_waiting) = (contact_waiting(old), contact_waiting(new));
         let lw = effects
             .charge
             .as_ref()
             .map(|c| LedgerWrite::prepare(self, c, &effects.audit))
             .transpose()?;
         let i = &self.inner;
-        let trees = (&i.contacts, &i.poll, &i.due, &i.history, &i.ledger);
-        let result = trees.transaction(|(contacts, poll, due, history, ledger)| {
+        let trees = (&i.contacts, &i.refs, &i.poll, &i.due, &i.history, &i.ledger);
+        let result = trees.transaction(|(contacts, refs, poll, due, history, ledger)| {
             if contacts.get(old.id.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
             }
+            sync_index(refs, &old_waiting, &new_waiting)?;
             if let Some(lw) = &lw {
                 lw.apply(ledger)?;
             }
@@ -1283,6 +1533,7 @@ impl Store {
     /// sled errors; conflicts are the inner `Err`.
     pub fn delete_contact(&self, old: &Contact, audit: &Audit) -> ChangeResult {
         let old_value = codec::encode(old)?;
+        let old_waiting = contact_waiting(old);
         let hw = self.history_write(audit, "contact", &old.id, None)?;
         let i = &self.inner;
         let result = (&i.contacts, &i.refs, &i.history).transaction(|(contacts, refs, history)| {
@@ -1293,6 +1544,7 @@ impl Store {
             if count(refs, b'c', &old.id)? > 0 {
                 return abort(Conflict::Linked);
             }
+            sync_index(refs, &old_waiting, &[])?;
             contacts.remove(old.id.as_bytes())?;
             Ok(())
         });

@@ -23,6 +23,7 @@ mod instant;
 mod lifecycle_domain;
 mod lifecycle_objects;
 mod ma_extension;
+mod operator_reports;
 mod ownership;
 mod poll;
 mod registrar_day;
