@@ -269,7 +269,13 @@ impl Session {
                     .await
                     .map_err(|e| EppError::Internal(e.to_string()))?
                     .map_err(|e| EppError::Internal(e.to_string()))?;
-            self.ctx.store.put_registrar(&registrar)?;
+            let audit = crate::flows::registry_audit(
+                &self.ctx.store,
+                self.ctx.clock.now(),
+                &registrar.id,
+                "login:newPW",
+            );
+            self.ctx.store.put_registrar(&registrar, &audit)?;
             self.ctx.store.durable().await?;
             info!("registrar password changed at login");
         }

@@ -80,6 +80,36 @@ pub struct AdminArgs {
     pub(crate) command: AdminCommand,
 }
 
+/// `admin status …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum StatusCommand {
+    /// Add a registry status, e.g. `status add domain exemple.ma serverHold --reason "…"`.
+    Add {
+        /// domain, contact or host.
+        kind: String,
+        /// The name or id.
+        name: String,
+        /// The status: serverHold, serverUpdateProhibited, serverDeleteProhibited,
+        /// serverTransferProhibited, serverRenewProhibited.
+        status: String,
+        /// Why (told to the sponsor).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Remove a registry status.
+    Remove {
+        /// domain, contact or host.
+        kind: String,
+        /// The name or id.
+        name: String,
+        /// The status.
+        status: String,
+        /// Why (told to the sponsor).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
 /// `admin report …`
 #[derive(Debug, Subcommand)]
 pub(crate) enum ReportCommand {
@@ -100,6 +130,12 @@ pub(crate) enum AdminCommand {
     Lifecycle {
         #[command(subcommand)]
         command: LifecycleCommand,
+    },
+    /// Add or remove a registry status (`server*`) on a domain, contact or
+    /// host; the sponsor is told by poll message.
+    Status {
+        #[command(subcommand)]
+        command: StatusCommand,
     },
     /// Everything waiting for the registry (R20): restricted creates,
     /// ownership changes, transfer rejections under review, identity
@@ -392,6 +428,20 @@ pub(crate) enum RegistrarCommand {
     },
     /// List registrars.
     List,
+    /// Everything about one registrar: state, contact, certificates,
+    /// addresses, session limit, balance, domains, queued poll messages.
+    Show {
+        /// The clID.
+        clid: String,
+    },
+    /// Set a registrar's limit of concurrent EPP sessions (no value: the
+    /// configured default).
+    Limit {
+        /// The clID.
+        clid: String,
+        /// Sessions allowed at once.
+        sessions: Option<u32>,
+    },
     /// Suspend a registrar: it cannot log in until activated again.
     Suspend {
         /// The clID.
@@ -502,6 +552,16 @@ fn cert_fingerprint(file: &std::path::Path) -> anyhow::Result<String> {
     Ok(crate::transport::fingerprint(first.as_ref()))
 }
 
+/// The audit record of an operator's change (R24).
+fn operator_audit(ctx: &Ctx<'_>, command: &str) -> crate::model::Audit {
+    crate::flows::registry_audit(
+        ctx.store,
+        ctx.now,
+        &format!("operator:{}", ctx.operator),
+        command,
+    )
+}
+
 fn registrar(store: &Store, clid: &str) -> anyhow::Result<Registrar> {
     store
         .registrar(clid)?
@@ -558,10 +618,10 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
             return Ok(());
         }
         AdminCommand::History { kind, name } => {
-            if !["domain", "contact", "host"].contains(&kind.as_str()) {
-                bail!("the kind is domain, contact or host");
+            if !["domain", "contact", "host", "registrar"].contains(&kind.as_str()) {
+                bail!("the kind is domain, contact, host or registrar");
             }
-            let name = if kind == "contact" {
+            let name = if kind == "contact" || kind == "registrar" {
                 name.clone()
             } else {
                 name.to_lowercase()
@@ -820,6 +880,48 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
             say!(ctx, "change of registrant of {name} {verdict}");
             return Ok(());
         }
+        AdminCommand::Status { command } => {
+            use crate::flows::server_status::{ObjectKind, StatusChange, change};
+            let (kind, name, status, reason, set) = match command {
+                StatusCommand::Add {
+                    kind,
+                    name,
+                    status,
+                    reason,
+                } => (kind, name, status, reason, true),
+                StatusCommand::Remove {
+                    kind,
+                    name,
+                    status,
+                    reason,
+                } => (kind, name, status, reason, false),
+            };
+            let kind = ObjectKind::parse(kind).context("the kind is domain, contact or host")?;
+            let status = crate::model::Status::parse(status)
+                .with_context(|| format!("{status:?} is not an EPP status"))?;
+            let name = if kind == ObjectKind::Contact {
+                name.clone()
+            } else {
+                name.to_lowercase()
+            };
+            let request = StatusChange {
+                kind,
+                name: &name,
+                status,
+                set,
+                reason,
+            };
+            change(&store, &request, ctx.now, &ctx.operator)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            say!(
+                ctx,
+                "{} {} {name}",
+                status.as_str(),
+                if set { "added to" } else { "removed from" }
+            );
+            return Ok(());
+        }
         AdminCommand::Waiting => return reports::waiting(ctx),
         AdminCommand::Report {
             command: ReportCommand::Minimum,
@@ -877,14 +979,14 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
                 email: email.clone(),
                 created: ctx.now,
             };
-            store.put_registrar(&r)?;
+            store.put_registrar(&r, &operator_audit(ctx, "admin:registrar-add"))?;
             store.flush_now()?;
             say!(ctx, "registrar {clid} added");
         }
         RegistrarCommand::Allow { clid, nets } => {
             let mut r = registrar(&store, clid)?;
             r.ip_allow.clone_from(nets);
-            store.put_registrar(&r)?;
+            store.put_registrar(&r, &operator_audit(ctx, "admin:registrar-allow"))?;
             store.flush_now()?;
             if nets.is_empty() {
                 say!(ctx, "{clid} may connect from any address");
@@ -901,7 +1003,11 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
                 RegistrarCommand::Terminate { .. } => RegistrarState::Terminated,
                 _ => RegistrarState::Active,
             };
-            crate::flows::registrar::set_state(&store, clid, state)
+            let audit = operator_audit(
+                ctx,
+                &format!("admin:registrar-{}", format!("{state:?}").to_lowercase()),
+            );
+            crate::flows::registrar::set_state(&store, clid, state, &audit)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             store.flush_now()?;
             say!(ctx, "{clid} is now {}", format!("{state:?}").to_lowercase());
@@ -1020,6 +1126,84 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
                 }
             }
         }
+        RegistrarCommand::Show { clid } => {
+            let r = registrar(&store, clid)?;
+            let balance = store.balance(clid)?;
+            let domains = store.domains_of(clid)?.len();
+            let queued = store.poll_count(clid)?;
+            let currency = &ctx.settings.billing.currency;
+            let limit = r
+                .session_limit
+                .unwrap_or(ctx.settings.limits.default_session_limit);
+            if ctx.json {
+                say!(
+                    ctx,
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "clid": r.id,
+                        "name": r.name,
+                        "state": format!("{:?}", r.state).to_lowercase(),
+                        "email": r.email,
+                        "created": r.created.to_rfc3339(),
+                        "certificates": r.cert_fingerprints,
+                        "ip_allow": r.ip_allow.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                        "session_limit": limit,
+                        "balance": crate::config::format_amount(balance),
+                        "currency": currency,
+                        "domains": domains,
+                        "poll_queue": queued,
+                    }))?
+                );
+            } else {
+                say!(ctx, "clID           {}", r.id);
+                say!(ctx, "name           {}", r.name);
+                say!(
+                    ctx,
+                    "state          {}",
+                    format!("{:?}", r.state).to_lowercase()
+                );
+                say!(ctx, "email          {}", r.email.as_deref().unwrap_or("-"));
+                say!(
+                    ctx,
+                    "created        {}",
+                    r.created.format("%Y-%m-%d %H:%M UTC")
+                );
+                say!(ctx, "sessions       {limit} at once");
+                let nets: Vec<String> = r.ip_allow.iter().map(ToString::to_string).collect();
+                say!(
+                    ctx,
+                    "addresses      {}",
+                    if nets.is_empty() {
+                        "any".to_owned()
+                    } else {
+                        nets.join(", ")
+                    }
+                );
+                say!(
+                    ctx,
+                    "balance        {} {currency}",
+                    crate::config::format_amount(balance)
+                );
+                say!(ctx, "domains        {domains}");
+                say!(ctx, "poll queue     {queued}");
+                for fp in &r.cert_fingerprints {
+                    say!(ctx, "certificate    {fp}");
+                }
+            }
+        }
+        RegistrarCommand::Limit { clid, sessions } => {
+            let mut r = registrar(&store, clid)?;
+            if *sessions == Some(0) {
+                bail!("a registrar needs at least one session; suspend it instead");
+            }
+            r.session_limit = *sessions;
+            store.put_registrar(&r, &operator_audit(ctx, "admin:registrar-limit"))?;
+            store.flush_now()?;
+            let limit = r
+                .session_limit
+                .unwrap_or(ctx.settings.limits.default_session_limit);
+            say!(ctx, "{clid} may open {limit} sessions at once");
+        }
         RegistrarCommand::Passwd {
             clid,
             password,
@@ -1028,7 +1212,7 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
             let mut r = registrar(&store, clid)?;
             let password = read_password(ctx, password, *password_stdin)?;
             r.password_hash = hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
-            store.put_registrar(&r)?;
+            store.put_registrar(&r, &operator_audit(ctx, "admin:registrar-passwd"))?;
             store.flush_now()?;
             say!(ctx, "password of {clid} changed");
         }
@@ -1040,7 +1224,7 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
                     bail!("that certificate is recorded for {clid} already");
                 }
                 r.cert_fingerprints.push(fp.clone());
-                store.put_registrar(&r)?;
+                store.put_registrar(&r, &operator_audit(ctx, "admin:registrar-cert-add"))?;
                 store.flush_now()?;
                 say!(ctx, "certificate {fp} recorded for {clid}");
             }
@@ -1052,7 +1236,7 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
                 if r.cert_fingerprints.len() == before {
                     bail!("{clid} has no certificate {fingerprint}");
                 }
-                store.put_registrar(&r)?;
+                store.put_registrar(&r, &operator_audit(ctx, "admin:registrar-cert-remove"))?;
                 store.flush_now()?;
                 say!(ctx, "certificate {fingerprint} removed from {clid}");
             }

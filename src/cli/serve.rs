@@ -113,7 +113,9 @@ fn seed_demo_registrars(store: &Store, client_ca: &Path, clock: &Clock) -> anyho
                 .map(|r| r.created)
                 .unwrap_or_else(|| clock.now()),
         };
-        store.put_registrar(&registrar)?;
+        let audit =
+            crate::flows::registry_audit(store, clock.now(), "serve --dev", "dev:demo-registrar");
+        store.put_registrar(&registrar, &audit)?;
         println!(
             "  clID {clid}  password {password}  certificate {}  key {}",
             cert_path.display(),

@@ -10,6 +10,7 @@ pub mod host;
 pub mod login;
 pub mod poll;
 pub mod registrar;
+pub mod server_status;
 pub mod transfer;
 
 use chrono::{DateTime, Utc};

@@ -10,7 +10,12 @@ use crate::store::{Conflict, Effects, Store};
 ///
 /// # Errors
 /// 2303 unknown registrar.
-pub fn set_state(store: &Store, clid: &str, state: RegistrarState) -> Result<(), EppError> {
+pub fn set_state(
+    store: &Store,
+    clid: &str,
+    state: RegistrarState,
+    audit: &crate::model::Audit,
+) -> Result<(), EppError> {
     let mut registrar = store.registrar(clid)?.ok_or_else(|| {
         EppError::DoesNotExist(
             Text::new(
@@ -21,7 +26,7 @@ pub fn set_state(store: &Store, clid: &str, state: RegistrarState) -> Result<(),
         )
     })?;
     registrar.state = state;
-    store.put_registrar(&registrar)?;
+    store.put_registrar(&registrar, audit)?;
     Ok(())
 }
 

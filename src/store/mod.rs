@@ -503,6 +503,22 @@ fn add_to_counter(refs: &Tx, key: &[u8], delta: i64) -> TxResult<()> {
     Ok(())
 }
 
+/// A registrar as its history shows it: never its password hash.
+fn registrar_snapshot(r: &Registrar) -> Option<String> {
+    Some(
+        serde_json::json!({
+            "clid": r.id,
+            "name": r.name,
+            "state": format!("{:?}", r.state).to_lowercase(),
+            "email": r.email,
+            "certificates": r.cert_fingerprints,
+            "ip_allow": r.ip_allow.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "session_limit": r.session_limit,
+        })
+        .to_string(),
+    )
+}
+
 fn key2(tag: u8, a: &str, b: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(2 + a.len() + b.len());
     k.push(tag);
@@ -633,15 +649,21 @@ impl Store {
         codec::get(&self.inner.registrars, "registrars", id.as_bytes())
     }
 
-    /// Writes a registrar.
+    /// Writes a registrar, with its history record (R24) in the same transaction.
     ///
     /// # Errors
     /// sled errors.
-    pub fn put_registrar(&self, r: &Registrar) -> Result<(), StoreError> {
-        self.inner
-            .registrars
-            .insert(r.id.as_bytes(), codec::encode(r)?)?;
-        Ok(())
+    pub fn put_registrar(&self, r: &Registrar, audit: &Audit) -> Result<(), StoreError> {
+        let value = codec::encode(r)?;
+        let hw = self.history_write(audit, "registrar", &r.id, registrar_snapshot(r))?;
+        let i = &self.inner;
+        let result = (&i.registrars, &i.history).transaction(|(registrars, history)| {
+            registrars.insert(r.id.as_bytes(), value.as_slice())?;
+            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+            Ok(())
+        });
+        // Nothing in it aborts: the only failures are storage errors.
+        flatten(result).map(|_| ())
     }
 
     /// Every registrar, by clID.
@@ -1590,16 +1612,39 @@ impl Store {
         users: &[String],
         audit: &Audit,
     ) -> ChangeResult {
+        self.replace_host_with(old, new, users, &[], audit)
+    }
+
+    /// [`Store::replace_host`] with poll messages queued in the same
+    /// transaction.
+    ///
+    /// # Errors
+    /// sled errors; conflicts are the inner `Err`.
+    pub fn replace_host_with(
+        &self,
+        old: &Host,
+        new: &Host,
+        users: &[String],
+        messages: &[PollMessage],
+        audit: &Audit,
+    ) -> ChangeResult {
         let old_value = codec::encode(old)?;
         let new_value = codec::encode(new)?;
+        let messages = messages
+            .iter()
+            .map(|m| Ok((poll_key(&m.registrar, m.id), codec::encode(m)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let hw = self.history_write(audit, "host", &new.name, json_snapshot(new))?;
         let i = &self.inner;
         let renamed = old.name != new.name;
-        let trees = (&i.hosts, &i.domains, &i.refs, &i.history);
-        let result = trees.transaction(|(hosts, domains, refs, history)| {
+        let trees = (&i.hosts, &i.domains, &i.refs, &i.poll, &i.history);
+        let result = trees.transaction(|(hosts, domains, refs, poll, history)| {
             history.insert(hw.key.as_slice(), hw.value.as_slice())?;
             if hosts.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
+            }
+            for (key, value) in &messages {
+                queue(poll, key, value)?;
             }
             if !renamed {
                 hosts.insert(new.name.as_bytes(), new_value.as_slice())?;

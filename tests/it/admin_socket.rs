@@ -170,3 +170,197 @@ async fn success_stale_socket_falls_back_to_the_store_and_is_replaced() {
     assert_eq!(run.code, 0, "{}", run.err);
     assert!(run.out.contains("reg1"));
 }
+
+#[tokio::test]
+async fn success_registrar_show_limit_and_its_history() {
+    let server = TestServer::start().await;
+    let run = admin_live(&server, &[], None, &["registrar", "limit", "reg1", "1"]).await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    let run = admin_live(&server, &[], None, &["registrar", "limit", "reg1", "0"]).await;
+    assert_eq!(run.code, 1, "zero sessions: {}", run.out);
+    let first = server.login("reg1").await;
+    let mut second = server.client("reg1").await;
+    let r = second.cmd(&login_xml("reg1", password("reg1"), "en")).await;
+    assert_eq!(r.code(), 2502, "the new limit holds at once: {}", r.xml);
+    drop((first, second));
+    let run = admin_live(&server, &[], None, &["--json", "registrar", "show", "reg1"]).await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    let shown: serde_json::Value = serde_json::from_str(&run.out).unwrap();
+    assert_eq!(shown["session_limit"], 1);
+    assert_eq!(shown["state"], "active");
+    assert_eq!(shown["domains"], 0);
+    let run = admin_live(&server, &[], None, &["registrar", "show", "ghost"]).await;
+    assert_eq!(run.code, 1);
+    let run = admin_live(
+        &server,
+        &[("MA_REGISTRY_OPERATOR", "karim")],
+        None,
+        &["registrar", "suspend", "reg2"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    let run = admin_live(
+        &server,
+        &[],
+        None,
+        &["--json", "history", "registrar", "reg2"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    let rows: serde_json::Value = serde_json::from_str(&run.out).unwrap();
+    let last = rows.as_array().unwrap().last().unwrap();
+    assert_eq!(last["who"], "operator:karim");
+    assert_eq!(last["command"], "admin:registrar-suspended");
+    assert_eq!(last["after"]["state"], "suspended");
+    assert!(
+        !run.out.contains("argon2"),
+        "the history never shows the password hash"
+    );
+}
+
+#[tokio::test]
+async fn success_registry_statuses_on_domain_contact_and_host() {
+    let server = TestServer::start().await;
+    let mut c = server.login("reg1").await;
+    for (body, code) in [
+        (contact_create("cnt-1", "MA"), 1000),
+        (domain_create("statut.ma", "cnt-1", ""), 1000),
+    ] {
+        let r = c.cmd(&command(&body, "st-setup")).await;
+        assert_eq!(r.code(), code, "{}", r.xml);
+    }
+    let host = r#"<create><host:create xmlns:host="urn:ietf:params:xml:ns:host-1.0"><host:name>ns1.example.net</host:name></host:create></create>"#;
+    assert_eq!(c.cmd(&command(host, "st-host")).await.code(), 1000);
+
+    let cases: [(&[&str], i32); 7] = [
+        (
+            &[
+                "status",
+                "add",
+                "domain",
+                "statut.ma",
+                "serverHold",
+                "--reason",
+                "ordre",
+            ],
+            0,
+        ),
+        (
+            &[
+                "status",
+                "add",
+                "domain",
+                "statut.ma",
+                "serverHold",
+                "--reason",
+                "twice",
+            ],
+            1,
+        ),
+        (
+            &[
+                "status",
+                "add",
+                "domain",
+                "statut.ma",
+                "clientHold",
+                "--reason",
+                "not ours",
+            ],
+            1,
+        ),
+        (
+            &[
+                "status",
+                "add",
+                "host",
+                "ns1.example.net",
+                "serverHold",
+                "--reason",
+                "no hold on hosts",
+            ],
+            1,
+        ),
+        (
+            &[
+                "status",
+                "add",
+                "contact",
+                "cnt-1",
+                "serverDeleteProhibited",
+                "--reason",
+                "litige",
+            ],
+            0,
+        ),
+        (
+            &[
+                "status",
+                "add",
+                "host",
+                "ns1.example.net",
+                "serverDeleteProhibited",
+                "--reason",
+                "infra",
+            ],
+            0,
+        ),
+        (
+            &[
+                "status",
+                "remove",
+                "domain",
+                "ghost.ma",
+                "serverHold",
+                "--reason",
+                "x",
+            ],
+            1,
+        ),
+    ];
+    for (args, code) in cases {
+        let run = admin_live(&server, &[], None, args).await;
+        assert_eq!(run.code, code, "{args:?}: {}{}", run.out, run.err);
+    }
+    let info = c
+        .cmd(&command(&domain_info("statut.ma", "all", None), "st-i"))
+        .await;
+    assert!(
+        info.attrs("status", "s").contains(&"serverHold".to_owned()),
+        "{}",
+        info.xml
+    );
+    let del = r#"<delete><contact:delete xmlns:contact="urn:ietf:params:xml:ns:contact-1.0"><contact:id>cnt-1</contact:id></contact:delete></delete>"#;
+    assert_eq!(c.cmd(&command(del, "st-del")).await.code(), 2304);
+    let del = r#"<delete><host:delete xmlns:host="urn:ietf:params:xml:ns:host-1.0"><host:name>ns1.example.net</host:name></host:delete></delete>"#;
+    assert_eq!(c.cmd(&command(del, "st-hdel")).await.code(), 2304);
+    // The sponsor was told each time, with change-poll data.
+    let r = c.cmd(&command(r#"<poll op="req"/>"#, "st-poll")).await;
+    assert_eq!(r.code(), 1301, "{}", r.xml);
+    assert_eq!(r.attrs("msgQ", "count"), ["3"], "{}", r.xml);
+    assert!(r.xml.contains("serverStatusAdded"), "{}", r.xml);
+    let run = admin_live(
+        &server,
+        &[],
+        None,
+        &[
+            "status",
+            "remove",
+            "domain",
+            "statut.ma",
+            "serverHold",
+            "--reason",
+            "levée",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    let info = c
+        .cmd(&command(&domain_info("statut.ma", "all", None), "st-i2"))
+        .await;
+    assert!(
+        !info.attrs("status", "s").contains(&"serverHold".to_owned()),
+        "{}",
+        info.xml
+    );
+}

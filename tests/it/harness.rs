@@ -91,17 +91,25 @@ impl TestServer {
             let pw = password(clid);
             let der = CertificateDer::from_pem_slice(cert.as_bytes()).unwrap();
             store
-                .put_registrar(&Registrar {
-                    id: clid.clone(),
-                    name: format!("Registrar {clid}"),
-                    password_hash: hash_password(pw).unwrap(),
-                    cert_fingerprints: vec![transport::fingerprint(der.as_ref())],
-                    ip_allow: vec![],
-                    session_limit: None,
-                    state: RegistrarState::Active,
-                    email: Some(format!("{clid}@registrar.example")),
-                    created: Utc::now(),
-                })
+                .put_registrar(
+                    &Registrar {
+                        id: clid.clone(),
+                        name: format!("Registrar {clid}"),
+                        password_hash: hash_password(pw).unwrap(),
+                        cert_fingerprints: vec![transport::fingerprint(der.as_ref())],
+                        ip_allow: vec![],
+                        session_limit: None,
+                        state: RegistrarState::Active,
+                        email: Some(format!("{clid}@registrar.example")),
+                        created: Utc::now(),
+                    },
+                    &ma_registry::flows::registry_audit(
+                        &store,
+                        Utc::now(),
+                        "test",
+                        "test:registrar",
+                    ),
+                )
                 .unwrap();
         }
         store.flush_now().unwrap();
