@@ -149,6 +149,18 @@ pub(crate) enum AdminCommand {
     },
     /// Domains per zone, per status and per registrar.
     Stats,
+    /// Write a consistent copy of the whole store to FILE, also while the
+    /// server runs (writes wait for it).
+    Backup {
+        /// The backup file (relative to the working directory).
+        file: PathBuf,
+    },
+    /// Restore a backup into the data directory, which must be new or
+    /// empty, with the server stopped.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+    },
     /// Transfers under registry review (R12).
     Transfer {
         #[command(subcommand)]
@@ -927,6 +939,40 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
             command: ReportCommand::Minimum,
         } => return reports::yearly_minimum(ctx),
         AdminCommand::Stats => return reports::statistics(ctx),
+        AdminCommand::Backup { file } => {
+            let path = ctx.path(file);
+            let store = store.clone();
+            let target = path.clone();
+            let report = tokio::task::spawn_blocking(move || store.backup(&target))
+                .await
+                .context("the backup task failed")??;
+            if ctx.json {
+                say!(
+                    ctx,
+                    "{}",
+                    serde_json::json!({
+                        "file": path.display().to_string(),
+                        "trees": report.trees,
+                        "records": report.records,
+                        "bytes": report.bytes,
+                        "at": ctx.now.to_rfc3339(),
+                    })
+                );
+            } else {
+                say!(
+                    ctx,
+                    "backup written to {}: {} records in {} trees, {} bytes",
+                    path.display(),
+                    report.records,
+                    report.trees,
+                    report.bytes
+                );
+            }
+            return Ok(());
+        }
+        AdminCommand::Restore { .. } => {
+            bail!("a restore needs the server stopped and a new data directory (--data-dir)")
+        }
         AdminCommand::Transfer {
             command: TransferCommand::Overrule { name },
         } => {
@@ -1425,6 +1471,14 @@ fn token(ctx: &mut Ctx<'_>, store: &Store, command: &TokenCommand) -> anyhow::Re
 }
 
 impl AdminCommand {
+    /// The backup file of `restore`, which never goes to a server.
+    pub(crate) fn restore_file(&self) -> Option<&Path> {
+        match self {
+            AdminCommand::Restore { file } => Some(file),
+            _ => None,
+        }
+    }
+
     /// Whether the command reads its standard input (a password).
     pub(crate) fn reads_stdin(&self) -> bool {
         matches!(

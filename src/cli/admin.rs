@@ -19,6 +19,9 @@ const OFFLINE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
     let settings = super::settings(cli)?;
+    if let Some(file) = args.command.restore_file() {
+        return restore(&settings, file);
+    }
     let stdin = if args.command.reads_stdin() {
         let mut text = String::new();
         std::io::stdin()
@@ -68,6 +71,29 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
     let result = runtime.block_on(execute(&mut ctx, &args.command));
     emit(&ctx.out, &ctx.err);
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// `admin restore FILE`: into the configured data directory, which must be
+/// new or empty, with no server running on it.
+fn restore(settings: &crate::config::Settings, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let dir = &settings.server.data_dir;
+    let path = socket::socket_path(settings);
+    if std::os::unix::net::UnixStream::connect(&path).is_ok() {
+        anyhow::bail!("a server runs on {}: stop it first", dir.display());
+    }
+    let report = Store::restore(file, dir)
+        .with_context(|| format!("cannot restore {} into {}", file.display(), dir.display()))?;
+    emit(
+        &format!(
+            "{} restored into {}: {} records in {} trees\n",
+            file.display(),
+            dir.display(),
+            report.records,
+            report.trees
+        ),
+        "",
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Opens the store, giving a server that is just stopping a moment to let

@@ -23,8 +23,11 @@
 //!   use the object (u32 BE), read inside transactions so that a delete never
 //!   races a new reference. A domain record lists its subordinate hosts.
 
+mod backup;
 mod codec;
 mod commit;
+
+pub use backup::BackupReport;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -75,6 +78,9 @@ pub enum StoreError {
     /// The disk flush failed, so durability cannot be promised.
     #[error("flush to disk failed: {0}")]
     Flush(String),
+    /// A backup could not be written, read or restored.
+    #[error("backup: {0}")]
+    Backup(String),
 }
 
 /// Why an atomic change did not happen.
@@ -318,6 +324,9 @@ struct Inner {
     meta: sled::Tree,
     boot: u64,
     sv_seq: AtomicU64,
+    /// Shared by every write, taken alone by a backup: a backup sees no
+    /// half of a change.
+    gate: std::sync::RwLock<()>,
     commit: GroupCommit,
 }
 
@@ -600,9 +609,19 @@ impl Store {
                 commit: GroupCommit::new(db.clone()),
                 db,
                 boot,
+                gate: std::sync::RwLock::new(()),
                 sv_seq: AtomicU64::new(0),
             }),
         })
+    }
+
+    /// Every write holds this while it runs; a backup waits for them and
+    /// holds them off (see `backup.rs`).
+    fn write_gate(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.inner
+            .gate
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A new server transaction id, unique forever: the process's boot number
@@ -654,6 +673,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn put_registrar(&self, r: &Registrar, audit: &Audit) -> Result<(), StoreError> {
+        let _write = self.write_gate();
         let value = codec::encode(r)?;
         let hw = self.history_write(audit, "registrar", &r.id, registrar_snapshot(r))?;
         let i = &self.inner;
@@ -818,6 +838,7 @@ impl Store {
         description: &str,
         audit: &Audit,
     ) -> Result<i64, StoreError> {
+        let _write = self.write_gate();
         let charge = Charge {
             registrar: registrar.to_owned(),
             amount: -amount,
@@ -991,6 +1012,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn put_reserved(&self, label: &str, category: &str) -> Result<(), StoreError> {
+        let _write = self.write_gate();
         self.inner
             .names
             .insert(Self::term_key(b'r', label), category.as_bytes())?;
@@ -1002,6 +1024,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn remove_reserved(&self, label: &str) -> Result<bool, StoreError> {
+        let _write = self.write_gate();
         Ok(self
             .inner
             .names
@@ -1026,6 +1049,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn put_blocked(&self, label: &str, reason: &str) -> Result<(), StoreError> {
+        let _write = self.write_gate();
         self.inner
             .names
             .insert(Self::term_key(b'b', label), reason.as_bytes())?;
@@ -1037,6 +1061,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn remove_blocked(&self, label: &str) -> Result<bool, StoreError> {
+        let _write = self.write_gate();
         Ok(self
             .inner
             .names
@@ -1076,6 +1101,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn mark_terms_seeded(&self) -> Result<(), StoreError> {
+        let _write = self.write_gate();
         self.inner.meta.insert("terms_seeded", &[1])?;
         Ok(())
     }
@@ -1085,6 +1111,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn put_token(&self, token: &AllocationToken) -> Result<(), StoreError> {
+        let _write = self.write_gate();
         self.inner
             .names
             .insert(Self::term_key(b't', &token.token), codec::encode(token)?)?;
@@ -1152,6 +1179,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn poll_ack(&self, registrar: &str, id: u64) -> Result<Option<u64>, StoreError> {
+        let _write = self.write_gate();
         let key = poll_key(registrar, id);
         let count_key = poll_count_key(registrar);
         let result = self.inner.poll.transaction(|poll| {
@@ -1173,6 +1201,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn queue_messages(&self, messages: &[PollMessage]) -> Result<(), StoreError> {
+        let _write = self.write_gate();
         let encoded = messages
             .iter()
             .map(|m| Ok((poll_key(&m.registrar, m.id), codec::encode(m)?)))
@@ -1215,6 +1244,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn remove_due(&self, entry: &DueEntry) -> Result<(), StoreError> {
+        let _write = self.write_gate();
         self.inner.due.remove(entry.key())?;
         Ok(())
     }
@@ -1234,6 +1264,7 @@ impl Store {
         token: Option<&str>,
         effects: &Effects,
     ) -> ChangeResult {
+        let _write = self.write_gate();
         let value = codec::encode(d)?;
         let waiting = domain_waiting(d);
         let hw = self.history_write(&effects.audit, "domain", &d.name, domain_snapshot(d))?;
@@ -1312,6 +1343,7 @@ impl Store {
         new: &Domain,
         effects: &Effects,
     ) -> ChangeResult {
+        let _write = self.write_gate();
         let old_value = codec::encode(old)?;
         let new_value = codec::encode(new)?;
         let (old_waiting, new_waiting) = (domain_waiting(old), domain_waiting(new));
@@ -1410,6 +1442,7 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn delete_domain_with(&self, old: &Domain, effects: &Effects) -> ChangeResult {
+        let _write = self.write_gate();
         let old_value = codec::encode(old)?;
         let old_waiting = domain_waiting(old);
         let messages = effects
@@ -1473,6 +1506,7 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn create_contact(&self, c: &Contact, audit: &Audit) -> ChangeResult {
+        let _write = self.write_gate();
         let value = codec::encode(c)?;
         let hw = self.history_write(audit, "contact", &c.id, contact_snapshot(c))?;
         let waiting = contact_waiting(c);
@@ -1509,6 +1543,7 @@ impl Store {
         new: &Contact,
         effects: &Effects,
     ) -> ChangeResult {
+        let _write = self.write_gate();
         let old_value = codec::encode(old)?;
         let new_value = codec::encode(new)?;
         let messages = effects
@@ -1554,6 +1589,7 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn delete_contact(&self, old: &Contact, audit: &Audit) -> ChangeResult {
+        let _write = self.write_gate();
         let old_value = codec::encode(old)?;
         let old_waiting = contact_waiting(old);
         let hw = self.history_write(audit, "contact", &old.id, None)?;
@@ -1579,6 +1615,7 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn create_host(&self, h: &Host, audit: &Audit) -> ChangeResult {
+        let _write = self.write_gate();
         let value = codec::encode(h)?;
         let hw = self.history_write(audit, "host", &h.name, json_snapshot(h))?;
         let i = &self.inner;
@@ -1628,6 +1665,7 @@ impl Store {
         messages: &[PollMessage],
         audit: &Audit,
     ) -> ChangeResult {
+        let _write = self.write_gate();
         let old_value = codec::encode(old)?;
         let new_value = codec::encode(new)?;
         let messages = messages
@@ -1695,6 +1733,7 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn delete_host(&self, old: &Host, audit: &Audit) -> ChangeResult {
+        let _write = self.write_gate();
         let old_value = codec::encode(old)?;
         let hw = self.history_write(audit, "host", &old.name, None)?;
         let i = &self.inner;

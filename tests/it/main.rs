@@ -11,6 +11,7 @@ mod admin_socket;
 mod authinfo;
 mod authinfo_mail;
 mod authority;
+mod backup;
 mod billing;
 mod contact;
 mod contact_transfer;
