@@ -306,7 +306,7 @@ impl ZoneFile {
     fn finish(&mut self) -> Result<(), ZoneError> {
         let r = &self.report;
         let tail = format!(
-            "; end of {}: {} delegations, {} glue records, {} DS records",
+            "; end of {}: delegations {}, glue records {}, DS records {}",
             r.zone, r.delegations, r.glue, r.ds
         );
         self.line(format_args!("{tail}"))?;
