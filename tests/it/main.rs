@@ -33,3 +33,4 @@ mod rfc5734;
 mod terms;
 mod transfer;
 mod whois;
+mod zone;
