@@ -280,6 +280,115 @@ impl Default for MailSettings {
     }
 }
 
+/// One of the registry's own name servers: it serves every zone, and
+/// `ma.zone` delegates the sub-zones (`co.ma`, …) to it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryNameserver {
+    /// Its name, e.g. `ns1.nic.ma`.
+    pub name: String,
+    /// Its addresses, written as address records in every zone the name is
+    /// inside of (an in-zone name server needs them for the zone to load).
+    #[serde(default)]
+    pub addresses: Vec<std::net::IpAddr>,
+}
+
+/// The DNS zones written by `admin zone export`: SOA fields, default TTL
+/// and the registry's name servers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsSettings {
+    /// The default TTL (`$TTL`), seconds.
+    pub ttl: u32,
+    /// The SOA MNAME: the primary name server.
+    pub mname: String,
+    /// The SOA RNAME: the zone's mailbox, as a domain name
+    /// (`hostmaster.nic.ma`) or an address (`hostmaster@nic.ma`).
+    pub rname: String,
+    /// SOA refresh, seconds.
+    pub refresh: u32,
+    /// SOA retry, seconds.
+    pub retry: u32,
+    /// SOA expire, seconds.
+    pub expire: u32,
+    /// SOA minimum: the TTL of negative answers (RFC 2308), seconds.
+    pub minimum: u32,
+    /// The registry's name servers (NS of every zone).
+    pub nameservers: Vec<RegistryNameserver>,
+}
+
+impl Default for DnsSettings {
+    fn default() -> Self {
+        Self {
+            ttl: 3600,
+            mname: "ns1.nic.ma".into(),
+            rname: "hostmaster.nic.ma".into(),
+            refresh: 10800,
+            retry: 3600,
+            expire: 1_209_600,
+            minimum: 3600,
+            nameservers: ["ns1.nic.ma", "ns2.nic.ma"]
+                .into_iter()
+                .map(|name| RegistryNameserver {
+                    name: name.into(),
+                    addresses: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl DnsSettings {
+    /// Normalizes the names (lower case, no trailing dot, `@` of RNAME
+    /// turned into a dot) and checks every value.
+    fn validate(&mut self) -> Result<(), ConfigError> {
+        let invalid = |what: &str, name: &str| {
+            ConfigError::Invalid(format!("dns.{what} {name:?} is not a valid DNS name"))
+        };
+        self.mname = dns_name(&self.mname).ok_or_else(|| invalid("mname", &self.mname))?;
+        self.rname = dns_name(&self.rname.replacen('@', ".", 1))
+            .ok_or_else(|| invalid("rname", &self.rname))?;
+        if self.nameservers.is_empty() {
+            return Err(ConfigError::Invalid(
+                "dns.nameservers must list at least one name server".into(),
+            ));
+        }
+        for ns in &mut self.nameservers {
+            ns.name = dns_name(&ns.name).ok_or_else(|| invalid("nameservers.name", &ns.name))?;
+        }
+        let mut names: Vec<&str> = self.nameservers.iter().map(|n| n.name.as_str()).collect();
+        names.sort_unstable();
+        if names.windows(2).any(|w| w[0] == w[1]) {
+            return Err(ConfigError::Invalid(
+                "dns.nameservers lists a name server twice".into(),
+            ));
+        }
+        let fields = [
+            ("ttl", self.ttl),
+            ("refresh", self.refresh),
+            ("retry", self.retry),
+            ("expire", self.expire),
+            ("minimum", self.minimum),
+        ];
+        for (key, value) in fields {
+            // RFC 2181 §8: a TTL is at most 2^31 - 1.
+            if value == 0 || value > 0x7fff_ffff {
+                return Err(ConfigError::Invalid(format!(
+                    "dns.{key} must be between 1 and 2147483647 seconds"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A host name in lower case without its trailing dot, when every label is
+/// a letter-digit-hyphen label.
+fn dns_name(raw: &str) -> Option<String> {
+    let name = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+    (name.contains('.') && name.len() <= 253 && name.split('.').all(is_ldh_label)).then_some(name)
+}
+
 /// All settings, as read from the file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -302,6 +411,8 @@ pub struct Settings {
     pub whois: WhoisSettings,
     /// Mail to registrants (R12).
     pub mail: MailSettings,
+    /// The DNS zones written by `admin zone export`.
+    pub dns: DnsSettings,
     /// The zones (R1).
     pub zones: Vec<Zone>,
 }
@@ -318,6 +429,7 @@ impl Default for Settings {
             billing: BillingSettings::default(),
             whois: WhoisSettings::default(),
             mail: MailSettings::default(),
+            dns: DnsSettings::default(),
             zones: default_zones(),
         }
     }
@@ -445,6 +557,7 @@ impl Settings {
                 }
             }
         }
+        self.dns.validate()?;
         if self.lifecycle.interval_secs == 0 {
             return Err(ConfigError::Invalid(
                 "lifecycle.interval_secs must be at least 1".into(),
@@ -512,6 +625,20 @@ mod tests {
         assert!(s.zone_of("ma").is_none());
         assert!(s.zone_of("exemple.com").is_none());
         assert!(s.zone_of("xma").is_none());
+    }
+
+    #[test]
+    fn dns_names_are_normalized_and_bad_values_refused() {
+        let s = Settings::from_toml(
+            "[dns]\nmname = \"NS1.Nic.MA.\"\nrname = \"hostmaster@nic.ma\"\n[[dns.nameservers]]\nname = \"a.tld.ma\"\naddresses = [\"192.0.2.1\"]",
+        )
+        .unwrap();
+        assert_eq!(s.dns.mname, "ns1.nic.ma");
+        assert_eq!(s.dns.rname, "hostmaster.nic.ma");
+        assert_eq!(s.dns.nameservers.len(), 1);
+        assert!(Settings::from_toml("[dns]\nttl = 0").is_err());
+        assert!(Settings::from_toml("[dns]\nmname = \"ns 1.nic.ma\"").is_err());
+        assert!(Settings::from_toml("[dns]\nnameservers = []").is_err());
     }
 
     #[test]

@@ -30,3 +30,4 @@ pub mod store;
 pub mod transport;
 pub mod whois;
 pub mod xml;
+pub mod zone;

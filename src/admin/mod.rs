@@ -213,6 +213,11 @@ pub(crate) enum AdminCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The DNS zones: RFC 1035 master files for the name servers.
+    Zone {
+        #[command(subcommand)]
+        command: crate::zone::ZoneCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -865,6 +870,22 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
                     say!(ctx, "dispute on {name} closed");
                 }
             }
+            return Ok(());
+        }
+        AdminCommand::Zone {
+            command: crate::zone::ZoneCommand::Export { dir, zone },
+        } => {
+            let dir = ctx.path(dir);
+            let report = crate::zone::export_report(
+                &store,
+                ctx.settings,
+                ctx.now,
+                &dir,
+                zone.as_deref(),
+                ctx.json,
+            )
+            .await?;
+            say!(ctx, "{report}");
             return Ok(());
         }
         AdminCommand::Reserved { command } => return reserved(ctx, &store, command),

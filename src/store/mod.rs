@@ -3,7 +3,8 @@
 //! no charter rule: flows decide, the store applies a decision atomically.
 //!
 //! Trees:
-//! - `meta`: `format_version` (u32 BE), `boot` (u64 BE, one per process start).
+//! - `meta`: `format_version` (u32 BE), `boot` (u64 BE, one per process start),
+//!   `zone_serial:{zone}` (u32 BE, the last SOA serial exported for the zone).
 //! - `registrars`: clID → [`Registrar`].
 //! - `domains`: name → [`Domain`]; `contacts`: id → [`Contact`]; `hosts`: name → [`Host`].
 //! - `poll`: `{registrar}\0{id u64 BE}` → [`PollMessage`], one FIFO per
@@ -717,6 +718,16 @@ impl Store {
         Ok(self.inner.domains.contains_key(name.as_bytes())?)
     }
 
+    /// Every domain in name order, read and decoded one at a time (an
+    /// iterator over the tree, not a list in memory).
+    pub fn domains_iter(&self) -> impl Iterator<Item = Result<Domain, StoreError>> + '_ {
+        self.inner
+            .domains
+            .iter()
+            .values()
+            .map(|v| codec::decode("domains", &v?))
+    }
+
     /// A contact by id.
     ///
     /// # Errors
@@ -1104,6 +1115,30 @@ impl Store {
         let _write = self.write_gate();
         self.inner.meta.insert("terms_seeded", &[1])?;
         Ok(())
+    }
+
+    /// The SOA serial of the next export of `zone`: `candidate`, or one more
+    /// than the last one recorded when that is not lower; recorded at once,
+    /// so serials only ever increase.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn zone_serial_next(&self, zone: &str, candidate: u32) -> Result<u32, StoreError> {
+        let next = |last: Option<&[u8]>| match last.and_then(|v| <[u8; 4]>::try_from(v).ok()) {
+            Some(last) if u32::from_be_bytes(last) >= candidate => {
+                u32::from_be_bytes(last).wrapping_add(1)
+            }
+            _ => candidate,
+        };
+        let stored = self
+            .inner
+            .meta
+            .update_and_fetch(format!("zone_serial:{zone}"), |last| {
+                Some(next(last).to_be_bytes().to_vec())
+            })?;
+        Ok(stored
+            .and_then(|v| <[u8; 4]>::try_from(v.as_ref()).ok())
+            .map_or(candidate, u32::from_be_bytes))
     }
 
     /// Stores an allocation token.

@@ -35,3 +35,4 @@ mod rfc5734;
 mod terms;
 mod transfer;
 mod whois;
+mod zone;
