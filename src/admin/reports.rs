@@ -167,7 +167,8 @@ pub fn statistics(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
     let mut per_status: BTreeMap<String, u64> = BTreeMap::new();
     let mut per_registrar: BTreeMap<String, u64> = BTreeMap::new();
     let mut total = 0u64;
-    ctx.store.for_each_domain(|d| -> anyhow::Result<()> {
+    for d in ctx.store.domains_iter() {
+        let d = d?;
         total += 1;
         let zone = zones
             .iter()
@@ -183,8 +184,7 @@ pub fn statistics(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
             *per_status.entry(s.as_str().to_owned()).or_default() += 1;
         }
         *per_registrar.entry(d.sponsor.clone()).or_default() += 1;
-        Ok(())
-    })?;
+    }
     if ctx.json {
         let _ = writeln!(
             ctx.out,

@@ -941,22 +941,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Calls `each` on every domain, in name order, one at a time (reports
-    /// and exports that must see them all).
-    ///
-    /// # Errors
-    /// Storage failures, or the first error of `each`.
-    pub fn for_each_domain<E: From<StoreError>>(
-        &self,
-        mut each: impl FnMut(Domain) -> Result<(), E>,
-    ) -> Result<(), E> {
-        for value in self.inner.domains.iter().values() {
-            let value = value.map_err(StoreError::from)?;
-            each(codec::decode("domain", &value)?)?;
-        }
-        Ok(())
-    }
-
     // ----- history (R24) -----
 
     fn history_write(
@@ -1124,6 +1108,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn zone_serial_next(&self, zone: &str, candidate: u32) -> Result<u32, StoreError> {
+        let _write = self.write_gate();
         let next = |last: Option<&[u8]>| match last.and_then(|v| <[u8; 4]>::try_from(v).ok()) {
             Some(last) if u32::from_be_bytes(last) >= candidate => {
                 u32::from_be_bytes(last).wrapping_add(1)

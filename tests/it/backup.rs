@@ -53,7 +53,7 @@ async fn success_backup_during_creates_restores_a_whole_registry() {
     let report: serde_json::Value = serde_json::from_str(&run.out).unwrap();
     assert!(report["records"].as_u64().unwrap() > 0, "{report}");
     let mut c = writer.await.unwrap();
-    let roids_before = vec![roid_of(&mut c, "avant.ma").await];
+    let roids_before = [roid_of(&mut c, "avant.ma").await];
     drop(c);
 
     // A restore refuses a running server's directory and a damaged file.
