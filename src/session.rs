@@ -168,10 +168,18 @@ impl Session {
             cltrid = request.cl_trid.as_deref().unwrap_or(""),
             svtrid = %sv_trid,
         );
-        self.handle_request(request, sv_trid).instrument(span).await
+        let text = std::str::from_utf8(frame).unwrap_or("");
+        self.handle_request(request, text, sv_trid)
+            .instrument(span)
+            .await
     }
 
-    async fn handle_request(&mut self, request: Request, sv_trid: String) -> (Vec<u8>, bool) {
+    async fn handle_request(
+        &mut self,
+        request: Request,
+        text: &str,
+        sv_trid: String,
+    ) -> (Vec<u8>, bool) {
         let Request { command, cl_trid } = request;
         let command_name = command.name();
         let cl_trid_ref = cl_trid.clone();
@@ -193,6 +201,7 @@ impl Session {
                         cl_trid: cl_trid_ref.as_deref(),
                         sv_trid: &sv_trid,
                         command: command_name,
+                        request: text,
                     };
                     flows::run(&ctx, command).await
                 }

@@ -172,11 +172,15 @@ pub(crate) enum AdminCommand {
         command: OwnerCommand,
     },
     /// The history of an object: every change, who made it, when, with which command (R24).
+    ///
+    /// `history verify` checks the chain of every history record instead:
+    /// each holds the hash of the one before, so a record changed or removed
+    /// afterwards shows.
     History {
-        /// domain, contact or host.
+        /// domain, contact, host or registrar; or `verify`.
         kind: String,
         /// The name or id.
-        name: String,
+        name: Option<String>,
     },
     /// Contacts' identity documents (R15).
     Contact {
@@ -248,6 +252,15 @@ pub(crate) enum ContactCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DomainCommand {
+    /// A domain as it is, or as it was at a past instant (`--at`, RFC 3339),
+    /// from its history (R24), for disputes (R18).
+    Show {
+        /// The domain.
+        name: String,
+        /// The instant, e.g. 2026-03-01T12:00:00Z.
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// R12: the registrar did not give the registrant the authInfo within
     /// 3 days: set a fresh one and mail it to the registrant's address
     /// (through `[mail]`); the old one stops working.
@@ -634,12 +647,46 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
             }
             return Ok(());
         }
+        AdminCommand::History { kind, name: None } if kind == "verify" => {
+            let store = store.clone();
+            let check = tokio::task::spawn_blocking(move || store.verify_history())
+                .await
+                .context("the history check failed")??;
+            match check {
+                crate::store::ChainCheck::Intact { records } => {
+                    if ctx.json {
+                        say!(
+                            ctx,
+                            "{}",
+                            serde_json::json!({"intact": true, "records": records})
+                        );
+                    } else {
+                        say!(
+                            ctx,
+                            "history intact: {records} records, each holding the hash of the one before"
+                        );
+                    }
+                    return Ok(());
+                }
+                crate::store::ChainCheck::Broken { place, reason } => {
+                    if ctx.json {
+                        say!(
+                            ctx,
+                            "{}",
+                            serde_json::json!({"intact": false, "place": place, "reason": reason})
+                        );
+                    }
+                    bail!("the history chain is broken at record {place}: {reason}");
+                }
+            }
+        }
         AdminCommand::History { kind, name } => {
             if !["domain", "contact", "host", "registrar"].contains(&kind.as_str()) {
-                bail!("the kind is domain, contact, host or registrar");
+                bail!("the kind is domain, contact, host or registrar (or: history verify)");
             }
+            let name = name.as_deref().context("which one? history KIND NAME")?;
             let name = if kind == "contact" || kind == "registrar" {
-                name.clone()
+                name.to_owned()
             } else {
                 name.to_lowercase()
             };
@@ -657,6 +704,7 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
                             "command": h.audit.command,
                             "cltrid": h.audit.cl_trid,
                             "svtrid": h.audit.sv_trid,
+                            "request": h.audit.request,
                             "after": h.after.as_deref().and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok()),
                         })
                     })
@@ -770,6 +818,49 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             say!(ctx, "creation of {name} {verdict}");
+            return Ok(());
+        }
+        AdminCommand::Domain {
+            command: DomainCommand::Show { name, at },
+        } => {
+            let name = name.to_lowercase();
+            let at = match at {
+                Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+                    .with_context(|| format!("{text:?} is not an RFC 3339 instant"))?
+                    .with_timezone(&Utc),
+                None => ctx.now,
+            };
+            let records = store.history("domain", &name)?;
+            if records.is_empty() {
+                bail!("{name} has no history: it never existed");
+            }
+            let Some(record) = records.iter().rev().find(|h| h.audit.at <= at) else {
+                bail!("{name} did not exist yet at {at}");
+            };
+            let Some(after) = &record.after else {
+                bail!(
+                    "{name} did not exist at {at}: deleted at {} by {}",
+                    record.audit.at,
+                    record.audit.who
+                );
+            };
+            let state: serde_json::Value =
+                serde_json::from_str(after).context("a history record that is not JSON")?;
+            say!(
+                ctx,
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "name": name,
+                    "at": at.to_rfc3339(),
+                    "as_of_change": {
+                        "at": record.audit.at.to_rfc3339(),
+                        "who": record.audit.who,
+                        "command": record.audit.command,
+                        "svtrid": record.audit.sv_trid,
+                    },
+                    "domain": state,
+                }))?
+            );
             return Ok(());
         }
         AdminCommand::Domain {

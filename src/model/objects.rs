@@ -541,6 +541,8 @@ pub struct Audit {
     pub cl_trid: Option<String>,
     /// The server transaction id.
     pub sv_trid: String,
+    /// The registrar's whole EPP request, its passwords masked.
+    pub request: Option<String>,
 }
 
 /// One entry of an object's history (R24): the change and the object as it
@@ -555,6 +557,11 @@ pub struct HistoryRecord {
     pub name: String,
     /// The object after the change, as a JSON document.
     pub after: Option<String>,
+    /// Its place in the registry's one chain of history records (1, 2, …).
+    pub chain: u64,
+    /// The SHA-256 of the record before it in the chain (zeros for the first),
+    /// so a record changed or removed afterwards breaks the chain.
+    pub prev: [u8; 32],
 }
 
 /// One line of a registrar's ledger (R23): a charge (negative) or a credit

@@ -45,7 +45,7 @@ pub use codec::Record;
 use commit::GroupCommit;
 
 /// The store format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -225,7 +225,70 @@ fn read_i64(v: Option<&[u8]>) -> i64 {
 /// A history record, encoded, with its key.
 struct HistoryWrite {
     key: Vec<u8>,
-    value: Vec<u8>,
+    record: HistoryRecord,
+}
+
+/// The history tree's key of the chain's head: the last record's place and
+/// hash. Object keys start with a letter, so these never collide.
+const CHAIN_HEAD: &[u8] = b"\xff\xffchain-head";
+/// The prefix of the chain's index: place (big-endian) → the record's key.
+const CHAIN_INDEX: u8 = 0xfe;
+
+fn chain_index_key(place: u64) -> [u8; 9] {
+    let mut key = [CHAIN_INDEX; 9];
+    key[1..].copy_from_slice(&place.to_be_bytes());
+    key
+}
+
+fn record_hash(value: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(value).into()
+}
+
+impl HistoryWrite {
+    /// Appends the record to the registry's one history chain, inside the
+    /// change's transaction: it takes the head's place + 1 and the head's
+    /// hash, and becomes the head.
+    fn apply(&self, history: &Tx) -> TxResult<()> {
+        let (place, prev) = match history.get(CHAIN_HEAD)? {
+            Some(head) if head.len() == 40 => {
+                let mut place = [0u8; 8];
+                place.copy_from_slice(&head[..8]);
+                let mut prev = [0u8; 32];
+                prev.copy_from_slice(&head[8..]);
+                (u64::from_be_bytes(place), prev)
+            }
+            _ => (0, [0u8; 32]),
+        };
+        let mut record = self.record.clone();
+        record.chain = place + 1;
+        record.prev = prev;
+        let value = encode_in_tx(&record)?;
+        let mut head = Vec::with_capacity(40);
+        head.extend_from_slice(&record.chain.to_be_bytes());
+        head.extend_from_slice(&record_hash(&value));
+        history.insert(self.key.as_slice(), value)?;
+        history.insert(&chain_index_key(record.chain), self.key.as_slice())?;
+        history.insert(CHAIN_HEAD, head)?;
+        Ok(())
+    }
+}
+
+/// The result of checking the history chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainCheck {
+    /// Every record is in place and unchanged.
+    Intact {
+        /// Records checked.
+        records: u64,
+    },
+    /// The first place where the chain breaks, and why.
+    Broken {
+        /// The place in the chain.
+        place: u64,
+        /// What is wrong there.
+        reason: String,
+    },
 }
 
 /// What the life-cycle engine must do at an instant.
@@ -680,7 +743,7 @@ impl Store {
         let i = &self.inner;
         let result = (&i.registrars, &i.history).transaction(|(registrars, history)| {
             registrars.insert(r.id.as_bytes(), value.as_slice())?;
-            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+            hw.apply(history)?;
             Ok(())
         });
         // Nothing in it aborts: the only failures are storage errors.
@@ -954,16 +1017,92 @@ impl Store {
         let mut key = format!("{kind}:{name}").into_bytes();
         key.push(0);
         key.extend_from_slice(&seq.to_be_bytes());
-        let record = HistoryRecord {
-            audit: audit.clone(),
-            kind: kind.to_owned(),
-            name: name.to_owned(),
-            after,
-        };
         Ok(HistoryWrite {
             key,
-            value: codec::encode(&record)?,
+            record: HistoryRecord {
+                audit: audit.clone(),
+                kind: kind.to_owned(),
+                name: name.to_owned(),
+                after,
+                chain: 0,
+                prev: [0; 32],
+            },
         })
+    }
+
+    /// Walks the history chain from its first record to its head, checking
+    /// that each record is where the chain says and holds the hash of the
+    /// one before (R24).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn verify_history(&self) -> Result<ChainCheck, StoreError> {
+        let history = &self.inner.history;
+        let head = match history.get(CHAIN_HEAD)? {
+            Some(head) if head.len() == 40 => {
+                let mut place = [0u8; 8];
+                place.copy_from_slice(&head[..8]);
+                let mut hash = [0u8; 32];
+                hash.copy_from_slice(&head[8..]);
+                Some((u64::from_be_bytes(place), hash))
+            }
+            Some(_) => {
+                return Ok(ChainCheck::Broken {
+                    place: 0,
+                    reason: "the chain's head is malformed".into(),
+                });
+            }
+            None => None,
+        };
+        let mut prev = [0u8; 32];
+        let mut expected = 1u64;
+        for entry in history.scan_prefix([CHAIN_INDEX]) {
+            let (index, key) = entry?;
+            let place = index
+                .get(1..9)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, u64::from_be_bytes);
+            let broken = |reason: String| Ok(ChainCheck::Broken { place, reason });
+            if place != expected {
+                return broken(format!("record {expected} is missing"));
+            }
+            let Some(value) = history.get(&key)? else {
+                return broken(format!(
+                    "the record {} is gone",
+                    String::from_utf8_lossy(&key).replace('\0', "#")
+                ));
+            };
+            let record: HistoryRecord = match codec::decode("history", &value) {
+                Ok(record) => record,
+                Err(e) => return broken(format!("unreadable record: {e}")),
+            };
+            if record.chain != place {
+                return broken(format!("the record says it is number {}", record.chain));
+            }
+            if record.prev != prev {
+                return broken(format!(
+                    "the record of {} {} at {} does not hold the hash of the record before it: it or the one before was changed",
+                    record.kind, record.name, record.audit.at
+                ));
+            }
+            prev = record_hash(&value);
+            expected += 1;
+        }
+        match head {
+            Some((place, hash)) if place != expected - 1 || hash != prev => {
+                Ok(ChainCheck::Broken {
+                    place,
+                    reason: "the chain's head does not match its last record: records were removed or changed".into(),
+                })
+            }
+            None if expected > 1 => Ok(ChainCheck::Broken {
+                place: 0,
+                reason: "the chain's head is missing".into(),
+            }),
+            _ => Ok(ChainCheck::Intact {
+                records: expected - 1,
+            }),
+        }
     }
 
     /// The history of an object, oldest first (R24).
@@ -1309,7 +1448,7 @@ impl Store {
                 if let Some(lw) = &lw {
                     lw.apply(ledger)?;
                 }
-                history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+                hw.apply(history)?;
                 for entry in &effects.due_add {
                     due.insert(entry.key(), &[])?;
                 }
@@ -1393,7 +1532,7 @@ impl Store {
         );
         let result = trees.transaction(
             |(domains, contacts, hosts, refs, poll, due, history, ledger)| {
-                history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+                hw.apply(history)?;
                 if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                     return abort(Conflict::Changed);
                 }
@@ -1487,7 +1626,7 @@ impl Store {
             if let Some(lw) = &lw {
                 lw.apply(ledger)?;
             }
-            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+            hw.apply(history)?;
             for (key, value) in &messages {
                 queue(poll, key, value)?;
             }
@@ -1537,7 +1676,7 @@ impl Store {
             }
             sync_index(refs, &[], &waiting)?;
             contacts.insert(c.id.as_bytes(), value.as_slice())?;
-            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+            hw.apply(history)?;
             Ok(())
         });
         flatten(result)
@@ -1598,7 +1737,7 @@ impl Store {
                 due.insert(entry.key(), &[])?;
             }
             contacts.insert(new.id.as_bytes(), new_value.as_slice())?;
-            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+            hw.apply(history)?;
             Ok(())
         });
         flatten(result)
@@ -1615,7 +1754,7 @@ impl Store {
         let hw = self.history_write(audit, "contact", &old.id, None)?;
         let i = &self.inner;
         let result = (&i.contacts, &i.refs, &i.history).transaction(|(contacts, refs, history)| {
-            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+            hw.apply(history)?;
             if contacts.get(old.id.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
             }
@@ -1640,7 +1779,7 @@ impl Store {
         let hw = self.history_write(audit, "host", &h.name, json_snapshot(h))?;
         let i = &self.inner;
         let result = (&i.hosts, &i.domains, &i.history).transaction(|(hosts, domains, history)| {
-            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+            hw.apply(history)?;
             if hosts.get(h.name.as_bytes())?.is_some() {
                 return abort(Conflict::Exists);
             }
@@ -1697,7 +1836,7 @@ impl Store {
         let renamed = old.name != new.name;
         let trees = (&i.hosts, &i.domains, &i.refs, &i.poll, &i.history);
         let result = trees.transaction(|(hosts, domains, refs, poll, history)| {
-            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+            hw.apply(history)?;
             if hosts.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
             }
@@ -1759,7 +1898,7 @@ impl Store {
         let i = &self.inner;
         let trees = (&i.hosts, &i.domains, &i.refs, &i.history);
         let result = trees.transaction(|(hosts, domains, refs, history)| {
-            history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+            hw.apply(history)?;
             if hosts.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
             }

@@ -637,6 +637,7 @@ async fn contact_transfer_server_transfer_prohibited_answers_2304() {
             command: "test:status".into(),
             cl_trid: None,
             sv_trid: store.next_sv_trid(),
+            request: None,
         };
         store.replace_contact(&old, &new, &audit).unwrap().unwrap();
         store.flush_now().unwrap();

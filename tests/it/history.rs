@@ -60,3 +60,164 @@ async fn r24_every_change_is_recorded_with_who_when_and_trids() {
     let (ok, _) = history(&server, "domain", "inconnu.ma");
     assert!(!ok);
 }
+
+fn client_hold(name: &str) -> String {
+    format!(
+        r#"<update><domain:update xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name>{name}</domain:name><domain:add><domain:status s="clientHold"/></domain:add></domain:update></update>"#
+    )
+}
+
+#[tokio::test]
+async fn r24_history_keeps_the_request_with_passwords_masked() {
+    let server = TestServer::start().await;
+    let mut c = server.login("reg1").await;
+    assert_eq!(
+        c.cmd(&command(&contact_create("cnt-1", "MA"), "hr-c"))
+            .await
+            .code(),
+        1000
+    );
+    assert_eq!(
+        c.cmd(&command(&domain_create("requete.ma", "cnt-1", ""), "hr-d"))
+            .await
+            .code(),
+        1000
+    );
+    let run = admin_live(
+        &server,
+        &[],
+        None,
+        &["--json", "history", "domain", "requete.ma"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    let rows: serde_json::Value = serde_json::from_str(&run.out).unwrap();
+    let request = rows[0]["request"].as_str().unwrap();
+    assert!(
+        request.contains("<domain:name>requete.ma</domain:name>"),
+        "{request}"
+    );
+    assert!(request.contains("<clTRID>hr-d</clTRID>"), "{request}");
+    assert!(
+        request.contains("<domain:pw>********</domain:pw>"),
+        "{request}"
+    );
+    assert!(
+        !run.out.contains("Dom-Auth-2024"),
+        "no secret in the history"
+    );
+}
+
+#[tokio::test]
+async fn r24_history_chain_verifies_and_shows_a_changed_or_removed_record() {
+    let mut server = TestServer::start().await;
+    let mut c = server.login("reg1").await;
+    for (body, trid) in [
+        (contact_create("cnt-1", "MA"), "hc-c"),
+        (domain_create("chaine.ma", "cnt-1", ""), "hc-d"),
+        (client_hold("chaine.ma"), "hc-u"),
+    ] {
+        assert_eq!(c.cmd(&command(&body, trid)).await.code(), 1000);
+    }
+    drop(c);
+    let run = admin_live(&server, &[], None, &["--json", "history", "verify"]).await;
+    assert_eq!(run.code, 0, "{}{}", run.out, run.err);
+    let report: serde_json::Value = serde_json::from_str(&run.out).unwrap();
+    assert_eq!(report["intact"], true);
+    assert!(report["records"].as_u64().unwrap() >= 3, "{report}");
+
+    // Somebody edits the domain's creation record on disk.
+    server.stop().await;
+    let data = server.settings.server.data_dir.clone();
+    {
+        let db = open_store_retrying(&data).await;
+        drop(db);
+        let raw = (0..50)
+            .find_map(|_| {
+                sled::open(&data)
+                    .inspect_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                    .ok()
+            })
+            .unwrap();
+        let history = raw.open_tree("history").unwrap();
+        let (key, value) = history
+            .scan_prefix(b"domain:chaine.ma\0")
+            .next()
+            .unwrap()
+            .unwrap();
+        let mut forged = value.to_vec();
+        let at = forged
+            .windows(b"reg1".len())
+            .position(|w| w == b"reg1")
+            .unwrap();
+        forged[at..at + 4].copy_from_slice(b"reg2");
+        history.insert(&key, forged).unwrap();
+        history.flush().unwrap();
+    }
+    let (ok, out, err) = admin_in(&data, None, &["history", "verify"]);
+    assert!(!ok, "{out}");
+    assert!(err.contains("broken"), "{err}");
+
+    // The JSON report says so too, for scripts.
+    let (ok, out, err) = admin_in(&data, None, &["--json", "history", "verify"]);
+    assert!(!ok && out.contains("\"intact\":false"), "{out}{err}");
+}
+
+#[tokio::test]
+async fn r18_domain_show_at_a_past_instant() {
+    let mut server = TestServer::start_at("2026-03-01T10:00:00Z").await;
+    let mut c = server.login("reg1").await;
+    assert_eq!(
+        c.cmd(&command(&contact_create("cnt-1", "MA"), "sa-c"))
+            .await
+            .code(),
+        1000
+    );
+    assert_eq!(
+        c.cmd(&command(&domain_create("passe.ma", "cnt-1", ""), "sa-d"))
+            .await
+            .code(),
+        1000
+    );
+    drop(c);
+    server.restart_at(Some("2026-04-01T10:00:00Z")).await;
+    let mut c = server.login("reg1").await;
+    assert_eq!(
+        c.cmd(&command(&client_hold("passe.ma"), "sa-u"))
+            .await
+            .code(),
+        1000
+    );
+    drop(c);
+    let show = |at: &'static str| {
+        let server = &server;
+        async move {
+            admin_live(
+                server,
+                &[],
+                None,
+                &["domain", "show", "passe.ma", "--at", at],
+            )
+            .await
+        }
+    };
+    let march = show("2026-03-15T00:00:00Z").await;
+    assert_eq!(march.code, 0, "{}", march.err);
+    let march: serde_json::Value = serde_json::from_str(&march.out).unwrap();
+    assert_eq!(
+        march["domain"]["statuses"],
+        serde_json::json!([]),
+        "{march}"
+    );
+    assert_eq!(march["as_of_change"]["command"], "domain:create");
+    let april = show("2026-04-02T00:00:00Z").await;
+    let april: serde_json::Value = serde_json::from_str(&april.out).unwrap();
+    let statuses = april["domain"]["statuses"].as_array().unwrap();
+    assert!(
+        statuses.contains(&serde_json::json!("ClientHold")),
+        "{april}"
+    );
+    let before = show("2026-02-01T00:00:00Z").await;
+    assert_eq!(before.code, 1);
+    assert!(before.err.contains("did not exist yet"), "{}", before.err);
+}
