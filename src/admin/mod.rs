@@ -681,11 +681,23 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
             }
         }
         AdminCommand::History { kind, name } => {
-            if !["domain", "contact", "host", "registrar"].contains(&kind.as_str()) {
-                bail!("the kind is domain, contact, host or registrar (or: history verify)");
+            const KINDS: [&str; 7] = [
+                "domain",
+                "contact",
+                "host",
+                "registrar",
+                "reserved",
+                "blocked",
+                "token",
+            ];
+            if !KINDS.contains(&kind.as_str()) {
+                bail!(
+                    "the kind is one of {} (or: history verify)",
+                    KINDS.join(", ")
+                );
             }
             let name = name.as_deref().context("which one? history KIND NAME")?;
-            let name = if kind == "contact" || kind == "registrar" {
+            let name = if ["contact", "registrar", "token"].contains(&kind.as_str()) {
                 name.to_owned()
             } else {
                 name.to_lowercase()
@@ -1447,13 +1459,13 @@ fn reserved(ctx: &mut Ctx<'_>, store: &Store, command: &ReservedCommand) -> anyh
                 bail!("unknown category {category:?}; use one of {CATEGORIES:?}");
             }
             let t = term(raw)?;
-            store.put_reserved(&t, category)?;
+            store.put_reserved(&t, category, &operator_audit(ctx, "admin:reserved-add"))?;
             store.flush_now()?;
             say!(ctx, "{t} reserved ({category})");
         }
         ReservedCommand::Remove { term: raw } => {
             let t = term(raw)?;
-            if !store.remove_reserved(&t)? {
+            if !store.remove_reserved(&t, &operator_audit(ctx, "admin:reserved-remove"))? {
                 bail!("{t} is not reserved");
             }
             store.flush_now()?;
@@ -1474,12 +1486,12 @@ fn reserved(ctx: &mut Ctx<'_>, store: &Store, command: &ReservedCommand) -> anyh
             if *replace {
                 for (t, _) in store.terms(true)? {
                     if !terms.iter().any(|(n, _)| *n == t) {
-                        store.remove_reserved(&t)?;
+                        store.remove_reserved(&t, &operator_audit(ctx, "admin:reserved-import"))?;
                     }
                 }
             }
             for (t, c) in &terms {
-                store.put_reserved(t, c)?;
+                store.put_reserved(t, c, &operator_audit(ctx, "admin:reserved-import"))?;
             }
             store.mark_terms_seeded()?;
             store.flush_now()?;
@@ -1508,13 +1520,13 @@ fn blocked(ctx: &mut Ctx<'_>, store: &Store, command: &BlockedCommand) -> anyhow
         }
         BlockedCommand::Add { term: raw, reason } => {
             let t = term(raw)?;
-            store.put_blocked(&t, reason)?;
+            store.put_blocked(&t, reason, &operator_audit(ctx, "admin:blocked-add"))?;
             store.flush_now()?;
             say!(ctx, "{t} blocked");
         }
         BlockedCommand::Remove { term: raw } => {
             let t = term(raw)?;
-            if !store.remove_blocked(&t)? {
+            if !store.remove_blocked(&t, &operator_audit(ctx, "admin:blocked-remove"))? {
                 bail!("{t} is not blocked");
             }
             store.flush_now()?;
@@ -1538,13 +1550,16 @@ fn token(ctx: &mut Ctx<'_>, store: &Store, command: &TokenCommand) -> anyhow::Re
                 crate::flows::auth::random_auth_info()
                     .replace(|c: char| !c.is_ascii_alphanumeric(), "x")
             );
-            store.put_token(&crate::model::AllocationToken {
-                token: token.clone(),
-                name: name.clone(),
-                issued: ctx.now,
-                issued_by: operator.clone(),
-                used: None,
-            })?;
+            store.put_token(
+                &crate::model::AllocationToken {
+                    token: token.clone(),
+                    name: name.clone(),
+                    issued: ctx.now,
+                    issued_by: operator.clone(),
+                    used: None,
+                },
+                &operator_audit(ctx, "admin:token-issue"),
+            )?;
             store.flush_now()?;
             if json {
                 say!(ctx, "{}", serde_json::json!({"token": token, "name": name}));

@@ -1141,31 +1141,38 @@ impl Store {
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
-    /// Reserves a label under a category.
+    /// Reserves a label in a category (R4), with its history record.
     ///
     /// # Errors
     /// sled errors.
-    pub fn put_reserved(&self, label: &str, category: &str) -> Result<(), StoreError> {
-        let _write = self.write_gate();
-        self.inner
-            .names
-            .insert(Self::term_key(b'r', label), category.as_bytes())?;
-        Ok(())
+    pub fn put_reserved(
+        &self,
+        label: &str,
+        category: &str,
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        let after = serde_json::json!({ "category": category }).to_string();
+        self.names_change(
+            Self::term_key(b'r', label),
+            Some(category.as_bytes().to_vec()),
+            ("reserved", label, Some(after)),
+            audit,
+        )
+        .map(|_| ())
     }
 
     /// Removes a reserved label; whether it was there.
     ///
     /// # Errors
     /// sled errors.
-    pub fn remove_reserved(&self, label: &str) -> Result<bool, StoreError> {
-        let _write = self.write_gate();
-        Ok(self
-            .inner
-            .names
-            .remove(Self::term_key(b'r', label))?
-            .is_some())
+    pub fn remove_reserved(&self, label: &str, audit: &Audit) -> Result<bool, StoreError> {
+        self.names_change(
+            Self::term_key(b'r', label),
+            None,
+            ("reserved", label, None),
+            audit,
+        )
     }
-
     /// The reason a label is blocked (R5).
     ///
     /// # Errors
@@ -1178,31 +1185,66 @@ impl Store {
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
-    /// Blocks a label with a reason.
+    /// Blocks a label with a reason (R5), with its history record.
     ///
     /// # Errors
     /// sled errors.
-    pub fn put_blocked(&self, label: &str, reason: &str) -> Result<(), StoreError> {
-        let _write = self.write_gate();
-        self.inner
-            .names
-            .insert(Self::term_key(b'b', label), reason.as_bytes())?;
-        Ok(())
+    pub fn put_blocked(&self, label: &str, reason: &str, audit: &Audit) -> Result<(), StoreError> {
+        let after = serde_json::json!({ "reason": reason }).to_string();
+        self.names_change(
+            Self::term_key(b'b', label),
+            Some(reason.as_bytes().to_vec()),
+            ("blocked", label, Some(after)),
+            audit,
+        )
+        .map(|_| ())
     }
 
     /// Unblocks a label; whether it was blocked.
     ///
     /// # Errors
     /// sled errors.
-    pub fn remove_blocked(&self, label: &str) -> Result<bool, StoreError> {
-        let _write = self.write_gate();
-        Ok(self
-            .inner
-            .names
-            .remove(Self::term_key(b'b', label))?
-            .is_some())
+    pub fn remove_blocked(&self, label: &str, audit: &Audit) -> Result<bool, StoreError> {
+        self.names_change(
+            Self::term_key(b'b', label),
+            None,
+            ("blocked", label, None),
+            audit,
+        )
     }
 
+    /// Writes (`Some`) or removes (`None`) one entry of the names tree with
+    /// the history record of `(kind, name, after)` in the same transaction;
+    /// whether the entry was there before.
+    fn names_change(
+        &self,
+        key: Vec<u8>,
+        value: Option<Vec<u8>>,
+        (kind, name, after): (&str, &str, Option<String>),
+        audit: &Audit,
+    ) -> Result<bool, StoreError> {
+        let _write = self.write_gate();
+        let hw = self.history_write(audit, kind, name, after)?;
+        let i = &self.inner;
+        let result = (&i.names, &i.history).transaction(|(names, history)| {
+            let before = match &value {
+                Some(v) => names.insert(key.as_slice(), v.as_slice())?,
+                None => names.remove(key.as_slice())?,
+            };
+            if value.is_some() || before.is_some() {
+                hw.apply(history)?;
+            }
+            Ok(before.is_some())
+        });
+        match result {
+            Ok(existed) => Ok(existed),
+            Err(sled::transaction::TransactionError::Storage(e)) => Err(e.into()),
+            Err(sled::transaction::TransactionError::Abort(c)) => Err(StoreError::Corrupt {
+                tree: "names",
+                detail: format!("{c:?}"),
+            }),
+        }
+    }
     /// Every reserved (`reserved = true`) or blocked label with its category or reason.
     ///
     /// # Errors
@@ -1265,18 +1307,26 @@ impl Store {
             .map_or(candidate, u32::from_be_bytes))
     }
 
-    /// Stores an allocation token.
+    /// Records an allocation token (R4), with its history record.
     ///
     /// # Errors
     /// sled errors.
-    pub fn put_token(&self, token: &AllocationToken) -> Result<(), StoreError> {
-        let _write = self.write_gate();
-        self.inner
-            .names
-            .insert(Self::term_key(b't', &token.token), codec::encode(token)?)?;
-        Ok(())
+    pub fn put_token(&self, token: &AllocationToken, audit: &Audit) -> Result<(), StoreError> {
+        let after = serde_json::json!({
+            "name": token.name,
+            "issued": token.issued.to_rfc3339(),
+            "issued_by": token.issued_by,
+            "used": token.used.map(|u| u.to_rfc3339()),
+        })
+        .to_string();
+        self.names_change(
+            Self::term_key(b't', &token.token),
+            Some(codec::encode(token)?),
+            ("token", &token.token, Some(after)),
+            audit,
+        )
+        .map(|_| ())
     }
-
     /// An allocation token.
     ///
     /// # Errors

@@ -169,3 +169,55 @@ async fn r4_import_refuses_a_bad_file_and_replace_swaps_the_list() {
         .await;
     assert_eq!(r.attrs("name", "avail"), vec!["0", "1"]);
 }
+
+#[tokio::test]
+async fn r24_reserved_blocked_and_token_edits_are_in_the_history() {
+    let server = TestServer::start().await;
+    let env = [("MA_REGISTRY_OPERATOR", "nadia")];
+    for args in [
+        &["reserved", "add", "city", "zzville"][..],
+        &["reserved", "remove", "zzville"],
+        &["blocked", "add", "arnaque", "--reason", "fraude"],
+    ] {
+        let run = admin_live(&server, &env, None, args).await;
+        assert_eq!(run.code, 0, "{args:?}: {}", run.err);
+    }
+    let run = admin_live(
+        &server,
+        &env,
+        None,
+        &["--json", "token", "issue", "rabat.ma"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    let token: serde_json::Value = serde_json::from_str(&run.out).unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+    for (kind, name, commands) in [
+        (
+            "reserved",
+            "zzville",
+            vec!["admin:reserved-add", "admin:reserved-remove"],
+        ),
+        ("blocked", "arnaque", vec!["admin:blocked-add"]),
+        ("token", token.as_str(), vec!["admin:token-issue"]),
+    ] {
+        let run = admin_live(&server, &[], None, &["--json", "history", kind, name]).await;
+        assert_eq!(run.code, 0, "{kind} {name}: {}", run.err);
+        let rows: serde_json::Value = serde_json::from_str(&run.out).unwrap();
+        let seen: Vec<&str> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["command"].as_str().unwrap())
+            .collect();
+        assert_eq!(seen, commands, "{kind} {name}");
+        assert!(
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["who"] == "operator:nadia")
+        );
+    }
+    let run = admin_live(&server, &[], None, &["history", "verify"]).await;
+    assert_eq!(run.code, 0, "{}", run.err);
+}

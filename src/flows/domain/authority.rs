@@ -75,7 +75,16 @@ pub async fn delete_by_order(
             Ok(()) => {
                 let label = old.name.split('.').next().unwrap_or("");
                 let label = normalize_term(label).unwrap_or_else(|| label.to_owned());
-                store.put_blocked(&label, &format!("order {order}: {reason}"))?;
+                store.put_blocked(
+                    &label,
+                    &format!("order {order}: {reason}"),
+                    &crate::flows::registry_audit(
+                        store,
+                        now,
+                        &format!("operator:{operator}"),
+                        "admin:delete-by-order",
+                    ),
+                )?;
                 store.durable().await?;
                 return Ok(());
             }
