@@ -135,6 +135,9 @@ fn login_xml(clid: &str, password: &str, lang: &str) -> Vec<u8> {
             for uri in ns::OBJECT_URIS {
                 x.leaf("objURI", &[], uri);
             }
+            x.open("svcExtension", &[])
+                .leaf("extURI", &[], ns::MA)
+                .close("svcExtension");
             x.close("svcs").close("login");
         },
         "cli-login",
@@ -174,7 +177,16 @@ fn contact_create_xml(id: &str) -> Vec<u8> {
                 .leaf("contact:pw", &[], &random_password())
                 .close("contact:authInfo")
                 .close("contact:create")
-                .close("create");
+                .close("create")
+                // R15: a registrant needs an identity document on record.
+                .open("extension", &[])
+                .open("ma:create", &[("xmlns:ma", ns::MA)])
+                .open("ma:identity", &[])
+                .leaf("ma:type", &[], "cin")
+                .leaf("ma:number", &[], "BE123456")
+                .close("ma:identity")
+                .close("ma:create")
+                .close("extension");
         },
         "cli-contact",
     )

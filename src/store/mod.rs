@@ -1032,11 +1032,17 @@ impl Store {
 
     /// Walks the history chain from its first record to its head, checking
     /// that each record is where the chain says and holds the hash of the
-    /// one before (R24).
+    /// one before (R24). Writes wait while it runs.
     ///
     /// # Errors
     /// Storage failures.
     pub fn verify_history(&self) -> Result<ChainCheck, StoreError> {
+        // No write may move the head while the chain is walked.
+        let _all = self
+            .inner
+            .gate
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let history = &self.inner.history;
         let head = match history.get(CHAIN_HEAD)? {
             Some(head) if head.len() == 40 => {
