@@ -180,3 +180,41 @@ async fn success_many_sessions_in_parallel() {
         t.await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn success_500_stalled_connections_do_not_stall_a_normal_client() {
+    let server = TestServer::start().await;
+    let addr = server.addr();
+    let mut stalled = Vec::new();
+    // 400 TCP connections that never start TLS, and 100 TLS sessions that
+    // send half a frame header and then nothing.
+    for _ in 0..400 {
+        stalled.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    let mut sessions = Vec::new();
+    for i in 0..100 {
+        let clid = ["reg1", "reg2", "reg3"][i % 3];
+        let mut c = server.client(clid).await;
+        c.write_raw(&[0, 0]).await;
+        sessions.push(c);
+    }
+    // A normal client is served at once, and fully.
+    let served = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut c = server.client("reg1").await;
+        let r = c.cmd(&login_xml("reg1", password("reg1"), "en")).await;
+        assert_eq!(r.code(), 1000, "{}", r.xml);
+        for i in 0..20 {
+            let r = c
+                .cmd(&command(
+                    &check("domain", &[&format!("libre-{i}.ma")]),
+                    "slow-chk",
+                ))
+                .await;
+            assert_eq!(r.code(), 1000);
+        }
+    })
+    .await;
+    assert!(served.is_ok(), "a normal client waited behind stalled ones");
+    drop((stalled, sessions));
+    still_serving(&server).await;
+}
