@@ -17,6 +17,7 @@ mod contact;
 mod contact_transfer;
 mod dnssec;
 mod domain;
+mod durability;
 mod history;
 mod host;
 mod identity;
