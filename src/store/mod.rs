@@ -3,7 +3,9 @@
 //! no charter rule: flows decide, the store applies a decision atomically.
 //!
 //! Trees:
-//! - `meta`: `format_version` (u32 BE), `boot` (u64 BE, one per process start).
+//! - `meta`: `format_version` (u32 BE), `boot` (u64 BE, one per process start),
+//!   `roid_base` (u64 BE, added to every new roid's number so that new
+//!   roids never repeat one an import brought in).
 //! - `registrars`: clID → [`Registrar`].
 //! - `domains`: name → [`Domain`]; `contacts`: id → [`Contact`]; `hosts`: name → [`Host`].
 //! - `poll`: `{registrar}\0{id u64 BE}` → [`PollMessage`], one FIFO per
@@ -318,6 +320,7 @@ struct Inner {
     meta: sled::Tree,
     boot: u64,
     sv_seq: AtomicU64,
+    roid_base: AtomicU64,
     commit: GroupCommit,
 }
 
@@ -385,6 +388,7 @@ impl Store {
             .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
             .map(u64::from_be_bytes)
             .unwrap_or(1);
+        let roid_base = read_u64(meta.get("roid_base")?.as_deref());
         db.flush()?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -403,6 +407,7 @@ impl Store {
                 db,
                 boot,
                 sv_seq: AtomicU64::new(0),
+                roid_base: AtomicU64::new(roid_base),
             }),
         })
     }
@@ -420,7 +425,22 @@ impl Store {
     /// sled errors.
     pub fn next_roid(&self, kind: char) -> Result<String, StoreError> {
         let id = self.inner.db.generate_id()?;
-        Ok(format!("{kind}{id}-MA"))
+        let base = self.inner.roid_base.load(Ordering::Relaxed);
+        Ok(format!("{kind}{}-MA", id.saturating_add(base)))
+    }
+
+    /// Makes every roid [`Self::next_roid`] gives from now on number more
+    /// than `above` (after an import of objects with roids of this form).
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn reserve_roids_up_to(&self, above: u64) -> Result<(), StoreError> {
+        let wanted = above.saturating_add(1);
+        if self.inner.roid_base.fetch_max(wanted, Ordering::Relaxed) < wanted {
+            let base = self.inner.roid_base.load(Ordering::Relaxed);
+            self.inner.meta.insert("roid_base", &base.to_be_bytes())?;
+        }
+        Ok(())
     }
 
     /// Waits until everything written before this call is on disk. Concurrent
@@ -476,6 +496,43 @@ impl Store {
     }
 
     // ----- reads -----
+
+    /// Whether the store holds any domain, contact or host.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn holds_objects(&self) -> Result<bool, StoreError> {
+        let i = &self.inner;
+        Ok(!(i.domains.is_empty() && i.contacts.is_empty() && i.hosts.is_empty()))
+    }
+
+    /// Every domain, by name, read as the iteration reaches it (nothing is
+    /// held in memory but the current record).
+    pub fn all_domains(&self) -> impl Iterator<Item = Result<Domain, StoreError>> + '_ {
+        self.inner
+            .domains
+            .iter()
+            .values()
+            .map(|v| codec::decode("domains", &v?))
+    }
+
+    /// Every contact, by id, read as the iteration reaches it.
+    pub fn all_contacts(&self) -> impl Iterator<Item = Result<Contact, StoreError>> + '_ {
+        self.inner
+            .contacts
+            .iter()
+            .values()
+            .map(|v| codec::decode("contacts", &v?))
+    }
+
+    /// Every host, by name, read as the iteration reaches it.
+    pub fn all_hosts(&self) -> impl Iterator<Item = Result<Host, StoreError>> + '_ {
+        self.inner
+            .hosts
+            .iter()
+            .values()
+            .map(|v| codec::decode("hosts", &v?))
+    }
 
     /// A domain by its stored name.
     ///
@@ -1015,24 +1072,7 @@ impl Store {
                     record.used = Some(d.created);
                     names.insert(key, encode_in_tx(&record)?)?;
                 }
-                if domains.get(d.name.as_bytes())?.is_some() {
-                    return abort(Conflict::Exists);
-                }
-                for id in contact_ids(d) {
-                    if contacts.get(id.as_bytes())?.is_none() {
-                        return abort(Conflict::MissingContact(id.to_owned()));
-                    }
-                    link(refs, b'C', b'c', id, &d.name)?;
-                }
-                for ns in &d.nameservers {
-                    if hosts.get(ns.as_bytes())?.is_none() {
-                        return abort(Conflict::MissingHost(ns.clone()));
-                    }
-                    link(refs, b'H', b'h', ns, &d.name)?;
-                }
-                refs.insert(key2(b'R', &d.sponsor, &d.name), &[])?;
-                domains.insert(d.name.as_bytes(), value.as_slice())?;
-                Ok(())
+                insert_new_domain(domains, contacts, hosts, refs, d, &value)
             },
         );
         flatten(result)
@@ -1200,6 +1240,73 @@ impl Store {
         flatten(result)
     }
 
+    /// Creates many contacts, hosts and domains, in order, in one
+    /// transaction (a bulk import): each with the indexes, history and
+    /// agenda entries its single create writes, so the store's invariants
+    /// are those of one create after another; a host may name a domain
+    /// created earlier in the same batch as superordinate. On a conflict
+    /// nothing is written, and the inner `Err` gives the index of the
+    /// object that conflicted.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn create_many(
+        &self,
+        objects: &[NewObject],
+    ) -> Result<Result<(), (usize, Conflict)>, StoreError> {
+        let prepared = objects
+            .iter()
+            .map(|o| {
+                let audit = &o.effects.audit;
+                Ok(match &o.object {
+                    Created::Contact(c) => (
+                        codec::encode(c)?,
+                        self.history_write(audit, "contact", &c.id, contact_snapshot(c))?,
+                    ),
+                    Created::Host(h) => (
+                        codec::encode(h)?,
+                        self.history_write(audit, "host", &h.name, json_snapshot(h))?,
+                    ),
+                    Created::Domain(d) => (
+                        codec::encode(d)?,
+                        self.history_write(audit, "domain", &d.name, domain_snapshot(d))?,
+                    ),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let i = &self.inner;
+        let trees = (
+            &i.domains,
+            &i.contacts,
+            &i.hosts,
+            &i.refs,
+            &i.due,
+            &i.history,
+        );
+        let result = trees.transaction(|(domains, contacts, hosts, refs, due, history)| {
+            for (n, (o, (value, hw))) in objects.iter().zip(&prepared).enumerate() {
+                let created = match &o.object {
+                    Created::Contact(c) => insert_new_contact(contacts, c, value),
+                    Created::Host(h) => insert_new_host(hosts, domains, h, value),
+                    Created::Domain(d) => {
+                        insert_new_domain(domains, contacts, hosts, refs, d, value)
+                    }
+                };
+                created.map_err(|e| at_index(n, e))?;
+                history.insert(hw.key.as_slice(), hw.value.as_slice())?;
+                for entry in &o.effects.due_add {
+                    due.insert(entry.key(), &[])?;
+                }
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => Ok(Ok(())),
+            Err(TransactionError::Abort(conflict)) => Ok(Err(conflict)),
+            Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+        }
+    }
+
     /// Creates a contact if the id is free.
     ///
     /// # Errors
@@ -1209,10 +1316,7 @@ impl Store {
         let hw = self.history_write(audit, "contact", &c.id, contact_snapshot(c))?;
         let i = &self.inner;
         let result = (&i.contacts, &i.history).transaction(|(contacts, history)| {
-            if contacts.get(c.id.as_bytes())?.is_some() {
-                return abort(Conflict::Exists);
-            }
-            contacts.insert(c.id.as_bytes(), value.as_slice())?;
+            insert_new_contact(contacts, c, &value)?;
             history.insert(hw.key.as_slice(), hw.value.as_slice())?;
             Ok(())
         });
@@ -1310,16 +1414,7 @@ impl Store {
         let i = &self.inner;
         let result = (&i.hosts, &i.domains, &i.history).transaction(|(hosts, domains, history)| {
             history.insert(hw.key.as_slice(), hw.value.as_slice())?;
-            if hosts.get(h.name.as_bytes())?.is_some() {
-                return abort(Conflict::Exists);
-            }
-            if let Some(sup) = &h.superordinate {
-                let mut domain = superordinate(domains, sup, &h.sponsor)?;
-                domain.subordinate_hosts.push(h.name.clone());
-                domains.insert(sup.as_bytes(), encode_in_tx(&domain)?)?;
-            }
-            hosts.insert(h.name.as_bytes(), value.as_slice())?;
-            Ok(())
+            insert_new_host(hosts, domains, h, &value)
         });
         flatten(result)
     }
@@ -1421,6 +1516,93 @@ impl Store {
             Ok(())
         });
         flatten(result)
+    }
+}
+
+/// An object [`Store::create_many`] creates, with its history and agenda.
+#[derive(Debug, Clone)]
+pub struct NewObject {
+    /// The object.
+    pub object: Created,
+    /// Its audit (history) and agenda entries; messages and charges are
+    /// not applied by a bulk create.
+    pub effects: Effects,
+}
+
+/// A new object of [`NewObject`].
+#[derive(Debug, Clone)]
+pub enum Created {
+    /// A contact.
+    Contact(Contact),
+    /// A host.
+    Host(Host),
+    /// A domain.
+    Domain(Domain),
+}
+
+/// Inserts a contact whose id must be free.
+fn insert_new_contact(contacts: &Tx, c: &Contact, value: &[u8]) -> TxResult<()> {
+    if contacts.get(c.id.as_bytes())?.is_some() {
+        return abort(Conflict::Exists);
+    }
+    contacts.insert(c.id.as_bytes(), value)?;
+    Ok(())
+}
+
+/// Inserts a host whose name must be free; a host in a registry zone is
+/// listed by its superordinate domain, which must be the same registrar's.
+fn insert_new_host(hosts: &Tx, domains: &Tx, h: &Host, value: &[u8]) -> TxResult<()> {
+    if hosts.get(h.name.as_bytes())?.is_some() {
+        return abort(Conflict::Exists);
+    }
+    if let Some(sup) = &h.superordinate {
+        let mut domain = superordinate(domains, sup, &h.sponsor)?;
+        domain.subordinate_hosts.push(h.name.clone());
+        domains.insert(sup.as_bytes(), encode_in_tx(&domain)?)?;
+    }
+    hosts.insert(h.name.as_bytes(), value)?;
+    Ok(())
+}
+
+/// Inserts a domain whose name must be free, with its contact, host and
+/// sponsor indexes; every contact and host it names must exist.
+fn insert_new_domain(
+    domains: &Tx,
+    contacts: &Tx,
+    hosts: &Tx,
+    refs: &Tx,
+    d: &Domain,
+    value: &[u8],
+) -> TxResult<()> {
+    if domains.get(d.name.as_bytes())?.is_some() {
+        return abort(Conflict::Exists);
+    }
+    for id in contact_ids(d) {
+        if contacts.get(id.as_bytes())?.is_none() {
+            return abort(Conflict::MissingContact(id.to_owned()));
+        }
+        link(refs, b'C', b'c', id, &d.name)?;
+    }
+    for ns in &d.nameservers {
+        if hosts.get(ns.as_bytes())?.is_none() {
+            return abort(Conflict::MissingHost(ns.clone()));
+        }
+        link(refs, b'H', b'h', ns, &d.name)?;
+    }
+    refs.insert(key2(b'R', &d.sponsor, &d.name), &[])?;
+    domains.insert(d.name.as_bytes(), value)?;
+    Ok(())
+}
+
+/// A refusal inside a batch, with the index of the object it concerns.
+fn at_index(
+    n: usize,
+    e: ConflictableTransactionError<Conflict>,
+) -> ConflictableTransactionError<(usize, Conflict)> {
+    match e {
+        ConflictableTransactionError::Abort(c) => ConflictableTransactionError::Abort((n, c)),
+        ConflictableTransactionError::Conflict => ConflictableTransactionError::Conflict,
+        ConflictableTransactionError::Storage(e) => ConflictableTransactionError::Storage(e),
     }
 }
 
