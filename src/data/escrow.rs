@@ -1,0 +1,1346 @@
+//! Registry data escrow: a full deposit (RFC 8909) of the registry's
+//! objects in the RFC 9022 formats, written from the store as it is read
+//! (only one object in memory at a time) into a file renamed into place
+//! when complete; and its reading back into an empty store through the
+//! loader. Contacts' identity documents (R15), which RFC 9022 has no place
+//! for, travel as objects of the registry's own namespace [`IDENTITY`],
+//! each right after its contact. authInfo values are never written (the
+//! store keeps only their hashes).
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::reader::NsReader;
+use serde::Serialize;
+
+use super::DataError;
+use super::load::{Item, Kind, Loader, Options, Remark, Report};
+use crate::config::Settings;
+use crate::model::{
+    Contact, ContactRole, Disclose, Domain, DomainContact, DsData, Host, Identity, IdentityKind,
+    Phone, PostalInfo, PostalType, Registrar, RegistrarState, Status, Timestamp, Transfer,
+    TransferStatus, Verification,
+};
+use crate::store::{Store, StoreError};
+
+/// RFC 8909 deposit.
+pub const RDE: &str = "urn:ietf:params:xml:ns:rde-1.0";
+/// RFC 9022 header.
+pub const RDE_HEADER: &str = "urn:ietf:params:xml:ns:rdeHeader-1.0";
+/// RFC 9022 domain.
+pub const RDE_DOMAIN: &str = "urn:ietf:params:xml:ns:rdeDomain-1.0";
+/// RFC 9022 host.
+pub const RDE_HOST: &str = "urn:ietf:params:xml:ns:rdeHost-1.0";
+/// RFC 9022 contact.
+pub const RDE_CONTACT: &str = "urn:ietf:params:xml:ns:rdeContact-1.0";
+/// RFC 9022 registrar.
+pub const RDE_REGISTRAR: &str = "urn:ietf:params:xml:ns:rdeRegistrar-1.0";
+/// The registry's own escrow object: a contact's identity document (R15).
+pub const IDENTITY: &str = "http://www.anrt.ma/rde/identity-1.0";
+
+const DOMAIN: &str = crate::xml::ns::DOMAIN;
+const CONTACT: &str = crate::xml::ns::CONTACT;
+const SECDNS: &str = crate::xml::ns::SECDNS;
+
+/// The history command of objects `admin escrow import` loads.
+pub const COMMAND: &str = "admin:escrow-import";
+
+/// How many objects of each kind a deposit holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DepositCounts {
+    /// Registrars.
+    pub registrars: u64,
+    /// Contacts.
+    pub contacts: u64,
+    /// Identity documents of contacts.
+    pub identities: u64,
+    /// Hosts.
+    pub hosts: u64,
+    /// Domains.
+    pub domains: u64,
+}
+
+/// A deposit written.
+#[derive(Debug, Clone, Serialize)]
+pub struct Deposit {
+    /// The file.
+    pub path: PathBuf,
+    /// Its id.
+    pub id: String,
+    /// Its watermark: the registry's time it describes.
+    pub watermark: Timestamp,
+    /// Its resend number (0 unless a deposit of that day exists already).
+    pub resend: u32,
+    /// What it holds.
+    pub counts: DepositCounts,
+}
+
+fn date(t: &Timestamp) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// The XML under construction, streamed to its file.
+struct Out<W: Write> {
+    w: Writer<W>,
+}
+
+impl<W: Write> Out<W> {
+    fn open(&mut self, name: &str, attrs: &[(&str, &str)]) -> std::io::Result<()> {
+        self.w.write_event(Event::Start(
+            BytesStart::new(name).with_attributes(attrs.iter().copied()),
+        ))
+    }
+
+    fn close(&mut self, name: &str) -> std::io::Result<()> {
+        self.w.write_event(Event::End(BytesEnd::new(name)))
+    }
+
+    fn empty(&mut self, name: &str, attrs: &[(&str, &str)]) -> std::io::Result<()> {
+        self.w.write_event(Event::Empty(
+            BytesStart::new(name).with_attributes(attrs.iter().copied()),
+        ))
+    }
+
+    fn leaf_attrs(
+        &mut self,
+        name: &str,
+        attrs: &[(&str, &str)],
+        text: &str,
+    ) -> std::io::Result<()> {
+        self.open(name, attrs)?;
+        self.w.write_event(Event::Text(BytesText::new(text)))?;
+        self.close(name)
+    }
+
+    fn leaf(&mut self, name: &str, text: &str) -> std::io::Result<()> {
+        self.leaf_attrs(name, &[], text)
+    }
+
+    fn opt_leaf(&mut self, name: &str, text: Option<&str>) -> std::io::Result<()> {
+        match text {
+            Some(text) => self.leaf(name, text),
+            None => Ok(()),
+        }
+    }
+
+    fn date(&mut self, name: &str, t: &Timestamp) -> std::io::Result<()> {
+        self.leaf(name, &date(t))
+    }
+
+    fn opt_date(&mut self, name: &str, t: Option<&Timestamp>) -> std::io::Result<()> {
+        match t {
+            Some(t) => self.date(name, t),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The registry's top-level domain, as the deposit's header names it.
+fn tld(settings: &Settings) -> String {
+    settings
+        .zones
+        .iter()
+        .filter_map(|z| z.name.rsplit('.').next())
+        .next()
+        .unwrap_or("ma")
+        .to_owned()
+}
+
+fn registrar_status(state: RegistrarState) -> &'static str {
+    match state {
+        RegistrarState::Active => "ok",
+        RegistrarState::Suspended => "readonly",
+        RegistrarState::Terminated => "terminated",
+    }
+}
+
+/// `admin escrow export --dir DIR`: writes a full deposit of the store as
+/// it is at `now` into `dir`, as `{tld}_{YYYY-MM-DD}_full_S1_R{resend}.xml`
+/// (the resend number is the first one no file of that day has).
+///
+/// # Errors
+/// The directory or file cannot be written, or the store fails; no
+/// partial deposit is left under the deposit's name.
+pub fn export(
+    store: &Store,
+    settings: &Settings,
+    now: Timestamp,
+    dir: &Path,
+) -> Result<Deposit, DataError> {
+    std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
+    let tld = tld(settings);
+    let day = now.format("%Y-%m-%d");
+    let mut resend = 0u32;
+    let path = loop {
+        let candidate = dir.join(format!("{tld}_{day}_full_S1_R{resend}.xml"));
+        if !candidate.exists() {
+            break candidate;
+        }
+        resend += 1;
+    };
+    let staging = dir.join(format!(
+        ".{}.{}.partial",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let id = now.format("%Y%m%d%H%M").to_string();
+    let written = write_deposit(store, settings, now, &staging, &id, resend, &tld);
+    let counts = match written {
+        Ok(counts) => counts,
+        Err(e) => {
+            let _ = std::fs::remove_file(&staging);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&staging, &path).map_err(|e| DataError::io(&path, e))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(Deposit {
+        path,
+        id,
+        watermark: now,
+        resend,
+        counts,
+    })
+}
+
+fn write_deposit(
+    store: &Store,
+    settings: &Settings,
+    now: Timestamp,
+    path: &Path,
+    id: &str,
+    resend: u32,
+    tld: &str,
+) -> Result<DepositCounts, DataError> {
+    let io = |e: std::io::Error| DataError::io(path, e);
+    let file = File::create(path).map_err(io)?;
+    let mut out = Out {
+        w: Writer::new_with_indent(BufWriter::with_capacity(1 << 20, file), b' ', 2),
+    };
+    let counts = write_contents(&mut out, store, settings, now, id, resend, tld)?;
+    let buffered = out.w.into_inner();
+    let file = buffered
+        .into_inner()
+        .map_err(|e| DataError::io(path, e.into_error()))?;
+    file.sync_all().map_err(io)?;
+    Ok(counts)
+}
+
+/// An I/O error of the deposit, or a store failure, while writing.
+enum WriteError {
+    Io(std::io::Error),
+    Store(StoreError),
+}
+
+impl From<std::io::Error> for WriteError {
+    fn from(e: std::io::Error) -> Self {
+        WriteError::Io(e)
+    }
+}
+
+impl From<StoreError> for WriteError {
+    fn from(e: StoreError) -> Self {
+        WriteError::Store(e)
+    }
+}
+
+fn write_contents<W: Write>(
+    out: &mut Out<W>,
+    store: &Store,
+    settings: &Settings,
+    now: Timestamp,
+    id: &str,
+    resend: u32,
+    tld: &str,
+) -> Result<DepositCounts, DataError> {
+    let result = (|| -> Result<DepositCounts, WriteError> {
+        out.w
+            .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        let resend = resend.to_string();
+        out.open(
+            "rde:deposit",
+            &[
+                ("type", "FULL"),
+                ("id", id),
+                ("resend", resend.as_str()),
+                ("xmlns:rde", RDE),
+                ("xmlns:rdeHeader", RDE_HEADER),
+                ("xmlns:rdeRegistrar", RDE_REGISTRAR),
+                ("xmlns:rdeContact", RDE_CONTACT),
+                ("xmlns:rdeHost", RDE_HOST),
+                ("xmlns:rdeDomain", RDE_DOMAIN),
+                ("xmlns:domain", DOMAIN),
+                ("xmlns:contact", CONTACT),
+                ("xmlns:secDNS", SECDNS),
+                ("xmlns:maIdentity", IDENTITY),
+            ],
+        )?;
+        out.date("rde:watermark", &now)?;
+        out.open("rde:rdeMenu", &[])?;
+        out.leaf("rde:version", "1.0")?;
+        for uri in [
+            RDE_HEADER,
+            RDE_REGISTRAR,
+            RDE_CONTACT,
+            RDE_HOST,
+            RDE_DOMAIN,
+            IDENTITY,
+        ] {
+            out.leaf("rde:objURI", uri)?;
+        }
+        out.close("rde:rdeMenu")?;
+        out.open("rde:contents", &[])?;
+        let mut counts = DepositCounts::default();
+        for r in store.registrars()? {
+            write_registrar(out, &r)?;
+            counts.registrars += 1;
+        }
+        for c in store.all_contacts() {
+            let c = c?;
+            let linked = store.contact_linked(&c.id)?;
+            write_contact(out, &c, linked)?;
+            counts.contacts += 1;
+            if let Some(identity) = &c.identity {
+                write_identity(out, &c.id, identity)?;
+                counts.identities += 1;
+            }
+        }
+        // Hosts outside the registry's zones first, then the domains that
+        // may use them, then the hosts inside the domains.
+        for inside in [false, true] {
+            if inside {
+                for d in store.all_domains() {
+                    write_domain(out, &d?, settings, now)?;
+                    counts.domains += 1;
+                }
+            }
+            for h in store.all_hosts() {
+                let h = h?;
+                if h.superordinate.is_some() != inside {
+                    continue;
+                }
+                let linked = store.host_use_count(&h.name)? > 0;
+                write_host(out, &h, linked)?;
+                counts.hosts += 1;
+            }
+        }
+        out.open("rdeHeader:header", &[])?;
+        out.leaf("rdeHeader:tld", tld)?;
+        for (uri, n) in [
+            (RDE_DOMAIN, counts.domains),
+            (RDE_HOST, counts.hosts),
+            (RDE_CONTACT, counts.contacts),
+            (RDE_REGISTRAR, counts.registrars),
+            (IDENTITY, counts.identities),
+        ] {
+            out.leaf_attrs("rdeHeader:count", &[("uri", uri)], &n.to_string())?;
+        }
+        out.close("rdeHeader:header")?;
+        out.close("rde:contents")?;
+        out.close("rde:deposit")?;
+        out.w.get_mut().write_all(b"\n")?;
+        Ok(counts)
+    })();
+    result.map_err(|e| match e {
+        WriteError::Io(e) => DataError::Format(format!("writing the deposit: {e}")),
+        WriteError::Store(e) => DataError::Store(e),
+    })
+}
+
+fn write_registrar<W: Write>(out: &mut Out<W>, r: &Registrar) -> std::io::Result<()> {
+    out.open("rdeRegistrar:registrar", &[])?;
+    out.leaf("rdeRegistrar:id", &r.id)?;
+    out.leaf("rdeRegistrar:name", &r.name)?;
+    out.leaf("rdeRegistrar:status", registrar_status(r.state))?;
+    out.opt_leaf("rdeRegistrar:email", r.email.as_deref())?;
+    out.date("rdeRegistrar:crDate", &r.created)?;
+    out.close("rdeRegistrar:registrar")
+}
+
+fn write_statuses<W: Write>(
+    out: &mut Out<W>,
+    element: &str,
+    statuses: &[Status],
+) -> std::io::Result<()> {
+    for s in statuses {
+        out.empty(element, &[("s", s.as_str())])?;
+    }
+    Ok(())
+}
+
+fn write_phone<W: Write>(
+    out: &mut Out<W>,
+    name: &str,
+    phone: Option<&Phone>,
+) -> std::io::Result<()> {
+    if let Some(p) = phone {
+        match &p.ext {
+            Some(x) => out.leaf_attrs(name, &[("x", x.as_str())], &p.number)?,
+            None => out.leaf(name, &p.number)?,
+        }
+    }
+    Ok(())
+}
+
+fn write_transfer<W: Write>(out: &mut Out<W>, prefix: &str, t: &Transfer) -> std::io::Result<()> {
+    let el = |n: &str| format!("{prefix}:{n}");
+    out.open(&el("trnData"), &[])?;
+    out.leaf(&el("trStatus"), t.status.as_str())?;
+    out.leaf(&el("reRr"), &t.gaining)?;
+    out.date(&el("reDate"), &t.requested)?;
+    out.leaf(&el("acRr"), &t.losing)?;
+    out.date(&el("acDate"), &t.action_date)?;
+    out.close(&el("trnData"))
+}
+
+fn write_contact<W: Write>(out: &mut Out<W>, c: &Contact, linked: bool) -> std::io::Result<()> {
+    out.open("rdeContact:contact", &[])?;
+    out.leaf("rdeContact:id", &c.id)?;
+    out.leaf("rdeContact:roid", &c.roid)?;
+    let mut statuses = c.statuses.clone();
+    if statuses.is_empty() {
+        statuses.push(Status::Ok);
+    }
+    if linked {
+        statuses.push(Status::Linked);
+    }
+    statuses.sort();
+    write_statuses(out, "rdeContact:status", &statuses)?;
+    for p in &c.postal {
+        out.open("rdeContact:postalInfo", &[("type", p.kind.as_str())])?;
+        out.leaf("contact:name", &p.name)?;
+        out.opt_leaf("contact:org", p.org.as_deref())?;
+        out.open("contact:addr", &[])?;
+        for street in &p.street {
+            out.leaf("contact:street", street)?;
+        }
+        out.leaf("contact:city", &p.city)?;
+        out.opt_leaf("contact:sp", p.sp.as_deref())?;
+        out.opt_leaf("contact:pc", p.pc.as_deref())?;
+        out.leaf("contact:cc", &p.cc)?;
+        out.close("contact:addr")?;
+        out.close("rdeContact:postalInfo")?;
+    }
+    write_phone(out, "rdeContact:voice", c.voice.as_ref())?;
+    write_phone(out, "rdeContact:fax", c.fax.as_ref())?;
+    out.leaf("rdeContact:email", &c.email)?;
+    out.leaf("rdeContact:clID", &c.sponsor)?;
+    out.leaf("rdeContact:crRr", &c.created_by)?;
+    out.date("rdeContact:crDate", &c.created)?;
+    out.opt_leaf("rdeContact:upRr", c.updated_by.as_deref())?;
+    out.opt_date("rdeContact:upDate", c.updated.as_ref())?;
+    out.opt_date("rdeContact:trDate", c.transferred.as_ref())?;
+    if let Some(t) = &c.transfer {
+        write_transfer(out, "rdeContact", t)?;
+    }
+    if let Some(d) = &c.disclose {
+        write_disclose(out, d)?;
+    }
+    out.close("rdeContact:contact")
+}
+
+fn write_disclose<W: Write>(out: &mut Out<W>, d: &Disclose) -> std::io::Result<()> {
+    out.open(
+        "rdeContact:disclose",
+        &[("flag", if d.flag { "1" } else { "0" })],
+    )?;
+    for (name, kinds) in [
+        ("contact:name", &d.name),
+        ("contact:org", &d.org),
+        ("contact:addr", &d.addr),
+    ] {
+        for k in kinds {
+            out.empty(name, &[("type", k.as_str())])?;
+        }
+    }
+    for (name, on) in [
+        ("contact:voice", d.voice),
+        ("contact:fax", d.fax),
+        ("contact:email", d.email),
+    ] {
+        if on {
+            out.empty(name, &[])?;
+        }
+    }
+    out.close("rdeContact:disclose")
+}
+
+fn write_identity<W: Write>(out: &mut Out<W>, id: &str, i: &Identity) -> std::io::Result<()> {
+    out.open("maIdentity:identity", &[])?;
+    out.leaf("maIdentity:id", id)?;
+    out.leaf("maIdentity:type", i.kind.as_str())?;
+    out.leaf("maIdentity:number", &i.number)?;
+    out.leaf("maIdentity:verification", i.verification.as_str())?;
+    out.date("maIdentity:since", &i.since)?;
+    out.opt_leaf("maIdentity:note", i.note.as_deref())?;
+    out.close("maIdentity:identity")
+}
+
+fn write_host<W: Write>(out: &mut Out<W>, h: &Host, linked: bool) -> std::io::Result<()> {
+    out.open("rdeHost:host", &[])?;
+    out.leaf("rdeHost:name", &h.name)?;
+    out.leaf("rdeHost:roid", &h.roid)?;
+    let mut statuses = h.statuses.clone();
+    if statuses.is_empty() {
+        statuses.push(Status::Ok);
+    }
+    if linked {
+        statuses.push(Status::Linked);
+    }
+    statuses.sort();
+    write_statuses(out, "rdeHost:status", &statuses)?;
+    for a in &h.addrs {
+        let v = if a.is_ipv4() { "v4" } else { "v6" };
+        out.leaf_attrs("rdeHost:addr", &[("ip", v)], &a.to_string())?;
+    }
+    out.leaf("rdeHost:clID", &h.sponsor)?;
+    out.leaf("rdeHost:crRr", &h.created_by)?;
+    out.date("rdeHost:crDate", &h.created)?;
+    out.opt_leaf("rdeHost:upRr", h.updated_by.as_deref())?;
+    out.opt_date("rdeHost:upDate", h.updated.as_ref())?;
+    out.opt_date("rdeHost:trDate", h.transferred.as_ref())?;
+    out.close("rdeHost:host")
+}
+
+fn write_domain<W: Write>(
+    out: &mut Out<W>,
+    d: &Domain,
+    settings: &Settings,
+    now: Timestamp,
+) -> std::io::Result<()> {
+    out.open("rdeDomain:domain", &[])?;
+    out.leaf("rdeDomain:name", &d.name)?;
+    out.leaf("rdeDomain:roid", &d.roid)?;
+    if d.name.contains("xn--")
+        && let Ok(name) = crate::policy::r1_r3_registrable_name(&d.name, settings)
+    {
+        out.leaf(
+            "rdeDomain:uName",
+            &format!("{}.{}", name.label, name.zone.name),
+        )?;
+    }
+    let statuses = crate::flows::domain::info::derived_statuses(d);
+    write_statuses(out, "rdeDomain:status", &statuses)?;
+    if let Some(rgp) = crate::policy::lifecycle::rgp_status(d, now) {
+        out.empty("rdeDomain:rgpStatus", &[("s", rgp)])?;
+    }
+    out.leaf("rdeDomain:registrant", &d.registrant)?;
+    for c in &d.contacts {
+        out.leaf_attrs("rdeDomain:contact", &[("type", c.role.as_str())], &c.id)?;
+    }
+    if !d.nameservers.is_empty() {
+        out.open("rdeDomain:ns", &[])?;
+        for ns in &d.nameservers {
+            out.leaf("domain:hostObj", ns)?;
+        }
+        out.close("rdeDomain:ns")?;
+    }
+    out.leaf("rdeDomain:clID", &d.sponsor)?;
+    out.leaf("rdeDomain:crRr", &d.created_by)?;
+    out.date("rdeDomain:crDate", &d.created)?;
+    out.date("rdeDomain:exDate", &d.expires)?;
+    out.opt_leaf("rdeDomain:upRr", d.updated_by.as_deref())?;
+    out.opt_date(
+        "rdeDomain:upDate",
+        d.updated.as_ref().or(d.deleted.as_ref()),
+    )?;
+    if !d.ds_data.is_empty() {
+        out.open("rdeDomain:secDNS", &[])?;
+        for ds in &d.ds_data {
+            out.open("secDNS:dsData", &[])?;
+            out.leaf("secDNS:keyTag", &ds.key_tag.to_string())?;
+            out.leaf("secDNS:alg", &ds.alg.to_string())?;
+            out.leaf("secDNS:digestType", &ds.digest_type.to_string())?;
+            out.leaf("secDNS:digest", &ds.digest)?;
+            out.close("secDNS:dsData")?;
+        }
+        out.close("rdeDomain:secDNS")?;
+    }
+    out.opt_date("rdeDomain:trDate", d.transferred.as_ref())?;
+    if let Some(t) = &d.transfer {
+        write_transfer(out, "rdeDomain", t)?;
+    }
+    out.close("rdeDomain:domain")
+}
+
+// ----- reading -----
+
+/// One element of an object read from a deposit.
+#[derive(Debug, Clone, Default)]
+struct Node {
+    ns: String,
+    name: String,
+    attrs: Vec<(String, String)>,
+    text: String,
+    children: Vec<Node>,
+}
+
+impl Node {
+    fn is(&self, ns: &str, name: &str) -> bool {
+        self.ns == ns && self.name == name
+    }
+
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> &str {
+        self.text
+            .trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+    }
+
+    fn all<'n>(&'n self, ns: &'n str, name: &'n str) -> impl Iterator<Item = &'n Node> + 'n {
+        self.children.iter().filter(move |c| c.is(ns, name))
+    }
+
+    fn child(&self, ns: &str, name: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.is(ns, name))
+    }
+
+    fn opt_text(&self, ns: &str, name: &str) -> Option<String> {
+        self.child(ns, name).map(|c| c.text().to_owned())
+    }
+
+    fn required(&self, ns: &str, name: &str) -> Result<&Node, String> {
+        self.child(ns, name)
+            .ok_or_else(|| format!("<{name}> is missing"))
+    }
+
+    fn req_text(&self, ns: &str, name: &str) -> Result<String, String> {
+        self.required(ns, name).map(|c| c.text().to_owned())
+    }
+
+    fn req_date(&self, ns: &str, name: &str) -> Result<Timestamp, String> {
+        parse_date(name, self.required(ns, name)?.text())
+    }
+
+    fn opt_date(&self, ns: &str, name: &str) -> Result<Option<Timestamp>, String> {
+        self.child(ns, name)
+            .map(|c| parse_date(name, c.text()))
+            .transpose()
+    }
+}
+
+fn parse_date(name: &str, text: &str) -> Result<Timestamp, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("<{name}>: {text:?} is not a dateTime"))
+}
+
+/// A buffered reader that counts the lines the XML reader has consumed.
+struct Lines<R> {
+    inner: BufReader<R>,
+    newlines: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.newlines += count_newlines(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<R: std::io::Read> BufRead for Lines<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        let buffered = self.inner.buffer();
+        let amt = amt.min(buffered.len());
+        self.newlines += count_newlines(&buffered[..amt]);
+        self.inner.consume(amt);
+    }
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    u64::try_from(bytes.iter().filter(|b| **b == b'\n').count()).unwrap_or(0)
+}
+
+/// What a deposit says about itself.
+#[derive(Debug, Clone, Default)]
+struct Head {
+    kind: Option<String>,
+    watermark: Option<Timestamp>,
+}
+
+/// Reads a deposit's objects one at a time.
+struct Scanner {
+    path: PathBuf,
+    reader: NsReader<Lines<File>>,
+    outer: Vec<(String, String)>,
+    stack: Vec<Node>,
+    line: u64,
+    head: Head,
+    watermark_text: Option<String>,
+}
+
+impl Scanner {
+    fn open(path: &Path) -> Result<Self, DataError> {
+        let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+        let mut reader = NsReader::from_reader(Lines {
+            inner: BufReader::with_capacity(1 << 20, file),
+            newlines: 0,
+        });
+        {
+            let config = reader.config_mut();
+            config.check_end_names = true;
+            config.expand_empty_elements = false;
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            reader,
+            outer: Vec::with_capacity(4),
+            stack: Vec::with_capacity(8),
+            line: 0,
+            head: Head::default(),
+            watermark_text: None,
+        })
+    }
+
+    fn malformed(&self, what: impl std::fmt::Display) -> DataError {
+        DataError::Format(format!(
+            "{} is not a well-formed deposit (line {}): {what}",
+            self.path.display(),
+            self.reader.get_ref().newlines + 1
+        ))
+    }
+
+    fn in_contents(&self) -> bool {
+        self.outer.len() == 2 && self.outer[1].0 == RDE && self.outer[1].1 == "contents"
+    }
+
+    /// The next object of `<rde:contents>` and the line it starts on.
+    fn next_object(&mut self) -> Result<Option<(u64, Node)>, DataError> {
+        let mut buf = Vec::with_capacity(1024);
+        loop {
+            buf.clear();
+            let (resolved, event) = match self.reader.read_resolved_event_into(&mut buf) {
+                Ok(x) => x,
+                Err(e) => {
+                    let e = e.to_string();
+                    return Err(self.malformed(e));
+                }
+            };
+            let ns = match resolved {
+                ResolveResult::Bound(ns) => ns.as_ref().to_owned(),
+                ResolveResult::Unbound => String::new(),
+                ResolveResult::Unknown(prefix) => {
+                    if matches!(event, Event::Start(_) | Event::Empty(_)) {
+                        let p = prefix.clone();
+                        return Err(self.malformed(format!("undeclared prefix {p:?}")));
+                    }
+                    String::new()
+                }
+            };
+            let line = self.reader.get_ref().newlines + 1;
+            let empty = matches!(event, Event::Empty(_));
+            match event {
+                Event::Start(start) | Event::Empty(start)
+                    if self.stack.is_empty() && !self.in_contents() =>
+                {
+                    let name = start.local_name().as_ref().to_owned();
+                    if self.outer.is_empty() {
+                        if ns != RDE || name != "deposit" {
+                            return Err(self.malformed("the root element is not <rde:deposit>"));
+                        }
+                        let node =
+                            element(&start, ns.clone(), &name).map_err(|e| self.malformed(e))?;
+                        self.head.kind = node.attr("type").map(str::to_owned);
+                    }
+                    if self.outer.len() == 1 && ns == RDE && name == "watermark" {
+                        self.watermark_text = Some(String::new());
+                    }
+                    if !empty {
+                        self.outer.push((ns, name));
+                    }
+                }
+                Event::Start(start) => {
+                    let name = start.local_name().as_ref().to_owned();
+                    if self.stack.is_empty() {
+                        self.line = line;
+                    }
+                    let node = element(&start, ns, &name).map_err(|e| self.malformed(e))?;
+                    self.stack.push(node);
+                }
+                Event::Empty(start) => {
+                    let name = start.local_name().as_ref().to_owned();
+                    let node = element(&start, ns, &name).map_err(|e| self.malformed(e))?;
+                    match self.stack.last_mut() {
+                        Some(parent) => parent.children.push(node),
+                        None => return Ok(Some((line, node))),
+                    }
+                }
+                Event::End(_) => {
+                    if let Some(node) = self.stack.pop() {
+                        match self.stack.last_mut() {
+                            Some(parent) => parent.children.push(node),
+                            None => return Ok(Some((self.line, node))),
+                        }
+                    } else {
+                        if let Some((ns, name)) = self.outer.pop()
+                            && ns == RDE
+                            && name == "watermark"
+                            && let Some(text) = self.watermark_text.take()
+                        {
+                            let t = parse_date("watermark", text.trim())
+                                .map_err(|e| self.malformed(e))?;
+                            self.head.watermark = Some(t);
+                        }
+                    }
+                }
+                Event::Text(t) => {
+                    let content = t.xml10_content();
+                    self.push_text(&content);
+                }
+                Event::CData(t) => {
+                    let raw = t.into_inner();
+                    self.push_text(&raw);
+                }
+                Event::GeneralRef(r) => {
+                    let c = if r.is_char_ref() {
+                        match r.resolve_char_ref() {
+                            Ok(Some(c)) => c,
+                            _ => return Err(self.malformed("a bad character reference")),
+                        }
+                    } else {
+                        match r.xml10_content().as_ref() {
+                            "lt" => '<',
+                            "gt" => '>',
+                            "amp" => '&',
+                            "quot" => '"',
+                            "apos" => '\'',
+                            other => {
+                                let other = other.to_owned();
+                                return Err(self.malformed(format!("undeclared entity &{other};")));
+                            }
+                        }
+                    };
+                    let mut b = [0u8; 4];
+                    self.push_text(c.encode_utf8(&mut b));
+                }
+                Event::DocType(_) => {
+                    return Err(self.malformed("a DOCTYPE is not allowed"));
+                }
+                Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
+                Event::Eof => {
+                    if !self.outer.is_empty() || !self.stack.is_empty() {
+                        return Err(self.malformed("the file ends inside an element"));
+                    }
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    fn push_text(&mut self, text: &str) {
+        if let Some(top) = self.stack.last_mut() {
+            top.text.push_str(text);
+        } else if let Some(w) = &mut self.watermark_text {
+            w.push_str(text);
+        }
+    }
+}
+
+fn element(start: &BytesStart<'_>, ns: String, name: &str) -> Result<Node, String> {
+    let mut attrs = Vec::new();
+    for attr in start.attributes().with_checks(true) {
+        let attr = attr.map_err(|e| format!("malformed attribute on <{name}>: {e}"))?;
+        let key = attr.key;
+        if key.as_ref() == "xmlns" || key.as_ref().starts_with("xmlns:") {
+            continue;
+        }
+        let value = attr
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|e| format!("invalid attribute value on <{name}>: {e}"))?;
+        attrs.push((key.local_name().as_ref().to_owned(), value.into_owned()));
+    }
+    Ok(Node {
+        ns,
+        name: name.to_owned(),
+        attrs,
+        text: String::new(),
+        children: Vec::new(),
+    })
+}
+
+// ----- objects from the deposit -----
+
+fn statuses(node: &Node, ns: &str) -> Result<Vec<Status>, String> {
+    node.all(ns, "status")
+        .map(|s| {
+            let v = s.attr("s").unwrap_or_default();
+            Status::parse(v).ok_or_else(|| format!("{v:?} is not an EPP status"))
+        })
+        .collect()
+}
+
+fn transfer(node: &Node, ns: &str) -> Result<Option<Transfer>, String> {
+    let Some(t) = node.child(ns, "trnData") else {
+        return Ok(None);
+    };
+    let status_text = t.req_text(ns, "trStatus")?;
+    let status = [
+        TransferStatus::Pending,
+        TransferStatus::ClientApproved,
+        TransferStatus::ClientCancelled,
+        TransferStatus::ClientRejected,
+        TransferStatus::ServerApproved,
+        TransferStatus::ServerCancelled,
+    ]
+    .into_iter()
+    .find(|s| s.as_str() == status_text)
+    .ok_or_else(|| format!("{status_text:?} is not a transfer status"))?;
+    Ok(Some(Transfer {
+        status,
+        gaining: t.req_text(ns, "reRr")?,
+        requested: t.req_date(ns, "reDate")?,
+        losing: t.req_text(ns, "acRr")?,
+        action_date: t.req_date(ns, "acDate")?,
+        reject_reason: None,
+        review_until: None,
+    }))
+}
+
+fn registrar(node: &Node) -> Result<Registrar, String> {
+    let ns = RDE_REGISTRAR;
+    let state = match node.opt_text(ns, "status").as_deref() {
+        None | Some("ok") => RegistrarState::Active,
+        Some("readonly") => RegistrarState::Suspended,
+        Some("terminated") => RegistrarState::Terminated,
+        Some(other) => return Err(format!("{other:?} is not a registrar status")),
+    };
+    Ok(Registrar {
+        id: node.req_text(ns, "id")?,
+        name: node.req_text(ns, "name")?,
+        password_hash: String::new(),
+        cert_fingerprints: Vec::new(),
+        ip_allow: Vec::new(),
+        session_limit: None,
+        state,
+        email: node.opt_text(ns, "email"),
+        created: node.opt_date(ns, "crDate")?.unwrap_or_default(),
+    })
+}
+
+fn phone(node: &Node, ns: &str, name: &str) -> Option<Phone> {
+    node.child(ns, name).map(|p| Phone {
+        number: p.text().to_owned(),
+        ext: p.attr("x").filter(|x| !x.is_empty()).map(str::to_owned),
+    })
+}
+
+fn postal_type(value: Option<&str>) -> Result<PostalType, String> {
+    match value {
+        Some("int") => Ok(PostalType::Int),
+        Some("loc") => Ok(PostalType::Loc),
+        other => Err(format!("postal type {other:?} is not int or loc")),
+    }
+}
+
+fn contact(node: &Node) -> Result<Contact, String> {
+    let ns = RDE_CONTACT;
+    let mut postal = Vec::new();
+    for p in node.all(ns, "postalInfo") {
+        let addr = p.required(CONTACT, "addr")?;
+        postal.push(PostalInfo {
+            kind: postal_type(p.attr("type"))?,
+            name: p.req_text(CONTACT, "name")?,
+            org: p.opt_text(CONTACT, "org"),
+            street: addr
+                .all(CONTACT, "street")
+                .map(|s| s.text().to_owned())
+                .collect(),
+            city: addr.req_text(CONTACT, "city")?,
+            sp: addr.opt_text(CONTACT, "sp"),
+            pc: addr.opt_text(CONTACT, "pc"),
+            cc: addr.req_text(CONTACT, "cc")?,
+        });
+    }
+    let disclose = match node.child(ns, "disclose") {
+        None => None,
+        Some(d) => {
+            let kinds = |name: &str| {
+                d.all(CONTACT, name)
+                    .map(|e| postal_type(e.attr("type")))
+                    .collect::<Result<Vec<_>, String>>()
+            };
+            Some(Disclose {
+                flag: matches!(d.attr("flag"), Some("1" | "true")),
+                name: kinds("name")?,
+                org: kinds("org")?,
+                addr: kinds("addr")?,
+                voice: d.child(CONTACT, "voice").is_some(),
+                fax: d.child(CONTACT, "fax").is_some(),
+                email: d.child(CONTACT, "email").is_some(),
+            })
+        }
+    };
+    Ok(Contact {
+        id: node.req_text(ns, "id")?,
+        roid: node.req_text(ns, "roid")?,
+        postal,
+        voice: phone(node, ns, "voice"),
+        fax: phone(node, ns, "fax"),
+        email: node.req_text(ns, "email")?,
+        statuses: statuses(node, ns)?,
+        sponsor: node.req_text(ns, "clID")?,
+        created_by: node.opt_text(ns, "crRr").unwrap_or_default(),
+        created: node.req_date(ns, "crDate")?,
+        updated_by: node.opt_text(ns, "upRr"),
+        updated: node.opt_date(ns, "upDate")?,
+        transferred: node.opt_date(ns, "trDate")?,
+        auth: None,
+        disclose,
+        identity: None,
+        transfer: transfer(node, ns)?,
+    })
+}
+
+fn identity(node: &Node) -> Result<(String, Identity), String> {
+    let ns = IDENTITY;
+    let kind_text = node.req_text(ns, "type")?;
+    let kind = IdentityKind::parse(&kind_text)
+        .ok_or_else(|| format!("{kind_text:?} is not an identity document type"))?;
+    let verification = match node.req_text(ns, "verification")?.as_str() {
+        "submitted" => Verification::Submitted,
+        "verified" => Verification::Verified,
+        "rejected" => Verification::Rejected,
+        other => return Err(format!("{other:?} is not a verification state")),
+    };
+    Ok((
+        node.req_text(ns, "id")?,
+        Identity {
+            kind,
+            number: node.req_text(ns, "number")?,
+            verification,
+            since: node.req_date(ns, "since")?,
+            note: node.opt_text(ns, "note"),
+        },
+    ))
+}
+
+fn host(node: &Node) -> Result<Host, String> {
+    let ns = RDE_HOST;
+    let addrs = node
+        .all(ns, "addr")
+        .map(|a| {
+            a.text()
+                .parse::<IpAddr>()
+                .map_err(|_| format!("{:?} is not an IP address", a.text()))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Host {
+        name: node.req_text(ns, "name")?,
+        roid: node.req_text(ns, "roid")?,
+        addrs,
+        statuses: statuses(node, ns)?,
+        superordinate: None,
+        sponsor: node.req_text(ns, "clID")?,
+        created_by: node.opt_text(ns, "crRr").unwrap_or_default(),
+        created: node.req_date(ns, "crDate")?,
+        updated_by: node.opt_text(ns, "upRr"),
+        updated: node.opt_date(ns, "upDate")?,
+        transferred: node.opt_date(ns, "trDate")?,
+    })
+}
+
+fn domain(node: &Node, watermark: Timestamp) -> Result<Domain, String> {
+    let ns = RDE_DOMAIN;
+    let statuses = statuses(node, ns)?;
+    let mut nameservers = Vec::new();
+    if let Some(list) = node.child(ns, "ns") {
+        if list.child(DOMAIN, "hostAttr").is_some() {
+            return Err("name servers as host attributes (domain:hostAttr) are not served".into());
+        }
+        nameservers = list
+            .all(DOMAIN, "hostObj")
+            .map(|h| h.text().to_owned())
+            .collect();
+    }
+    let contacts = node
+        .all(ns, "contact")
+        .map(|c| {
+            let role = c.attr("type").unwrap_or_default();
+            let role = ContactRole::parse(role)
+                .ok_or_else(|| format!("contact type {role:?} is not admin, tech or billing"))?;
+            Ok(DomainContact {
+                role,
+                id: c.text().to_owned(),
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let mut ds_data = Vec::new();
+    if let Some(sec) = node.child(ns, "secDNS") {
+        if sec.child(SECDNS, "keyData").is_some() {
+            return Err("DNSSEC key data (secDNS:keyData) is not served; only DS data".into());
+        }
+        for ds in sec.all(SECDNS, "dsData") {
+            let number = |name: &str| -> Result<u64, String> {
+                ds.req_text(SECDNS, name)?
+                    .parse::<u64>()
+                    .map_err(|_| format!("<secDNS:{name}> is not a number"))
+            };
+            ds_data.push(DsData {
+                key_tag: u16::try_from(number("keyTag")?).map_err(|_| "keyTag out of range")?,
+                alg: u8::try_from(number("alg")?).map_err(|_| "alg out of range")?,
+                digest_type: u8::try_from(number("digestType")?)
+                    .map_err(|_| "digestType out of range")?,
+                digest: ds.req_text(SECDNS, "digest")?.to_ascii_uppercase(),
+            });
+        }
+    }
+    let updated = node.opt_date(ns, "upDate")?;
+    let deleted = statuses
+        .contains(&Status::PendingDelete)
+        .then(|| updated.unwrap_or(watermark));
+    Ok(Domain {
+        name: node.req_text(ns, "name")?,
+        roid: node.req_text(ns, "roid")?,
+        registrant: node.req_text(ns, "registrant")?,
+        contacts,
+        nameservers,
+        statuses,
+        sponsor: node.req_text(ns, "clID")?,
+        created_by: node.opt_text(ns, "crRr").unwrap_or_default(),
+        created: node.req_date(ns, "crDate")?,
+        updated_by: node.opt_text(ns, "upRr"),
+        updated,
+        expires: node.req_date(ns, "exDate")?,
+        transferred: node.opt_date(ns, "trDate")?,
+        auth: None,
+        subordinate_hosts: Vec::new(),
+        ds_data,
+        proof_ref: None,
+        transfer: transfer(node, ns)?,
+        pending_owner: None,
+        deleted,
+        identity_hold: false,
+        dispute: None,
+        incomplete: None,
+    })
+}
+
+/// The key (name or id) of an object, to name it in a refusal.
+fn label(node: &Node) -> String {
+    ["name", "id"]
+        .iter()
+        .find_map(|n| node.opt_text(&node.ns, n))
+        .unwrap_or_default()
+}
+
+/// Which of the three passes over a deposit loads an object: registrars,
+/// contacts and hosts outside the registry's zones first, then domains,
+/// then the hosts inside them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    First,
+    Domains,
+    InnerHosts,
+}
+
+/// What an import of a deposit found besides the loader's report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DepositCheck {
+    /// The deposit's watermark.
+    pub watermark: Option<Timestamp>,
+    /// The objects the header counts, by object URI.
+    pub header: BTreeMap<String, u64>,
+    /// The objects found, by object URI.
+    pub found: BTreeMap<String, u64>,
+}
+
+/// `admin escrow import FILE`: loads a full deposit into an empty store.
+///
+/// # Errors
+/// The store holds objects already, the file is not a full deposit, or
+/// the store fails.
+pub fn import(
+    store: &Store,
+    settings: &Settings,
+    now: Timestamp,
+    operator: &str,
+    path: &Path,
+) -> Result<(Report, DepositCheck), DataError> {
+    if store.holds_objects()? {
+        return Err(DataError::Refused(
+            "the store holds domains, contacts or hosts already; a deposit is loaded only into an empty store (a new data directory)".into(),
+        ));
+    }
+    let mut loader = Loader::new(
+        store,
+        settings,
+        now,
+        operator,
+        Options {
+            dry_run: false,
+            keep_existing_registrars: true,
+            command: COMMAND,
+        },
+    );
+    let mut check = DepositCheck::default();
+    let mut unknown: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for pass in [Pass::First, Pass::Domains, Pass::InnerHosts] {
+        let mut scanner = Scanner::open(path)?;
+        let mut waiting: Option<(u64, Contact)> = None;
+        let mut inner_hosts = HashSet::new();
+        while let Some((line, node)) = scanner.next_object()? {
+            if pass == Pass::First {
+                *check.found.entry(node.ns.clone()).or_default() += 1;
+            }
+            let watermark = scanner.head.watermark.unwrap_or(now);
+            if pass == Pass::First && scanner.head.kind.as_deref() != Some("FULL") {
+                return Err(DataError::Format(format!(
+                    "{} is a deposit of type {:?}; only FULL deposits are loaded",
+                    path.display(),
+                    scanner.head.kind.as_deref().unwrap_or("?")
+                )));
+            }
+            let is_identity = node.is(IDENTITY, "identity");
+            if !is_identity && let Some((l, c)) = waiting.take() {
+                loader.load(l, Item::Contact(Box::new(c)))?;
+            }
+            let in_zone = |name: &str| {
+                crate::policy::host_name(name, settings)
+                    .map(|h| h.superordinate.is_some())
+                    .unwrap_or(false)
+            };
+            let wanted = match (node.ns.as_str(), node.name.as_str()) {
+                (RDE_REGISTRAR, "registrar")
+                | (RDE_CONTACT, "contact")
+                | (IDENTITY, "identity") => pass == Pass::First,
+                (RDE_HOST, "host") => {
+                    let inside = in_zone(&label(&node));
+                    if inside && pass == Pass::First {
+                        inner_hosts.insert(label(&node));
+                    }
+                    (pass == Pass::InnerHosts) == inside && pass != Pass::Domains
+                }
+                (RDE_DOMAIN, "domain") => pass == Pass::Domains,
+                (RDE_HEADER, "header") => {
+                    if pass == Pass::First {
+                        for c in node.all(RDE_HEADER, "count") {
+                            let uri = c.attr("uri").unwrap_or_default().to_owned();
+                            let n = c.text().parse::<u64>().unwrap_or(0);
+                            *check.header.entry(uri).or_default() += n;
+                        }
+                    }
+                    false
+                }
+                (ns, name) => {
+                    if pass == Pass::First {
+                        let e = unknown
+                            .entry(format!("{{{ns}}}{name}"))
+                            .or_insert((line, 0));
+                        e.1 += 1;
+                    }
+                    false
+                }
+            };
+            if !wanted {
+                continue;
+            }
+            let kind = match node.name.as_str() {
+                "registrar" => Some(Kind::Registrar),
+                "contact" | "identity" => Some(Kind::Contact),
+                "host" => Some(Kind::Host),
+                "domain" => Some(Kind::Domain),
+                _ => None,
+            };
+            let item = match node.name.as_str() {
+                "registrar" => registrar(&node).map(Item::Registrar),
+                "contact" => match contact(&node) {
+                    Ok(c) => {
+                        waiting = Some((line, c));
+                        continue;
+                    }
+                    Err(e) => Err(e),
+                },
+                "identity" => match identity(&node) {
+                    Ok((id, doc)) => match &mut waiting {
+                        Some((_, c)) if c.id == id => {
+                            c.identity = Some(doc);
+                            continue;
+                        }
+                        _ => Err(format!(
+                            "the identity document of {id} does not follow its contact"
+                        )),
+                    },
+                    Err(e) => Err(e),
+                },
+                "host" => host(&node).map(|h| Item::Host(Box::new(h))),
+                _ => domain(&node, watermark).map(|d| Item::Domain(Box::new(d))),
+            };
+            match item {
+                Ok(item) => loader.load(line, item)?,
+                Err(reason) => {
+                    let what = kind.map(Kind::as_str).unwrap_or("object");
+                    loader.report_mut().reject_unreadable(
+                        line,
+                        kind,
+                        format!("{what} {}: {reason}", label(&node)),
+                    );
+                }
+            }
+        }
+        if let Some((l, c)) = waiting.take() {
+            loader.load(l, Item::Contact(Box::new(c)))?;
+        }
+        if pass == Pass::First {
+            check.watermark = scanner.head.watermark;
+            loader.expect_hosts(inner_hosts);
+        }
+    }
+    for (element, (line, n)) in unknown {
+        loader.report_mut().warnings.push(Remark {
+            line,
+            reason: format!("{n} {element} objects are not loaded (not served by this registry)"),
+        });
+    }
+    for (uri, counted) in &check.header {
+        let found = check.found.get(uri).copied().unwrap_or(0);
+        if *counted != found {
+            loader.report_mut().warnings.push(Remark {
+                line: 0,
+                reason: format!(
+                    "the header counts {counted} objects {uri}, the deposit holds {found}"
+                ),
+            });
+        }
+    }
+    let report = loader.finish()?;
+    Ok((report, check))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_counter_counts_what_was_consumed() {
+        let mut lines = Lines {
+            inner: BufReader::new("a\nb\nc\n".as_bytes()),
+            newlines: 0,
+        };
+        let _ = lines.fill_buf().unwrap();
+        lines.consume(2);
+        assert_eq!(lines.newlines, 1);
+        lines.consume(3);
+        assert_eq!(lines.newlines, 2);
+    }
+}
