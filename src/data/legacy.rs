@@ -380,7 +380,11 @@ fn parse_line(text: &str, now: Timestamp) -> Result<Item, (Option<Kind>, String)
     converted.map_err(|reason| match serde_json::from_str::<Peek>(text) {
         Ok(peek) => {
             let kind = peek.kind();
-            let label = match (kind, peek.name.or(peek.id)) {
+            let key = match kind {
+                Some(Kind::Registrar | Kind::Contact) => peek.id,
+                _ => peek.name,
+            };
+            let label = match (kind, key) {
                 (Some(k), Some(key)) => format!("{} {key}: ", k.as_str()),
                 (Some(k), None) => format!("{}: ", k.as_str()),
                 _ => String::new(),

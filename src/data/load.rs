@@ -10,6 +10,8 @@
 //! names that were registered already.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::thread::JoinHandle;
 
 use serde::Serialize;
 
@@ -20,10 +22,12 @@ use crate::model::{
     Timestamp, TransferStatus,
 };
 use crate::policy;
-use crate::store::{Created, DueEntry, DueKind, Effects, NewObject, Store, StoreError};
+use crate::store::{
+    Created, DueEntry, DueKind, Effects, NewObject, PreparedBatch, Store, StoreError,
+};
 
 /// Objects created in one store transaction.
-const BATCH: usize = 1_000;
+const BATCH: usize = 500;
 
 /// Objects created between two flushes of the store to disk.
 const FLUSH_EVERY: usize = 20_000;
@@ -235,6 +239,7 @@ pub struct Loader<'a> {
     max_roid: u64,
     pending: Vec<NewObject>,
     pending_lines: Vec<(u64, Kind)>,
+    writer: Option<Writer>,
     since_flush: usize,
 }
 
@@ -269,6 +274,7 @@ impl<'a> Loader<'a> {
             max_roid: 0,
             pending: Vec::with_capacity(BATCH),
             pending_lines: Vec::with_capacity(BATCH),
+            writer: None,
             since_flush: 0,
         }
     }
@@ -325,6 +331,11 @@ impl<'a> Loader<'a> {
     /// A store failure.
     pub fn finish(mut self) -> Result<Report, StoreError> {
         self.commit()?;
+        self.sync()?;
+        if let Some(writer) = self.writer.take() {
+            writer.stop()?;
+        }
+        self.report.rejected.sort_by_key(|r| r.line);
         let mut left: Vec<Remark> = self
             .deferred
             .drain()
@@ -357,39 +368,72 @@ impl<'a> Loader<'a> {
         self.pending_lines.push((line, kind));
     }
 
-    /// Writes the queued objects in one transaction; when one of them
-    /// conflicts (another writer was faster), writes them one at a time and
-    /// refuses those that conflict.
+    /// Hands the queued objects, encoded, to the writer thread (or writes
+    /// them here when no thread could be started).
     fn commit(&mut self) -> Result<(), StoreError> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        if self.store.create_many(&self.pending)?.is_err() {
-            for (object, (line, kind)) in self.pending.iter().zip(&self.pending_lines) {
-                if let Err((_, conflict)) = self.store.create_many(std::slice::from_ref(object))? {
-                    let counts = self.report.counts(*kind);
-                    counts.loaded = counts.loaded.saturating_sub(1);
-                    counts.rejected += 1;
-                    let key = match &object.object {
-                        Created::Contact(c) => c.id.clone(),
-                        Created::Host(h) => h.name.clone(),
-                        Created::Domain(d) => d.name.clone(),
-                    };
-                    self.report.rejected.push(Remark {
-                        line: *line,
-                        reason: format!("{} {key}: not loaded: {conflict:?}", kind.as_str()),
-                    });
+        let objects = std::mem::take(&mut self.pending);
+        let lines = std::mem::take(&mut self.pending_lines);
+        let batch = self.store.prepare_many(objects)?;
+        if self.writer.is_none() {
+            self.writer = Writer::start(self.store.clone());
+        }
+        match &self.writer {
+            Some(writer) => {
+                if writer.jobs.send(Job::Batch(batch, lines)).is_err() {
+                    return Err(self.writer_error());
                 }
             }
-        }
-        self.since_flush += self.pending.len();
-        self.pending.clear();
-        self.pending_lines.clear();
-        if self.since_flush >= FLUSH_EVERY {
-            self.store.flush_now()?;
-            self.since_flush = 0;
+            None => {
+                let mut failed = Vec::new();
+                write_batch(self.store, &batch, &lines, &mut failed)?;
+                self.since_flush += lines.len();
+                if self.since_flush >= FLUSH_EVERY {
+                    self.store.flush_now()?;
+                    self.since_flush = 0;
+                }
+                self.count_failed(failed);
+            }
         }
         Ok(())
+    }
+
+    /// Waits until the writer thread has written everything handed to it,
+    /// and takes its refusals into the report.
+    fn sync(&mut self) -> Result<(), StoreError> {
+        let Some(writer) = &self.writer else {
+            return Ok(());
+        };
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        if writer.jobs.send(Job::Sync(reply)).is_err() {
+            return Err(self.writer_error());
+        }
+        match answer.recv() {
+            Ok(failed) => {
+                self.count_failed(failed);
+                Ok(())
+            }
+            Err(_) => Err(self.writer_error()),
+        }
+    }
+
+    /// Stops the writer thread and returns why it stopped.
+    fn writer_error(&mut self) -> StoreError {
+        match self.writer.take().map(Writer::stop) {
+            Some(Err(e)) => e,
+            _ => StoreError::Flush("the import's writer thread stopped".into()),
+        }
+    }
+
+    fn count_failed(&mut self, failed: Vec<(Kind, Remark)>) {
+        for (kind, remark) in failed {
+            let counts = self.report.counts(kind);
+            counts.loaded = counts.loaded.saturating_sub(1);
+            counts.rejected += 1;
+            self.report.rejected.push(remark);
+        }
     }
 
     fn audit(&self) -> Audit {
@@ -686,6 +730,7 @@ impl<'a> Loader<'a> {
             return Ok(());
         }
         self.commit()?;
+        self.sync()?;
         for d in waiting {
             let Some(old) = self.store.domain(&d.domain)? else {
                 continue;
@@ -820,6 +865,94 @@ impl<'a> Loader<'a> {
         }
         Ok(Done::Loaded)
     }
+}
+
+/// What the writer thread is given: a batch to create, or a request to
+/// answer once everything before it is written.
+enum Job {
+    Batch(PreparedBatch, Vec<(u64, Kind)>),
+    Sync(SyncSender<Vec<(Kind, Remark)>>),
+}
+
+/// The thread that writes the loader's batches, so that the loader reads
+/// and checks the next records meanwhile.
+struct Writer {
+    jobs: SyncSender<Job>,
+    thread: JoinHandle<Result<(), StoreError>>,
+}
+
+impl Writer {
+    /// Starts the thread; `None` when the system cannot start one.
+    fn start(store: Store) -> Option<Self> {
+        let (jobs, queue) = std::sync::mpsc::sync_channel(2);
+        std::thread::Builder::new()
+            .name("import-writer".into())
+            .spawn(move || write_all(&store, &queue))
+            .ok()
+            .map(|thread| Writer { jobs, thread })
+    }
+
+    /// Lets the thread finish what it was given and waits for it.
+    fn stop(self) -> Result<(), StoreError> {
+        drop(self.jobs);
+        self.thread.join().unwrap_or_else(|_| {
+            Err(StoreError::Flush(
+                "the import's writer thread failed".into(),
+            ))
+        })
+    }
+}
+
+fn write_all(store: &Store, queue: &Receiver<Job>) -> Result<(), StoreError> {
+    let mut failed = Vec::new();
+    let mut since_flush = 0;
+    for job in queue {
+        match job {
+            Job::Batch(batch, lines) => {
+                write_batch(store, &batch, &lines, &mut failed)?;
+                since_flush += lines.len();
+                if since_flush >= FLUSH_EVERY {
+                    store.flush_now()?;
+                    since_flush = 0;
+                }
+            }
+            Job::Sync(reply) => {
+                let _ = reply.send(std::mem::take(&mut failed));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates a batch in one transaction; when an object conflicts (another
+/// writer was faster), creates them one at a time and refuses those that
+/// conflict.
+fn write_batch(
+    store: &Store,
+    batch: &PreparedBatch,
+    lines: &[(u64, Kind)],
+    failed: &mut Vec<(Kind, Remark)>,
+) -> Result<(), StoreError> {
+    if store.commit_many(batch, 0..lines.len())?.is_ok() {
+        return Ok(());
+    }
+    for (i, ((line, kind), object)) in lines.iter().zip(batch.objects()).enumerate() {
+        if let Err((_, conflict)) = store.commit_many(batch, i..i + 1)? {
+            let key = match &object.object {
+                Created::Contact(c) => &c.id,
+                Created::Host(h) => &h.name,
+                Created::Domain(d) => &d.name,
+            };
+            failed.push((
+                *kind,
+                Remark {
+                    line: *line,
+                    reason: format!("{} {key}: not loaded: {conflict:?}", kind.as_str()),
+                },
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The agenda of a loaded domain: the R22 notice and the R9 grace end of its

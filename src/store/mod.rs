@@ -1240,21 +1240,13 @@ impl Store {
         flatten(result)
     }
 
-    /// Creates many contacts, hosts and domains, in order, in one
-    /// transaction (a bulk import): each with the indexes, history and
-    /// agenda entries its single create writes, so the store's invariants
-    /// are those of one create after another; a host may name a domain
-    /// created earlier in the same batch as superordinate. On a conflict
-    /// nothing is written, and the inner `Err` gives the index of the
-    /// object that conflicted.
+    /// Encodes objects for [`Self::commit_many`], with their history
+    /// records, outside any transaction.
     ///
     /// # Errors
-    /// sled errors.
-    pub fn create_many(
-        &self,
-        objects: &[NewObject],
-    ) -> Result<Result<(), (usize, Conflict)>, StoreError> {
-        let prepared = objects
+    /// sled or encoding errors.
+    pub fn prepare_many(&self, objects: Vec<NewObject>) -> Result<PreparedBatch, StoreError> {
+        let encoded = objects
             .iter()
             .map(|o| {
                 let audit = &o.effects.audit;
@@ -1274,6 +1266,26 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(PreparedBatch { objects, encoded })
+    }
+
+    /// Creates the objects `range` of a prepared batch, in order, in one
+    /// transaction (a bulk import): each with the indexes, history and
+    /// agenda entries its single create writes, so the store's invariants
+    /// are those of one create after another; a host may name a domain
+    /// created earlier in the same batch as superordinate. On a conflict
+    /// nothing is written, and the inner `Err` gives the index of the
+    /// object that conflicted.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn commit_many(
+        &self,
+        batch: &PreparedBatch,
+        range: std::ops::Range<usize>,
+    ) -> Result<Result<(), (usize, Conflict)>, StoreError> {
+        let objects = batch.objects.get(range.clone()).unwrap_or_default();
+        let encoded = batch.encoded.get(range.clone()).unwrap_or_default();
         let i = &self.inner;
         let trees = (
             &i.domains,
@@ -1284,7 +1296,7 @@ impl Store {
             &i.history,
         );
         let result = trees.transaction(|(domains, contacts, hosts, refs, due, history)| {
-            for (n, (o, (value, hw))) in objects.iter().zip(&prepared).enumerate() {
+            for (n, (o, (value, hw))) in objects.iter().zip(encoded).enumerate() {
                 let created = match &o.object {
                     Created::Contact(c) => insert_new_contact(contacts, c, value),
                     Created::Host(h) => insert_new_host(hosts, domains, h, value),
@@ -1292,7 +1304,7 @@ impl Store {
                         insert_new_domain(domains, contacts, hosts, refs, d, value)
                     }
                 };
-                created.map_err(|e| at_index(n, e))?;
+                created.map_err(|e| at_index(range.start + n, e))?;
                 history.insert(hw.key.as_slice(), hw.value.as_slice())?;
                 for entry in &o.effects.due_add {
                     due.insert(entry.key(), &[])?;
@@ -1519,7 +1531,7 @@ impl Store {
     }
 }
 
-/// An object [`Store::create_many`] creates, with its history and agenda.
+/// An object [`Store::commit_many`] creates, with its history and agenda.
 #[derive(Debug, Clone)]
 pub struct NewObject {
     /// The object.
@@ -1527,6 +1539,19 @@ pub struct NewObject {
     /// Its audit (history) and agenda entries; messages and charges are
     /// not applied by a bulk create.
     pub effects: Effects,
+}
+
+/// Objects encoded by [`Store::prepare_many`], ready to be created.
+pub struct PreparedBatch {
+    objects: Vec<NewObject>,
+    encoded: Vec<(Vec<u8>, HistoryWrite)>,
+}
+
+impl PreparedBatch {
+    /// The objects, in creation order.
+    pub fn objects(&self) -> &[NewObject] {
+        &self.objects
+    }
 }
 
 /// A new object of [`NewObject`].
@@ -1776,6 +1801,144 @@ mod tests {
             Err(other) => panic!("unexpected error {other}"),
             Ok(_) => panic!("a store of another version was opened"),
         }
+    }
+
+    fn audit() -> Audit {
+        Audit {
+            at: chrono::Utc::now(),
+            who: "operator:test".into(),
+            command: "admin:import".into(),
+            cl_trid: None,
+            sv_trid: "MA-1-1".into(),
+        }
+    }
+
+    fn contact(id: &str) -> Contact {
+        Contact {
+            id: id.into(),
+            roid: format!("C{id}-MA"),
+            postal: Vec::new(),
+            voice: None,
+            fax: None,
+            email: "x@example.ma".into(),
+            statuses: Vec::new(),
+            sponsor: "reg1".into(),
+            created_by: "reg1".into(),
+            created: chrono::Utc::now(),
+            updated_by: None,
+            updated: None,
+            transferred: None,
+            auth: None,
+            disclose: None,
+            identity: None,
+            transfer: None,
+        }
+    }
+
+    fn host(name: &str, superordinate: Option<&str>) -> Host {
+        Host {
+            name: name.into(),
+            roid: "H1-MA".into(),
+            addrs: Vec::new(),
+            statuses: Vec::new(),
+            superordinate: superordinate.map(str::to_owned),
+            sponsor: "reg1".into(),
+            created_by: "reg1".into(),
+            created: chrono::Utc::now(),
+            updated_by: None,
+            updated: None,
+            transferred: None,
+        }
+    }
+
+    fn domain(name: &str, registrant: &str, ns: &[&str]) -> Domain {
+        Domain {
+            name: name.into(),
+            roid: "D1-MA".into(),
+            registrant: registrant.into(),
+            contacts: Vec::new(),
+            nameservers: ns.iter().map(|n| (*n).to_owned()).collect(),
+            statuses: Vec::new(),
+            sponsor: "reg1".into(),
+            created_by: "reg1".into(),
+            created: chrono::Utc::now(),
+            updated_by: None,
+            updated: None,
+            expires: chrono::Utc::now(),
+            transferred: None,
+            auth: None,
+            subordinate_hosts: Vec::new(),
+            ds_data: Vec::new(),
+            proof_ref: None,
+            transfer: None,
+            pending_owner: None,
+            deleted: None,
+            identity_hold: false,
+            dispute: None,
+            incomplete: None,
+        }
+    }
+
+    fn new(object: Created) -> NewObject {
+        NewObject {
+            object,
+            effects: Effects::audit(audit()),
+        }
+    }
+
+    #[test]
+    fn a_batch_keeps_the_indexes_of_single_creates_and_is_all_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let batch = store
+            .prepare_many(vec![
+                new(Created::Contact(contact("c-1"))),
+                new(Created::Host(host("ns.example.net", None))),
+                new(Created::Domain(domain("a.ma", "c-1", &["ns.example.net"]))),
+                new(Created::Host(host("ns1.a.ma", Some("a.ma")))),
+            ])
+            .unwrap();
+        assert_eq!(store.commit_many(&batch, 0..4).unwrap(), Ok(()));
+        assert!(store.contact_linked("c-1").unwrap());
+        assert_eq!(store.host_use_count("ns.example.net").unwrap(), 1);
+        assert_eq!(store.domains_of("reg1").unwrap(), vec!["a.ma".to_owned()]);
+        let a = store.domain("a.ma").unwrap().unwrap();
+        assert_eq!(a.subordinate_hosts, vec!["ns1.a.ma".to_owned()]);
+        assert_eq!(store.history("domain", "a.ma").unwrap().len(), 1);
+        let again = store
+            .prepare_many(vec![
+                new(Created::Contact(contact("c-2"))),
+                new(Created::Domain(domain("a.ma", "c-2", &[]))),
+            ])
+            .unwrap();
+        assert_eq!(
+            store.commit_many(&again, 0..2).unwrap(),
+            Err((1, Conflict::Exists))
+        );
+        assert!(!store.contact_exists("c-2").unwrap(), "nothing was written");
+        assert_eq!(store.commit_many(&again, 0..1).unwrap(), Ok(()));
+        assert_eq!(store.all_domains().count(), 1);
+        assert_eq!(store.all_contacts().count(), 2);
+        assert_eq!(store.all_hosts().count(), 2);
+    }
+
+    #[test]
+    fn new_roids_stay_above_reserved_ones_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            store.reserve_roids_up_to(5000).unwrap();
+            store.reserve_roids_up_to(10).unwrap();
+            store.flush_now().unwrap();
+        }
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let roid = store.next_roid('D').unwrap();
+        let n: u64 = roid
+            .trim_start_matches('D')
+            .trim_end_matches("-MA")
+            .parse()
+            .unwrap();
+        assert!(n > 5000, "{roid}");
     }
 
     #[test]
