@@ -679,12 +679,21 @@ struct Head {
     watermark: Option<Timestamp>,
 }
 
+/// One object of `<rde:contents>`, with the line it starts on.
+enum Read {
+    /// Read in full.
+    Object(u64, Node),
+    /// Passed over: its namespace and local name.
+    Skipped(u64, String, String),
+}
+
 /// Reads a deposit's objects one at a time.
 struct Scanner {
     path: PathBuf,
     reader: NsReader<Lines<File>>,
     outer: Vec<(String, String)>,
     stack: Vec<Node>,
+    skipping: Option<(usize, String, String)>,
     line: u64,
     head: Head,
     watermark_text: Option<String>,
@@ -707,6 +716,7 @@ impl Scanner {
             reader,
             outer: Vec::with_capacity(4),
             stack: Vec::with_capacity(8),
+            skipping: None,
             line: 0,
             head: Head::default(),
             watermark_text: None,
@@ -725,8 +735,12 @@ impl Scanner {
         self.outer.len() == 2 && self.outer[1].0 == RDE && self.outer[1].1 == "contents"
     }
 
-    /// The next object of `<rde:contents>` and the line it starts on.
-    fn next_object(&mut self) -> Result<Option<(u64, Node)>, DataError> {
+    /// The next object of `<rde:contents>`: read in full when `want`
+    /// says so for its namespace and local name, else passed over.
+    fn next_object(
+        &mut self,
+        want: &dyn Fn(&str, &str) -> bool,
+    ) -> Result<Option<Read>, DataError> {
         let mut buf = Vec::with_capacity(1024);
         loop {
             buf.clear();
@@ -750,6 +764,34 @@ impl Scanner {
             };
             let line = self.reader.get_ref().newlines + 1;
             let empty = matches!(event, Event::Empty(_));
+            if let Some((depth, _, _)) = &mut self.skipping {
+                match event {
+                    Event::Start(_) => *depth += 1,
+                    Event::End(_) => *depth -= 1,
+                    Event::Eof => return Err(self.malformed("the file ends inside an element")),
+                    _ => {}
+                }
+                if *depth == 0
+                    && let Some((_, ns, name)) = self.skipping.take()
+                {
+                    return Ok(Some(Read::Skipped(self.line, ns, name)));
+                }
+                continue;
+            }
+            if self.stack.is_empty()
+                && self.in_contents()
+                && let Event::Start(start) | Event::Empty(start) = &event
+            {
+                let name = start.local_name().as_ref().to_owned();
+                if !want(&ns, &name) {
+                    if empty {
+                        return Ok(Some(Read::Skipped(line, ns, name)));
+                    }
+                    self.line = line;
+                    self.skipping = Some((1, ns, name));
+                    continue;
+                }
+            }
             match event {
                 Event::Start(start) | Event::Empty(start)
                     if self.stack.is_empty() && !self.in_contents() =>
@@ -783,14 +825,14 @@ impl Scanner {
                     let node = element(&start, ns, &name).map_err(|e| self.malformed(e))?;
                     match self.stack.last_mut() {
                         Some(parent) => parent.children.push(node),
-                        None => return Ok(Some((line, node))),
+                        None => return Ok(Some(Read::Object(line, node))),
                     }
                 }
                 Event::End(_) => {
                     if let Some(node) = self.stack.pop() {
                         match self.stack.last_mut() {
                             Some(parent) => parent.children.push(node),
-                            None => return Ok(Some((self.line, node))),
+                            None => return Ok(Some(Read::Object(self.line, node))),
                         }
                     } else {
                         if let Some((ns, name)) = self.outer.pop()
@@ -1144,14 +1186,33 @@ fn label(node: &Node) -> String {
         .unwrap_or_default()
 }
 
-/// Which of the three passes over a deposit loads an object: registrars,
-/// contacts and hosts outside the registry's zones first, then domains,
-/// then the hosts inside them.
+/// The passes over a deposit, each loading the objects the next ones
+/// refer to: registrars; contacts (with their identity documents) and the
+/// hosts outside the registry's zones; domains; the hosts inside them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pass {
-    First,
+    Registrars,
+    Contacts,
     Domains,
     InnerHosts,
+}
+
+impl Pass {
+    /// Whether the pass reads an object of `{ns}name` in full.
+    fn wants(self, ns: &str, name: &str) -> bool {
+        match self {
+            Pass::Registrars => matches!(
+                (ns, name),
+                (RDE_REGISTRAR, "registrar") | (RDE_HOST, "host") | (RDE_HEADER, "header")
+            ),
+            Pass::Contacts => matches!(
+                (ns, name),
+                (RDE_CONTACT, "contact") | (IDENTITY, "identity") | (RDE_HOST, "host")
+            ),
+            Pass::Domains => (ns, name) == (RDE_DOMAIN, "domain"),
+            Pass::InnerHosts => (ns, name) == (RDE_HOST, "host"),
+        }
+    }
 }
 
 /// What an import of a deposit found besides the loader's report.
@@ -1195,83 +1256,72 @@ pub fn import(
     );
     let mut check = DepositCheck::default();
     let mut unknown: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for pass in [Pass::First, Pass::Domains, Pass::InnerHosts] {
+    let in_zone = |name: &str| {
+        crate::policy::host_name(name, settings)
+            .map(|h| h.superordinate.is_some())
+            .unwrap_or(false)
+    };
+    for pass in [
+        Pass::Registrars,
+        Pass::Contacts,
+        Pass::Domains,
+        Pass::InnerHosts,
+    ] {
         let mut scanner = Scanner::open(path)?;
         let mut waiting: Option<(u64, Contact)> = None;
         let mut inner_hosts = HashSet::new();
-        while let Some((line, node)) = scanner.next_object()? {
-            if pass == Pass::First {
-                *check.found.entry(node.ns.clone()).or_default() += 1;
+        let want = |ns: &str, name: &str| pass.wants(ns, name);
+        while let Some(read) = scanner.next_object(&want)? {
+            if scanner.head.kind.as_deref() != Some("FULL") {
+                return Err(not_full(path, &scanner.head));
             }
-            let watermark = scanner.head.watermark.unwrap_or(now);
-            if pass == Pass::First && scanner.head.kind.as_deref() != Some("FULL") {
-                return Err(DataError::Format(format!(
-                    "{} is a deposit of type {:?}; only FULL deposits are loaded",
-                    path.display(),
-                    scanner.head.kind.as_deref().unwrap_or("?")
-                )));
+            let (line, node) = match read {
+                Read::Object(line, node) => (line, node),
+                Read::Skipped(line, ns, name) => {
+                    if pass == Pass::Registrars {
+                        *check.found.entry(ns.clone()).or_default() += 1;
+                        if !known_object(&ns, &name) {
+                            let e = unknown
+                                .entry(format!("{{{ns}}}{name}"))
+                                .or_insert((line, 0));
+                            e.1 += 1;
+                        }
+                    }
+                    continue;
+                }
+            };
+            if pass == Pass::Registrars {
+                *check.found.entry(node.ns.clone()).or_default() += 1;
             }
             let is_identity = node.is(IDENTITY, "identity");
             if !is_identity && let Some((l, c)) = waiting.take() {
                 loader.load(l, Item::Contact(Box::new(c)))?;
             }
-            let in_zone = |name: &str| {
-                crate::policy::host_name(name, settings)
-                    .map(|h| h.superordinate.is_some())
-                    .unwrap_or(false)
-            };
-            let wanted = match (node.ns.as_str(), node.name.as_str()) {
-                (RDE_REGISTRAR, "registrar")
-                | (RDE_CONTACT, "contact")
-                | (IDENTITY, "identity") => pass == Pass::First,
-                (RDE_HOST, "host") => {
-                    let inside = in_zone(&label(&node));
-                    if inside && pass == Pass::First {
+            let watermark = scanner.head.watermark.unwrap_or(now);
+            let item = match (pass, node.ns.as_str(), node.name.as_str()) {
+                (Pass::Registrars, RDE_HEADER, _) => {
+                    for c in node.all(RDE_HEADER, "count") {
+                        let uri = c.attr("uri").unwrap_or_default().to_owned();
+                        let n = c.text().parse::<u64>().unwrap_or(0);
+                        *check.header.entry(uri).or_default() += n;
+                    }
+                    continue;
+                }
+                (Pass::Registrars, RDE_HOST, _) => {
+                    if in_zone(&label(&node)) {
                         inner_hosts.insert(label(&node));
                     }
-                    (pass == Pass::InnerHosts) == inside && pass != Pass::Domains
+                    continue;
                 }
-                (RDE_DOMAIN, "domain") => pass == Pass::Domains,
-                (RDE_HEADER, "header") => {
-                    if pass == Pass::First {
-                        for c in node.all(RDE_HEADER, "count") {
-                            let uri = c.attr("uri").unwrap_or_default().to_owned();
-                            let n = c.text().parse::<u64>().unwrap_or(0);
-                            *check.header.entry(uri).or_default() += n;
-                        }
-                    }
-                    false
-                }
-                (ns, name) => {
-                    if pass == Pass::First {
-                        let e = unknown
-                            .entry(format!("{{{ns}}}{name}"))
-                            .or_insert((line, 0));
-                        e.1 += 1;
-                    }
-                    false
-                }
-            };
-            if !wanted {
-                continue;
-            }
-            let kind = match node.name.as_str() {
-                "registrar" => Some(Kind::Registrar),
-                "contact" | "identity" => Some(Kind::Contact),
-                "host" => Some(Kind::Host),
-                "domain" => Some(Kind::Domain),
-                _ => None,
-            };
-            let item = match node.name.as_str() {
-                "registrar" => registrar(&node).map(Item::Registrar),
-                "contact" => match contact(&node) {
+                (Pass::Registrars, _, _) => registrar(&node).map(Item::Registrar),
+                (Pass::Contacts, RDE_CONTACT, _) => match contact(&node) {
                     Ok(c) => {
                         waiting = Some((line, c));
                         continue;
                     }
                     Err(e) => Err(e),
                 },
-                "identity" => match identity(&node) {
+                (Pass::Contacts, IDENTITY, _) => match identity(&node) {
                     Ok((id, doc)) => match &mut waiting {
                         Some((_, c)) if c.id == id => {
                             c.identity = Some(doc);
@@ -1283,25 +1333,50 @@ pub fn import(
                     },
                     Err(e) => Err(e),
                 },
-                "host" => host(&node).map(|h| Item::Host(Box::new(h))),
-                _ => domain(&node, watermark).map(|d| Item::Domain(Box::new(d))),
+                (Pass::Contacts | Pass::InnerHosts, RDE_HOST, _) => {
+                    if in_zone(&label(&node)) != (pass == Pass::InnerHosts) {
+                        continue;
+                    }
+                    host(&node).map(|h| Item::Host(Box::new(h)))
+                }
+                _ => domain(&node, watermark).map(|mut d| {
+                    if d.statuses.contains(&Status::PendingUpdate) {
+                        d.statuses.retain(|s| *s != Status::PendingUpdate);
+                        loader.report_mut().warnings.push(Remark {
+                            line,
+                            reason: format!(
+                                "domain {}: its pending change of registrant (pendingUpdate, R13) is not in the deposit; loaded without it",
+                                d.name
+                            ),
+                        });
+                    }
+                    Item::Domain(Box::new(d))
+                }),
             };
             match item {
                 Ok(item) => loader.load(line, item)?,
                 Err(reason) => {
-                    let what = kind.map(Kind::as_str).unwrap_or("object");
+                    let kind = match node.name.as_str() {
+                        "registrar" => Kind::Registrar,
+                        "contact" | "identity" => Kind::Contact,
+                        "host" => Kind::Host,
+                        _ => Kind::Domain,
+                    };
                     loader.report_mut().reject_unreadable(
                         line,
-                        kind,
-                        format!("{what} {}: {reason}", label(&node)),
+                        Some(kind),
+                        format!("{} {}: {reason}", kind.as_str(), label(&node)),
                     );
                 }
             }
         }
+        if scanner.head.kind.as_deref() != Some("FULL") {
+            return Err(not_full(path, &scanner.head));
+        }
         if let Some((l, c)) = waiting.take() {
             loader.load(l, Item::Contact(Box::new(c)))?;
         }
-        if pass == Pass::First {
+        if pass == Pass::Registrars {
             check.watermark = scanner.head.watermark;
             loader.expect_hosts(inner_hosts);
         }
@@ -1327,9 +1402,196 @@ pub fn import(
     Ok((report, check))
 }
 
+fn not_full(path: &Path, head: &Head) -> DataError {
+    DataError::Format(format!(
+        "{} is a deposit of type {:?}; only FULL deposits are loaded",
+        path.display(),
+        head.kind.as_deref().unwrap_or("?")
+    ))
+}
+
+/// The objects a deposit of this registry holds.
+fn known_object(ns: &str, name: &str) -> bool {
+    matches!(
+        (ns, name),
+        (RDE_REGISTRAR, "registrar")
+            | (RDE_CONTACT, "contact")
+            | (IDENTITY, "identity")
+            | (RDE_HOST, "host")
+            | (RDE_DOMAIN, "domain")
+            | (RDE_HEADER, "header")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::DueKind;
+
+    const DEPOSIT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rde:deposit type="FULL" id="20310501"
+  xmlns:rde="urn:ietf:params:xml:ns:rde-1.0"
+  xmlns:rdeHeader="urn:ietf:params:xml:ns:rdeHeader-1.0"
+  xmlns:rdeDomain="urn:ietf:params:xml:ns:rdeDomain-1.0"
+  xmlns:rdeHost="urn:ietf:params:xml:ns:rdeHost-1.0"
+  xmlns:rdeContact="urn:ietf:params:xml:ns:rdeContact-1.0"
+  xmlns:rdeRegistrar="urn:ietf:params:xml:ns:rdeRegistrar-1.0"
+  xmlns:rdeIDN="urn:ietf:params:xml:ns:rdeIDN-1.0"
+  xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"
+  xmlns:contact="urn:ietf:params:xml:ns:contact-1.0">
+  <rde:watermark>2031-05-01T00:00:00Z</rde:watermark>
+  <rde:rdeMenu><rde:version>1.0</rde:version></rde:rdeMenu>
+  <rde:contents>
+    <rdeHeader:header>
+      <rdeHeader:tld>ma</rdeHeader:tld>
+      <rdeHeader:count uri="urn:ietf:params:xml:ns:rdeDomain-1.0">3</rdeHeader:count>
+    </rdeHeader:header>
+    <rdeDomain:domain>
+      <rdeDomain:name>efface.ma</rdeDomain:name>
+      <rdeDomain:roid>D41-MA</rdeDomain:roid>
+      <rdeDomain:status s="pendingDelete"/>
+      <rdeDomain:rgpStatus s="redemptionPeriod"/>
+      <rdeDomain:registrant>jd-1</rdeDomain:registrant>
+      <rdeDomain:clID>regx</rdeDomain:clID>
+      <rdeDomain:crRr>regx</rdeDomain:crRr>
+      <rdeDomain:crDate>2020-04-03T22:00:00.0Z</rdeDomain:crDate>
+      <rdeDomain:exDate>2032-04-03T22:00:00.0Z</rdeDomain:exDate>
+      <rdeDomain:upRr>regx</rdeDomain:upRr>
+      <rdeDomain:upDate>2031-04-20T10:00:00Z</rdeDomain:upDate>
+    </rdeDomain:domain>
+    <rdeDomain:domain>
+      <rdeDomain:name>transfert.ma</rdeDomain:name>
+      <rdeDomain:roid>D42-MA</rdeDomain:roid>
+      <rdeDomain:status s="pendingTransfer"/>
+      <rdeDomain:registrant>jd-1</rdeDomain:registrant>
+      <rdeDomain:contact type="admin">jd-1</rdeDomain:contact>
+      <rdeDomain:ns><domain:hostObj>ns1.example.com</domain:hostObj></rdeDomain:ns>
+      <rdeDomain:clID>regx</rdeDomain:clID>
+      <rdeDomain:crRr client="jdoe">regx</rdeDomain:crRr>
+      <rdeDomain:crDate>2020-04-03T22:00:00Z</rdeDomain:crDate>
+      <rdeDomain:exDate>2032-04-03T22:00:00Z</rdeDomain:exDate>
+      <rdeDomain:trnData>
+        <rdeDomain:trStatus>pending</rdeDomain:trStatus>
+        <rdeDomain:reRr>regy</rdeDomain:reRr>
+        <rdeDomain:reDate>2031-04-29T10:00:00Z</rdeDomain:reDate>
+        <rdeDomain:acRr>regx</rdeDomain:acRr>
+        <rdeDomain:acDate>2031-05-04T10:00:00Z</rdeDomain:acDate>
+      </rdeDomain:trnData>
+    </rdeDomain:domain>
+    <rdeHost:host>
+      <rdeHost:name>ns1.example.com</rdeHost:name>
+      <rdeHost:roid>H7-MA</rdeHost:roid>
+      <rdeHost:status s="ok"/>
+      <rdeHost:clID>regx</rdeHost:clID>
+      <rdeHost:crRr>regx</rdeHost:crRr>
+      <rdeHost:crDate>2019-05-08T12:10:00Z</rdeHost:crDate>
+    </rdeHost:host>
+    <rdeContact:contact>
+      <rdeContact:id>jd-1</rdeContact:id>
+      <rdeContact:roid>C3-MA</rdeContact:roid>
+      <rdeContact:status s="ok"/>
+      <rdeContact:postalInfo type="int">
+        <contact:name>John &amp; Jane Doe</contact:name>
+        <contact:addr><contact:city>Casablanca</contact:city><contact:cc>MA</contact:cc></contact:addr>
+      </rdeContact:postalInfo>
+      <rdeContact:email>jd@example.ma</rdeContact:email>
+      <rdeContact:clID>regx</rdeContact:clID>
+      <rdeContact:crRr>regx</rdeContact:crRr>
+      <rdeContact:crDate>2019-09-13T08:01:00Z</rdeContact:crDate>
+    </rdeContact:contact>
+    <rdeRegistrar:registrar>
+      <rdeRegistrar:id>regx</rdeRegistrar:id>
+      <rdeRegistrar:name>Registrar X</rdeRegistrar:name>
+      <rdeRegistrar:status>ok</rdeRegistrar:status>
+      <rdeRegistrar:crDate>2005-04-23T11:49:00Z</rdeRegistrar:crDate>
+    </rdeRegistrar:registrar>
+    <rdeRegistrar:registrar>
+      <rdeRegistrar:id>regy</rdeRegistrar:id>
+      <rdeRegistrar:name>Registrar Y</rdeRegistrar:name>
+      <rdeRegistrar:crDate>2005-04-23T11:49:00Z</rdeRegistrar:crDate>
+    </rdeRegistrar:registrar>
+    <rdeIDN:idnTableRef id="fr"><rdeIDN:url>https://example.ma/fr</rdeIDN:url></rdeIDN:idnTableRef>
+  </rde:contents>
+</rde:deposit>
+"#;
+
+    #[test]
+    fn a_deposit_in_any_order_loads_with_redemption_and_pending_transfer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data"), 1 << 20).unwrap();
+        let file = dir.path().join("deposit.xml");
+        std::fs::write(&file, DEPOSIT).unwrap();
+        let settings = Settings::default();
+        let now = parse_date("now", "2031-05-01T06:00:00Z").unwrap();
+        let (report, check) = import(&store, &settings, now, "test", &file).unwrap();
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        assert_eq!(report.domains.loaded, 2);
+        assert_eq!(report.registrars.loaded, 2);
+        let warnings: Vec<&str> = report.warnings.iter().map(|w| w.reason.as_str()).collect();
+        assert!(
+            warnings.iter().any(|w| w.contains("idnTableRef")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings.iter().any(|w| w.contains("header counts 3")),
+            "{warnings:?}"
+        );
+        assert_eq!(
+            check.watermark,
+            parse_date("w", "2031-05-01T00:00:00Z").ok()
+        );
+        let efface = store.domain("efface.ma").unwrap().unwrap();
+        assert_eq!(efface.deleted, efface.updated);
+        assert_eq!(efface.statuses, vec![Status::PendingDelete]);
+        let transfert = store.domain("transfert.ma").unwrap().unwrap();
+        assert_eq!(transfert.transfer.as_ref().unwrap().gaining, "regy");
+        assert_eq!(store.host_use_count("ns1.example.com").unwrap(), 1);
+        let contact = store.contact("jd-1").unwrap().unwrap();
+        assert_eq!(contact.postal[0].name, "John & Jane Doe");
+        let far = parse_date("far", "2040-01-01T00:00:00Z").unwrap();
+        let due: Vec<(DueKind, String)> = store
+            .due_until(far)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.kind, e.name))
+            .collect();
+        assert!(
+            due.contains(&(DueKind::Purge, "efface.ma".into())),
+            "{due:?}"
+        );
+        assert!(
+            due.contains(&(DueKind::TransferAutoApprove, "transfert.ma".into())),
+            "{due:?}"
+        );
+        assert!(due.contains(&(DueKind::GraceEnd, "transfert.ma".into())));
+        // New roids stay above the deposit's.
+        let roid = store.next_roid('D').unwrap();
+        assert!(
+            roid.trim_start_matches('D')
+                .trim_end_matches("-MA")
+                .parse::<u64>()
+                .unwrap()
+                > 42
+        );
+        // A second import is refused: the store holds objects now.
+        assert!(matches!(
+            import(&store, &settings, now, "test", &file),
+            Err(DataError::Refused(_))
+        ));
+    }
+
+    #[test]
+    fn a_diff_deposit_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data"), 1 << 20).unwrap();
+        let file = dir.path().join("deposit.xml");
+        std::fs::write(&file, DEPOSIT.replace(r#"type="FULL""#, r#"type="DIFF""#)).unwrap();
+        let now = parse_date("now", "2031-05-01T06:00:00Z").unwrap();
+        assert!(matches!(
+            import(&store, &Settings::default(), now, "test", &file),
+            Err(DataError::Format(_))
+        ));
+    }
 
     #[test]
     fn the_line_counter_counts_what_was_consumed() {
