@@ -613,22 +613,37 @@ impl<'a> Loader<'a> {
             })?;
         }
         self.duplicate(Kind::Contact, &c.id)?;
-        if let Some(stored) = self.store.contact(&c.id)? {
+        if let Some(mut stored) = self.store.contact(&c.id)? {
             if c.roid.is_empty() {
                 c.roid.clone_from(&stored.roid);
             }
             c.auth.clone_from(&stored.auth);
+            if c.updated.is_none() {
+                c.updated = stored.updated;
+                c.updated_by.clone_from(&stored.updated_by);
+            }
+            if c.transferred.is_none() {
+                c.transferred = stored.transferred;
+            }
             if c.transfer.is_none() {
                 c.transfer.clone_from(&stored.transfer);
             }
-            if let (Some(new), Some(old)) = (&mut c.identity, &stored.identity)
-                && new.kind == old.kind
-                && new.number == old.number
-                && new.verification == old.verification
-            {
-                new.since = old.since;
-                new.note.clone_from(&old.note);
+            if c.disclose.is_none() {
+                c.disclose.clone_from(&stored.disclose);
             }
+            match (&mut c.identity, &stored.identity) {
+                (None, old) => c.identity.clone_from(old),
+                (Some(new), Some(old))
+                    if new.kind == old.kind
+                        && new.number == old.number
+                        && new.verification == old.verification =>
+                {
+                    new.since = old.since;
+                    new.note.clone_from(&old.note);
+                }
+                _ => {}
+            }
+            stored.statuses.sort();
             self.contacts.insert(c.id.clone(), line);
             return same_or_differs(&c, &stored);
         }
@@ -699,13 +714,18 @@ impl<'a> Loader<'a> {
                 Some(_) => {}
             }
         }
-        if let Some(stored) = self.store.host(&h.name)? {
+        if let Some(mut stored) = self.store.host(&h.name)? {
             if h.roid.is_empty() {
                 h.roid.clone_from(&stored.roid);
+            }
+            if h.updated.is_none() {
+                h.updated = stored.updated;
+                h.updated_by.clone_from(&stored.updated_by);
             }
             if h.transferred.is_none() {
                 h.transferred = stored.transferred;
             }
+            stored.statuses.sort();
             self.hosts.insert(h.name.clone(), line);
             return same_or_differs(&h, &stored);
         }
@@ -979,8 +999,8 @@ fn agenda(d: &Domain) -> Vec<DueEntry> {
     agenda
 }
 
-/// Copies into `d` what a record does not carry from the stored domain, so
-/// that the two compare on what the record says.
+/// Copies into `d` what a record does not carry (or leaves out) from the
+/// stored domain, so that the two compare on what the record says.
 fn merge_unstated(d: &mut Domain, stored: &Domain) {
     if d.roid.is_empty() {
         d.roid.clone_from(&stored.roid);
@@ -996,6 +1016,13 @@ fn merge_unstated(d: &mut Domain, stored: &Domain) {
     }
     if d.transfer.is_none() {
         d.transfer.clone_from(&stored.transfer);
+    }
+    if d.updated.is_none() {
+        d.updated = stored.updated;
+        d.updated_by.clone_from(&stored.updated_by);
+    }
+    if d.transferred.is_none() {
+        d.transferred = stored.transferred;
     }
 }
 
