@@ -265,7 +265,7 @@ fn success_10000_domains_load_once() {
 }
 
 #[test]
-#[ignore = "two runs over 100,000 domains take about a minute in the debug profile on a 2-core machine (48 s and 13 s measured); run it with `cargo test --test it import -- --ignored`"]
+#[ignore = "two runs over 100,000 domains take about a minute in the debug profile on a 2-core machine (41 s and 8 s measured, 49 s in all); run it with `cargo test --test it import -- --ignored`"]
 fn success_100000_domains_load_once() {
     bulk(100_000);
 }
