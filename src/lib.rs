@@ -17,6 +17,7 @@ pub mod admin;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod data;
 pub mod devcerts;
 pub mod error;
 pub mod flows;

@@ -32,6 +32,8 @@ macro_rules! say_err {
     };
 }
 
+mod data;
+
 /// What one operator command runs with.
 pub struct Ctx<'a> {
     /// The store.
@@ -221,6 +223,19 @@ pub(crate) enum AdminCommand {
     Zone {
         #[command(subcommand)]
         command: crate::zone::ZoneCommand,
+    },
+    /// Data escrow deposits (RFC 8909, RFC 9022).
+    Escrow {
+        #[command(subcommand)]
+        command: data::EscrowCommand,
+    },
+    /// Load registrations from the legacy system (JSON lines, docs/import.md).
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// Check every line, write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -607,6 +622,8 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
     let store = ctx.store.clone();
     let command = match command {
         AdminCommand::Registrar { command } => command,
+        AdminCommand::Escrow { command } => return data::escrow(ctx, command).await,
+        AdminCommand::Import { file, dry_run } => return data::import(ctx, file, *dry_run).await,
         AdminCommand::Lifecycle {
             command: LifecycleCommand::Run,
         } => {

@@ -5,6 +5,8 @@
 //! Trees:
 //! - `meta`: `format_version` (u32 BE), `boot` (u64 BE, one per process start),
 //!   `zone_serial:{zone}` (u32 BE, the last SOA serial exported for the zone).
+//!   `roid_base` (u64 BE, added to every new roid's number so that new
+//!   roids never repeat one an import brought in).
 //! - `registrars`: clID → [`Registrar`].
 //! - `domains`: name → [`Domain`]; `contacts`: id → [`Contact`]; `hosts`: name → [`Host`].
 //! - `poll`: `{registrar}\0{id u64 BE}` → [`PollMessage`], one FIFO per
@@ -249,7 +251,7 @@ impl HistoryWrite {
     /// Appends the record to the registry's one history chain, inside the
     /// change's transaction: it takes the head's place + 1 and the head's
     /// hash, and becomes the head.
-    fn apply(&self, history: &Tx) -> TxResult<()> {
+    fn apply<E>(&self, history: &Tx) -> Result<(), ConflictableTransactionError<E>> {
         let (place, prev) = match history.get(CHAIN_HEAD)? {
             Some(head) if head.len() == 40 => {
                 let mut place = [0u8; 8];
@@ -263,7 +265,9 @@ impl HistoryWrite {
         let mut record = self.record.clone();
         record.chain = place + 1;
         record.prev = prev;
-        let value = encode_in_tx(&record)?;
+        let value = codec::encode(&record).map_err(|e| {
+            ConflictableTransactionError::Storage(sled::Error::Unsupported(e.to_string()))
+        })?;
         let mut head = Vec::with_capacity(40);
         head.extend_from_slice(&record.chain.to_be_bytes());
         head.extend_from_slice(&record_hash(&value));
@@ -391,6 +395,7 @@ struct Inner {
     /// Shared by every write, taken alone by a backup: a backup sees no
     /// half of a change.
     gate: std::sync::RwLock<()>,
+    roid_base: AtomicU64,
     commit: GroupCommit,
 }
 
@@ -656,6 +661,7 @@ impl Store {
             .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
             .map(u64::from_be_bytes)
             .unwrap_or(1);
+        let roid_base = read_u64(meta.get("roid_base")?.as_deref());
         db.flush()?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -675,6 +681,7 @@ impl Store {
                 boot,
                 gate: std::sync::RwLock::new(()),
                 sv_seq: AtomicU64::new(0),
+                roid_base: AtomicU64::new(roid_base),
             }),
         })
     }
@@ -701,7 +708,22 @@ impl Store {
     /// sled errors.
     pub fn next_roid(&self, kind: char) -> Result<String, StoreError> {
         let id = self.inner.db.generate_id()?;
-        Ok(format!("{kind}{id}-MA"))
+        let base = self.inner.roid_base.load(Ordering::Relaxed);
+        Ok(format!("{kind}{}-MA", id.saturating_add(base)))
+    }
+
+    /// Makes every roid [`Self::next_roid`] gives from now on number more
+    /// than `above` (after an import of objects with roids of this form).
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn reserve_roids_up_to(&self, above: u64) -> Result<(), StoreError> {
+        let wanted = above.saturating_add(1);
+        if self.inner.roid_base.fetch_max(wanted, Ordering::Relaxed) < wanted {
+            let base = self.inner.roid_base.load(Ordering::Relaxed);
+            self.inner.meta.insert("roid_base", &base.to_be_bytes())?;
+        }
+        Ok(())
     }
 
     /// Waits until everything written before this call is on disk. Concurrent
@@ -764,6 +786,43 @@ impl Store {
     }
 
     // ----- reads -----
+
+    /// Whether the store holds any domain, contact or host.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn holds_objects(&self) -> Result<bool, StoreError> {
+        let i = &self.inner;
+        Ok(!(i.domains.is_empty() && i.contacts.is_empty() && i.hosts.is_empty()))
+    }
+
+    /// Every domain, by name, read as the iteration reaches it (nothing is
+    /// held in memory but the current record).
+    pub fn all_domains(&self) -> impl Iterator<Item = Result<Domain, StoreError>> + '_ {
+        self.inner
+            .domains
+            .iter()
+            .values()
+            .map(|v| codec::decode("domains", &v?))
+    }
+
+    /// Every contact, by id, read as the iteration reaches it.
+    pub fn all_contacts(&self) -> impl Iterator<Item = Result<Contact, StoreError>> + '_ {
+        self.inner
+            .contacts
+            .iter()
+            .values()
+            .map(|v| codec::decode("contacts", &v?))
+    }
+
+    /// Every host, by name, read as the iteration reaches it.
+    pub fn all_hosts(&self) -> impl Iterator<Item = Result<Host, StoreError>> + '_ {
+        self.inner
+            .hosts
+            .iter()
+            .values()
+            .map(|v| codec::decode("hosts", &v?))
+    }
 
     /// A domain by its stored name.
     ///
@@ -1238,7 +1297,7 @@ impl Store {
                 None => names.remove(key.as_slice())?,
             };
             if value.is_some() || before.is_some() {
-                hw.apply(history)?;
+                hw.apply::<Conflict>(history)?;
             }
             Ok(before.is_some())
         });
@@ -1481,7 +1540,6 @@ impl Store {
     ) -> ChangeResult {
         let _write = self.write_gate();
         let value = codec::encode(d)?;
-        let waiting = domain_waiting(d);
         let hw = self.history_write(&effects.audit, "domain", &d.name, domain_snapshot(d))?;
         let lw = effects
             .charge
@@ -1520,26 +1578,7 @@ impl Store {
                     record.used = Some(d.created);
                     names.insert(key, encode_in_tx(&record)?)?;
                 }
-                if domains.get(d.name.as_bytes())?.is_some() {
-                    return abort(Conflict::Exists);
-                }
-                for id in contact_ids(d) {
-                    if contacts.get(id.as_bytes())?.is_none() {
-                        return abort(Conflict::MissingContact(id.to_owned()));
-                    }
-                    link(refs, b'C', b'c', id, &d.name)?;
-                }
-                for ns in &d.nameservers {
-                    if hosts.get(ns.as_bytes())?.is_none() {
-                        return abort(Conflict::MissingHost(ns.clone()));
-                    }
-                    link(refs, b'H', b'h', ns, &d.name)?;
-                }
-                refs.insert(key2(b'R', &d.sponsor, &d.name), &[])?;
-                sync_index(refs, &[], &waiting)?;
-                add_to_counter(refs, &creates_key(&d.created_by, d.created), 1)?;
-                domains.insert(d.name.as_bytes(), value.as_slice())?;
-                Ok(())
+                insert_new_domain(domains, contacts, hosts, refs, d, &value)
             },
         );
         flatten(result)
@@ -1716,6 +1755,86 @@ impl Store {
         flatten(result)
     }
 
+    /// Encodes objects for [`Self::commit_many`], with their history
+    /// records, outside any transaction.
+    ///
+    /// # Errors
+    /// sled or encoding errors.
+    pub fn prepare_many(&self, objects: Vec<NewObject>) -> Result<PreparedBatch, StoreError> {
+        let encoded = objects
+            .iter()
+            .map(|o| {
+                let audit = &o.effects.audit;
+                Ok(match &o.object {
+                    Created::Contact(c) => (
+                        codec::encode(c)?,
+                        self.history_write(audit, "contact", &c.id, contact_snapshot(c))?,
+                    ),
+                    Created::Host(h) => (
+                        codec::encode(h)?,
+                        self.history_write(audit, "host", &h.name, json_snapshot(h))?,
+                    ),
+                    Created::Domain(d) => (
+                        codec::encode(d)?,
+                        self.history_write(audit, "domain", &d.name, domain_snapshot(d))?,
+                    ),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(PreparedBatch { objects, encoded })
+    }
+
+    /// Creates the objects `range` of a prepared batch, in order, in one
+    /// transaction (a bulk import): each with the indexes, history and
+    /// agenda entries its single create writes, so the store's invariants
+    /// are those of one create after another; a host may name a domain
+    /// created earlier in the same batch as superordinate. On a conflict
+    /// nothing is written, and the inner `Err` gives the index of the
+    /// object that conflicted.
+    ///
+    /// # Errors
+    /// sled errors.
+    pub fn commit_many(
+        &self,
+        batch: &PreparedBatch,
+        range: std::ops::Range<usize>,
+    ) -> Result<Result<(), (usize, Conflict)>, StoreError> {
+        let _write = self.write_gate();
+        let objects = batch.objects.get(range.clone()).unwrap_or_default();
+        let encoded = batch.encoded.get(range.clone()).unwrap_or_default();
+        let i = &self.inner;
+        let trees = (
+            &i.domains,
+            &i.contacts,
+            &i.hosts,
+            &i.refs,
+            &i.due,
+            &i.history,
+        );
+        let result = trees.transaction(|(domains, contacts, hosts, refs, due, history)| {
+            for (n, (o, (value, hw))) in objects.iter().zip(encoded).enumerate() {
+                let created = match &o.object {
+                    Created::Contact(c) => insert_new_contact(contacts, refs, c, value),
+                    Created::Host(h) => insert_new_host(hosts, domains, h, value),
+                    Created::Domain(d) => {
+                        insert_new_domain(domains, contacts, hosts, refs, d, value)
+                    }
+                };
+                created.map_err(|e| at_index(range.start + n, e))?;
+                hw.apply(history)?;
+                for entry in &o.effects.due_add {
+                    due.insert(entry.key(), &[])?;
+                }
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => Ok(Ok(())),
+            Err(TransactionError::Abort(conflict)) => Ok(Err(conflict)),
+            Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+        }
+    }
+
     /// Creates a contact if the id is free.
     ///
     /// # Errors
@@ -1724,14 +1843,9 @@ impl Store {
         let _write = self.write_gate();
         let value = codec::encode(c)?;
         let hw = self.history_write(audit, "contact", &c.id, contact_snapshot(c))?;
-        let waiting = contact_waiting(c);
         let i = &self.inner;
         let result = (&i.contacts, &i.refs, &i.history).transaction(|(contacts, refs, history)| {
-            if contacts.get(c.id.as_bytes())?.is_some() {
-                return abort(Conflict::Exists);
-            }
-            sync_index(refs, &[], &waiting)?;
-            contacts.insert(c.id.as_bytes(), value.as_slice())?;
+            insert_new_contact(contacts, refs, c, &value)?;
             hw.apply(history)?;
             Ok(())
         });
@@ -1836,16 +1950,7 @@ impl Store {
         let i = &self.inner;
         let result = (&i.hosts, &i.domains, &i.history).transaction(|(hosts, domains, history)| {
             hw.apply(history)?;
-            if hosts.get(h.name.as_bytes())?.is_some() {
-                return abort(Conflict::Exists);
-            }
-            if let Some(sup) = &h.superordinate {
-                let mut domain = superordinate(domains, sup, &h.sponsor)?;
-                domain.subordinate_hosts.push(h.name.clone());
-                domains.insert(sup.as_bytes(), encode_in_tx(&domain)?)?;
-            }
-            hosts.insert(h.name.as_bytes(), value.as_slice())?;
-            Ok(())
+            insert_new_host(hosts, domains, h, &value)
         });
         flatten(result)
     }
@@ -1972,6 +2077,109 @@ impl Store {
             Ok(())
         });
         flatten(result)
+    }
+}
+
+/// An object [`Store::commit_many`] creates, with its history and agenda.
+#[derive(Debug, Clone)]
+pub struct NewObject {
+    /// The object.
+    pub object: Created,
+    /// Its audit (history) and agenda entries; messages and charges are
+    /// not applied by a bulk create.
+    pub effects: Effects,
+}
+
+/// Objects encoded by [`Store::prepare_many`], ready to be created.
+pub struct PreparedBatch {
+    objects: Vec<NewObject>,
+    encoded: Vec<(Vec<u8>, HistoryWrite)>,
+}
+
+impl PreparedBatch {
+    /// The objects, in creation order.
+    pub fn objects(&self) -> &[NewObject] {
+        &self.objects
+    }
+}
+
+/// A new object of [`NewObject`].
+#[derive(Debug, Clone)]
+pub enum Created {
+    /// A contact.
+    Contact(Contact),
+    /// A host.
+    Host(Host),
+    /// A domain.
+    Domain(Domain),
+}
+
+/// Inserts a contact whose id must be free.
+fn insert_new_contact(contacts: &Tx, refs: &Tx, c: &Contact, value: &[u8]) -> TxResult<()> {
+    if contacts.get(c.id.as_bytes())?.is_some() {
+        return abort(Conflict::Exists);
+    }
+    sync_index(refs, &[], &contact_waiting(c))?;
+    contacts.insert(c.id.as_bytes(), value)?;
+    Ok(())
+}
+
+/// Inserts a host whose name must be free; a host in a registry zone is
+/// listed by its superordinate domain, which must be the same registrar's.
+fn insert_new_host(hosts: &Tx, domains: &Tx, h: &Host, value: &[u8]) -> TxResult<()> {
+    if hosts.get(h.name.as_bytes())?.is_some() {
+        return abort(Conflict::Exists);
+    }
+    if let Some(sup) = &h.superordinate {
+        let mut domain = superordinate(domains, sup, &h.sponsor)?;
+        domain.subordinate_hosts.push(h.name.clone());
+        domains.insert(sup.as_bytes(), encode_in_tx(&domain)?)?;
+    }
+    hosts.insert(h.name.as_bytes(), value)?;
+    Ok(())
+}
+
+/// Inserts a domain whose name must be free, with its contact, host and
+/// sponsor indexes; every contact and host it names must exist.
+fn insert_new_domain(
+    domains: &Tx,
+    contacts: &Tx,
+    hosts: &Tx,
+    refs: &Tx,
+    d: &Domain,
+    value: &[u8],
+) -> TxResult<()> {
+    if domains.get(d.name.as_bytes())?.is_some() {
+        return abort(Conflict::Exists);
+    }
+    for id in contact_ids(d) {
+        if contacts.get(id.as_bytes())?.is_none() {
+            return abort(Conflict::MissingContact(id.to_owned()));
+        }
+        link(refs, b'C', b'c', id, &d.name)?;
+    }
+    for ns in &d.nameservers {
+        if hosts.get(ns.as_bytes())?.is_none() {
+            return abort(Conflict::MissingHost(ns.clone()));
+        }
+        link(refs, b'H', b'h', ns, &d.name)?;
+    }
+    refs.insert(key2(b'R', &d.sponsor, &d.name), &[])?;
+    sync_index(refs, &[], &domain_waiting(d))?;
+    add_to_counter(refs, &creates_key(&d.created_by, d.created), 1)?;
+    domains.insert(d.name.as_bytes(), value)?;
+    Ok(())
+}
+
+/// A refusal inside a batch, with the index of the object it concerns.
+fn at_index(
+    n: usize,
+    e: ConflictableTransactionError<Conflict>,
+) -> ConflictableTransactionError<(usize, Conflict)> {
+    match e {
+        ConflictableTransactionError::Abort(c) => ConflictableTransactionError::Abort((n, c)),
+        ConflictableTransactionError::Conflict => ConflictableTransactionError::Conflict,
+        ConflictableTransactionError::Storage(e) => ConflictableTransactionError::Storage(e),
     }
 }
 
@@ -2145,6 +2353,145 @@ mod tests {
             Err(other) => panic!("unexpected error {other}"),
             Ok(_) => panic!("a store of another version was opened"),
         }
+    }
+
+    fn audit() -> Audit {
+        Audit {
+            at: chrono::Utc::now(),
+            who: "operator:test".into(),
+            command: "admin:import".into(),
+            cl_trid: None,
+            sv_trid: "MA-1-1".into(),
+            request: None,
+        }
+    }
+
+    fn contact(id: &str) -> Contact {
+        Contact {
+            id: id.into(),
+            roid: format!("C{id}-MA"),
+            postal: Vec::new(),
+            voice: None,
+            fax: None,
+            email: "x@example.ma".into(),
+            statuses: Vec::new(),
+            sponsor: "reg1".into(),
+            created_by: "reg1".into(),
+            created: chrono::Utc::now(),
+            updated_by: None,
+            updated: None,
+            transferred: None,
+            auth: None,
+            disclose: None,
+            identity: None,
+            transfer: None,
+        }
+    }
+
+    fn host(name: &str, superordinate: Option<&str>) -> Host {
+        Host {
+            name: name.into(),
+            roid: "H1-MA".into(),
+            addrs: Vec::new(),
+            statuses: Vec::new(),
+            superordinate: superordinate.map(str::to_owned),
+            sponsor: "reg1".into(),
+            created_by: "reg1".into(),
+            created: chrono::Utc::now(),
+            updated_by: None,
+            updated: None,
+            transferred: None,
+        }
+    }
+
+    fn domain(name: &str, registrant: &str, ns: &[&str]) -> Domain {
+        Domain {
+            name: name.into(),
+            roid: "D1-MA".into(),
+            registrant: registrant.into(),
+            contacts: Vec::new(),
+            nameservers: ns.iter().map(|n| (*n).to_owned()).collect(),
+            statuses: Vec::new(),
+            sponsor: "reg1".into(),
+            created_by: "reg1".into(),
+            created: chrono::Utc::now(),
+            updated_by: None,
+            updated: None,
+            expires: chrono::Utc::now(),
+            transferred: None,
+            auth: None,
+            subordinate_hosts: Vec::new(),
+            ds_data: Vec::new(),
+            proof_ref: None,
+            transfer: None,
+            pending_owner: None,
+            deleted: None,
+            identity_hold: false,
+            dispute: None,
+            incomplete: None,
+        }
+    }
+
+    fn new(object: Created) -> NewObject {
+        NewObject {
+            object,
+            effects: Effects::audit(audit()),
+        }
+    }
+
+    #[test]
+    fn a_batch_keeps_the_indexes_of_single_creates_and_is_all_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let batch = store
+            .prepare_many(vec![
+                new(Created::Contact(contact("c-1"))),
+                new(Created::Host(host("ns.example.net", None))),
+                new(Created::Domain(domain("a.ma", "c-1", &["ns.example.net"]))),
+                new(Created::Host(host("ns1.a.ma", Some("a.ma")))),
+            ])
+            .unwrap();
+        assert_eq!(store.commit_many(&batch, 0..4).unwrap(), Ok(()));
+        assert!(store.contact_linked("c-1").unwrap());
+        assert_eq!(store.host_use_count("ns.example.net").unwrap(), 1);
+        assert_eq!(store.domains_of("reg1").unwrap(), vec!["a.ma".to_owned()]);
+        let a = store.domain("a.ma").unwrap().unwrap();
+        assert_eq!(a.subordinate_hosts, vec!["ns1.a.ma".to_owned()]);
+        assert_eq!(store.history("domain", "a.ma").unwrap().len(), 1);
+        let again = store
+            .prepare_many(vec![
+                new(Created::Contact(contact("c-2"))),
+                new(Created::Domain(domain("a.ma", "c-2", &[]))),
+            ])
+            .unwrap();
+        assert_eq!(
+            store.commit_many(&again, 0..2).unwrap(),
+            Err((1, Conflict::Exists))
+        );
+        assert!(!store.contact_exists("c-2").unwrap(), "nothing was written");
+        assert_eq!(store.commit_many(&again, 0..1).unwrap(), Ok(()));
+        assert_eq!(store.all_domains().count(), 1);
+        assert_eq!(store.all_contacts().count(), 2);
+        assert_eq!(store.all_hosts().count(), 2);
+    }
+
+    #[test]
+    fn new_roids_stay_above_reserved_ones_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            store.reserve_roids_up_to(5000).unwrap();
+            store.reserve_roids_up_to(10).unwrap();
+            store.flush_now().unwrap();
+        }
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let roid = store.next_roid('D').unwrap();
+        let n: u64 = roid
+            .trim_start_matches('D')
+            .trim_end_matches("-MA")
+            .parse()
+            .unwrap();
+        assert!(n > 5000, "{roid}");
     }
 
     #[test]
