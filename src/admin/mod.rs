@@ -394,6 +394,17 @@ pub(crate) enum BlockedCommand {
         /// The term.
         term: String,
     },
+    /// Load a file of `TERM REASON` lines (the `export` format); nothing is
+    /// loaded when a line is bad.
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// Unblock the terms the file does not list.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Print the list in the file format.
+    Export,
 }
 
 #[derive(Debug, Subcommand)]
@@ -1521,7 +1532,8 @@ fn reserved(ctx: &mut Ctx<'_>, store: &Store, command: &ReservedCommand) -> anyh
 fn blocked(ctx: &mut Ctx<'_>, store: &Store, command: &BlockedCommand) -> anyhow::Result<()> {
     let json = ctx.json;
     match command {
-        BlockedCommand::List => {
+        BlockedCommand::List | BlockedCommand::Export => {
+            let json = json && matches!(command, BlockedCommand::List);
             let terms = store.terms(false)?;
             if json {
                 let rows: Vec<_> = terms
@@ -1534,6 +1546,32 @@ fn blocked(ctx: &mut Ctx<'_>, store: &Store, command: &BlockedCommand) -> anyhow
                     say!(ctx, "{t}\t{r}");
                 }
             }
+        }
+        BlockedCommand::Import { file, replace } => {
+            let path = ctx.path(file);
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let terms = match crate::policy::terms::parse_blocked(&text) {
+                Ok(terms) => terms,
+                Err(errors) => {
+                    for e in &errors {
+                        say_err!(ctx, "{}: {e}", path.display());
+                    }
+                    bail!("{} invalid lines; nothing imported", errors.len());
+                }
+            };
+            if *replace {
+                for (t, _) in store.terms(false)? {
+                    if !terms.iter().any(|(n, _)| *n == t) {
+                        store.remove_blocked(&t, &operator_audit(ctx, "admin:blocked-import"))?;
+                    }
+                }
+            }
+            for (t, reason) in &terms {
+                store.put_blocked(t, reason, &operator_audit(ctx, "admin:blocked-import"))?;
+            }
+            store.flush_now()?;
+            say!(ctx, "{} blocked terms imported", terms.len());
         }
         BlockedCommand::Add { term: raw, reason } => {
             let t = term(raw)?;

@@ -21,6 +21,45 @@ pub struct TermsFileError {
     pub reason: String,
 }
 
+/// R5: parses a blocked-terms file: `TERM<TAB>REASON` per line (the format
+/// `admin blocked export` writes; any whitespace after the term), `#`
+/// comments and blank lines ignored. Every bad line is reported.
+///
+/// # Errors
+/// Every line that is not a term followed by a reason.
+pub fn parse_blocked(text: &str) -> Result<Vec<(String, String)>, Vec<TermsFileError>> {
+    let mut terms = Vec::new();
+    let mut errors = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (term, reason) = match line.split_once(char::is_whitespace) {
+            Some((term, reason)) if !reason.trim().is_empty() => (term, reason.trim()),
+            _ => {
+                errors.push(TermsFileError {
+                    line: i + 1,
+                    reason: "expected TERM REASON".into(),
+                });
+                continue;
+            }
+        };
+        match normalize_term(term) {
+            Some(term) => terms.push((term, reason.to_owned())),
+            None => errors.push(TermsFileError {
+                line: i + 1,
+                reason: format!("{term:?} is not a label"),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(terms)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Parses a reserved-terms file: `CATEGORY TERM` per line, `#` comments.
 /// Terms are lower-cased Unicode labels.
 ///

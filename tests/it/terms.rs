@@ -221,3 +221,66 @@ async fn r24_reserved_blocked_and_token_edits_are_in_the_history() {
     let run = admin_live(&server, &[], None, &["history", "verify"]).await;
     assert_eq!(run.code, 0, "{}", run.err);
 }
+
+#[tokio::test]
+async fn r5_blocked_list_exports_and_imports_through_the_running_server() {
+    let server = TestServer::start().await;
+    let run = admin_live(
+        &server,
+        &[],
+        None,
+        &["blocked", "add", "arnaque", "--reason", "fraude"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    let export = admin_live(&server, &[], None, &["blocked", "export"]).await;
+    assert_eq!(export.code, 0, "{}", export.err);
+    assert_eq!(export.out, "arnaque\tfraude\n");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(
+        &bad,
+        "# list\nescroquerie ordre 2026-17\ndeux.points raison\nsansraison\n",
+    )
+    .unwrap();
+    let run = admin_live(
+        &server,
+        &[],
+        None,
+        &["blocked", "import", bad.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.out);
+    assert!(
+        run.err.contains(":3:") || run.err.contains("line 3"),
+        "{}",
+        run.err
+    );
+    assert!(
+        run.err.contains(":4:") || run.err.contains("line 4"),
+        "{}",
+        run.err
+    );
+    let after = admin_live(&server, &[], None, &["blocked", "export"]).await;
+    assert_eq!(after.out, export.out, "nothing imported from a bad file");
+    let good = dir.path().join("good.txt");
+    std::fs::write(&good, "escroquerie\tordre 2026-17\nxn--caf-dma\tmarque\n").unwrap();
+    let run = admin_live(
+        &server,
+        &[],
+        None,
+        &["blocked", "import", good.to_str().unwrap(), "--replace"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    let after = admin_live(&server, &[], None, &["blocked", "export"]).await;
+    assert_eq!(
+        after.out, "café\tmarque\nescroquerie\tordre 2026-17\n",
+        "--replace drops arnaque"
+    );
+    let mut c = server.login("reg1").await;
+    let r = c
+        .cmd(&command(&check("domain", &["escroquerie.ma"]), "blk-chk"))
+        .await;
+    assert_eq!(r.attrs("name", "avail"), ["0"], "{}", r.xml);
+}
