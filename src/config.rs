@@ -87,6 +87,13 @@ pub struct Limits {
     pub max_xml_elements: usize,
     /// Largest attribute value or text node (bytes).
     pub max_xml_value_bytes: usize,
+    /// Queries (check, info, poll, transfer query) a registrar may send per
+    /// second, across its sessions; 0: no quota.
+    pub query_per_second: u32,
+    /// Transforms (create, update, delete, renew, transfer) per second; 0: no quota.
+    pub transform_per_second: u32,
+    /// Quotas of particular registrars, instead of the two above.
+    pub registrar_quotas: Vec<RegistrarQuota>,
 }
 
 impl Default for Limits {
@@ -103,6 +110,9 @@ impl Default for Limits {
             max_xml_depth: 24,
             max_xml_elements: 4096,
             max_xml_value_bytes: 8 * 1024,
+            query_per_second: 2000,
+            transform_per_second: 200,
+            registrar_quotas: Vec::new(),
         }
     }
 }
@@ -231,6 +241,18 @@ pub fn format_amount(centimes: i64) -> String {
     let sign = if centimes < 0 { "-" } else { "" };
     let abs = centimes.unsigned_abs();
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+/// One registrar's command quotas (`[[limits.registrar_quotas]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrarQuota {
+    /// The registrar's clID.
+    pub clid: String,
+    /// Queries per second; 0: no quota.
+    pub query_per_second: u32,
+    /// Transforms per second; 0: no quota.
+    pub transform_per_second: u32,
 }
 
 /// The WHOIS service (R16).

@@ -25,6 +25,7 @@ pub mod lifecycle;
 pub mod mail;
 pub mod model;
 pub mod policy;
+pub mod quota;
 pub mod server;
 pub mod session;
 pub mod store;

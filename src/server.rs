@@ -35,6 +35,8 @@ pub struct ServerContext {
     pub xml_limits: XmlLimits,
     /// Cancelled at shutdown.
     pub shutdown: CancellationToken,
+    /// The registrars' command quotas.
+    pub quotas: crate::quota::Quotas,
     sessions: Arc<Mutex<HashMap<String, u32>>>,
 }
 
@@ -177,6 +179,7 @@ impl RunningServer {
             acceptor,
             password_cache: PasswordCache::default(),
             shutdown: shutdown.clone(),
+            quotas: crate::quota::Quotas::default(),
             sessions: Arc::new(Mutex::new(HashMap::new())),
         });
         info!(%epp_addr, "EPP listener started");

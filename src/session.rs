@@ -192,7 +192,39 @@ impl Session {
             },
             command => match &self.login {
                 None => Err(not_logged_in()),
-                Some(logged_in) => {
+                Some(logged_in) => 'run: {
+                    use crate::quota::{CommandClass, rate};
+                    let class = CommandClass::of(command_name);
+                    let per_second = rate(&self.ctx.settings.limits, &logged_in.registrar, class);
+                    if per_second > 0
+                        && let Err(state) = self.ctx.quotas.take(
+                            &logged_in.registrar,
+                            class,
+                            per_second,
+                            std::time::Instant::now(),
+                        )
+                    {
+                        warn!(class = class.as_str(), "command quota exceeded; closing");
+                        let mut outcome = Outcome::code(ResultCode::Success);
+                        outcome
+                            .extensions
+                            .push(ResponseExtension::MaQuota(vec![state]));
+                        let (extensions, _) = self.select_extensions(outcome.extensions);
+                        let error = EppError::SessionLimit(Text::new(
+                            format!(
+                                "command quota exceeded: {per_second} {} commands per second; the connection is closed",
+                                class.as_str()
+                            ),
+                            format!(
+                                "quota de commandes dépassé : {per_second} commandes de type {} par seconde ; la connexion est fermée",
+                                class.as_str()
+                            ),
+                        ));
+                        let mut response = self.error_to_response(&error, cl_trid, sv_trid);
+                        response.extensions = extensions;
+                        info!(code = response.code.code(), "answered");
+                        return (xml::write_response(&response), true);
+                    }
                     let ctx = FlowCtx {
                         store: &self.ctx.store,
                         settings: &self.ctx.settings,
@@ -203,7 +235,7 @@ impl Session {
                         command: command_name,
                         request: text,
                     };
-                    flows::run(&ctx, command).await
+                    break 'run flows::run(&ctx, command).await;
                 }
             },
         };
@@ -316,8 +348,9 @@ impl Session {
             let uri = ns::extension_uri(&ext);
             if selected.iter().any(|s| s == uri) {
                 kept.push(ext);
-            } else if uri == ns::FEE {
-                // RFC 8748: fee data goes only to clients that asked for it.
+            } else if uri == ns::FEE || matches!(ext, ResponseExtension::MaQuota(_)) {
+                // RFC 8748: fee data goes only to clients that asked for it;
+                // the quota report is informational, for `.ma` clients only.
             } else {
                 moved.push(ExtValue {
                     value: Some(OffendingValue::Extension(ext)),

@@ -77,6 +77,8 @@ pub enum ResponseExtension {
     ChangePoll(super::ChangeRecord),
     /// `<ma:infData>`: a contact's identity document and its verification (R15).
     MaContactInfo(Option<Identity>),
+    /// `<ma:quota>` elements: the state of the registrar's command quotas.
+    MaQuota(Vec<crate::quota::QuotaState>),
     /// `<ma:domainInfData>`: the proof-of-right reference (R2).
     MaDomainInfo {
         /// Proof reference.

@@ -97,6 +97,6 @@ pub fn extension_uri(ext: &crate::model::ResponseExtension) -> &'static str {
         RgpInfo(_) => RGP,
         FeeTransform { .. } | FeeCheck { .. } => FEE,
         ChangePoll(_) => CHANGE_POLL,
-        MaContactInfo(_) | MaDomainInfo { .. } => MA,
+        MaContactInfo(_) | MaDomainInfo { .. } | MaQuota(_) => MA,
     }
 }

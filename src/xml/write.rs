@@ -558,6 +558,25 @@ fn write_extension(d: &mut Doc, ext: &ResponseExtension) {
             }
             d.close("changePoll:changeData");
         }
+        ResponseExtension::MaQuota(states) => {
+            for state in states {
+                let (remaining, limit, reset_in) = (
+                    state.remaining.to_string(),
+                    state.limit.to_string(),
+                    state.reset_in.to_string(),
+                );
+                d.empty(
+                    "ma:quota",
+                    &[
+                        ("xmlns:ma", ns::MA),
+                        ("class", state.class.as_str()),
+                        ("remaining", remaining.as_str()),
+                        ("limit", limit.as_str()),
+                        ("resetIn", reset_in.as_str()),
+                    ],
+                );
+            }
+        }
         ResponseExtension::MaDomainInfo {
             proof_ref,
             pending_owner,

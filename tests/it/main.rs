@@ -30,6 +30,7 @@ mod ma_extension;
 mod operator_reports;
 mod ownership;
 mod poll;
+mod quotas;
 mod registrar_day;
 mod registrars;
 mod restricted;

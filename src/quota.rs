@@ -1,0 +1,189 @@
+//! Command quotas: one token bucket per registrar and class of command
+//! (queries, transforms), shared by all its sessions. A bucket holds at
+//! most one second of its rate and refills continuously; a command that
+//! finds it empty is answered 2502 and the session closes (RFC 5730). The
+//! state is reported in the `ma:quota` of that 2502 answer.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use crate::config::Limits;
+
+/// A class of commands with its own quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandClass {
+    /// check, info, transfer query, poll.
+    Query,
+    /// create, update, delete, renew, transfer request/approve/reject/cancel.
+    Transform,
+}
+
+impl CommandClass {
+    /// The class of a command by its name (`domain:create`, …).
+    pub fn of(command: &str) -> Self {
+        let op = command.rsplit(':').next().unwrap_or(command);
+        match op {
+            "create" | "update" | "delete" | "renew" => CommandClass::Transform,
+            op if op.starts_with("transfer-") && op != "transfer-query" => CommandClass::Transform,
+            _ => CommandClass::Query,
+        }
+    }
+
+    /// Its name in `ma:quota`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandClass::Query => "query",
+            CommandClass::Transform => "transform",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            CommandClass::Query => 0,
+            CommandClass::Transform => 1,
+        }
+    }
+}
+
+/// The state of one bucket, as reported to the registrar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaState {
+    /// The class.
+    pub class: CommandClass,
+    /// Commands it may still send at once.
+    pub remaining: u32,
+    /// The bucket's size: commands per second.
+    pub limit: u32,
+    /// Seconds until the bucket is full again.
+    pub reset_in: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Every registrar's buckets.
+#[derive(Debug, Default)]
+pub struct Quotas {
+    buckets: Mutex<HashMap<String, [Bucket; 2]>>,
+}
+
+/// The per-second rate of `class` for `registrar` (0: no quota).
+pub fn rate(limits: &Limits, registrar: &str, class: CommandClass) -> u32 {
+    let own = limits.registrar_quotas.iter().find(|q| q.clid == registrar);
+    match class {
+        CommandClass::Query => own.map_or(limits.query_per_second, |q| q.query_per_second),
+        CommandClass::Transform => {
+            own.map_or(limits.transform_per_second, |q| q.transform_per_second)
+        }
+    }
+}
+
+impl Quotas {
+    /// Takes one command of `class` from `registrar`'s bucket of `rate`
+    /// per second: `Ok` with the state after it, `Err` when the bucket is
+    /// empty. A rate of 0 means no quota.
+    pub fn take(
+        &self,
+        registrar: &str,
+        class: CommandClass,
+        rate: u32,
+        now: Instant,
+    ) -> Result<QuotaState, QuotaState> {
+        let unlimited = QuotaState {
+            class,
+            remaining: 0,
+            limit: 0,
+            reset_in: 0,
+        };
+        if rate == 0 {
+            return Ok(unlimited);
+        }
+        let capacity = f64::from(rate);
+        let Ok(mut map) = self.buckets.lock() else {
+            return Ok(unlimited);
+        };
+        let full = Bucket {
+            tokens: capacity,
+            at: now,
+        };
+        let buckets = match map.get_mut(registrar) {
+            Some(b) => b,
+            None => map.entry(registrar.to_owned()).or_insert([full; 2]),
+        };
+        let bucket = &mut buckets[class.index()];
+        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * capacity).min(capacity);
+        bucket.at = now;
+        let allowed = bucket.tokens >= 1.0;
+        if allowed {
+            bucket.tokens -= 1.0;
+        }
+        let state = QuotaState {
+            class,
+            remaining: bucket.tokens.max(0.0).floor() as u32,
+            limit: rate,
+            reset_in: ((capacity - bucket.tokens) / capacity).ceil().max(0.0) as u32,
+        };
+        if allowed { Ok(state) } else { Err(state) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn classes_follow_the_command() {
+        assert_eq!(CommandClass::of("domain:check"), CommandClass::Query);
+        assert_eq!(
+            CommandClass::of("domain:transfer-query"),
+            CommandClass::Query
+        );
+        assert_eq!(CommandClass::of("poll"), CommandClass::Query);
+        assert_eq!(CommandClass::of("domain:create"), CommandClass::Transform);
+        assert_eq!(
+            CommandClass::of("contact:transfer-request"),
+            CommandClass::Transform
+        );
+        assert_eq!(CommandClass::of("host:delete"), CommandClass::Transform);
+    }
+
+    #[test]
+    fn a_bucket_empties_then_refills_with_time() {
+        let quotas = Quotas::default();
+        let t0 = Instant::now();
+        for n in (0..3).rev() {
+            let state = quotas.take("reg1", CommandClass::Transform, 3, t0);
+            assert_eq!(state.map(|s| s.remaining), Ok(n));
+        }
+        let refused = quotas.take("reg1", CommandClass::Transform, 3, t0);
+        assert_eq!(refused.map_err(|s| (s.remaining, s.reset_in)), Err((0, 1)));
+        // Queries have their own bucket; another registrar too.
+        assert!(quotas.take("reg1", CommandClass::Query, 3, t0).is_ok());
+        assert!(quotas.take("reg2", CommandClass::Transform, 3, t0).is_ok());
+        // A third of a second later, one more transform is allowed.
+        let later = t0 + Duration::from_millis(340);
+        assert!(
+            quotas
+                .take("reg1", CommandClass::Transform, 3, later)
+                .is_ok()
+        );
+        assert!(
+            quotas
+                .take("reg1", CommandClass::Transform, 3, later)
+                .is_err()
+        );
+        // No quota at rate 0.
+        assert!(
+            quotas
+                .take("reg1", CommandClass::Transform, 0, later)
+                .is_ok()
+        );
+    }
+}

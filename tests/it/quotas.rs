@@ -1,0 +1,120 @@
+//! Command quotas: a token bucket per registrar and class of command. A
+//! command over the quota is answered 2502 with the bucket's state in
+//! `ma:quota` and the connection closes; other classes and other registrars
+//! are not affected.
+
+use ma_registry::config::RegistrarQuota;
+
+use crate::harness::*;
+
+fn login_with_ma(clid: &str) -> String {
+    login_xml(clid, password(clid), "en").replace(
+        "</svcs>",
+        "<svcExtension><extURI>http://www.anrt.ma/epp/ma-1.0</extURI></svcExtension></svcs>",
+    )
+}
+
+fn quota(r: &Resp, class: &str) -> (String, String, String) {
+    let doc = roxmltree::Document::parse(&r.xml).unwrap();
+    let node = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "quota" && n.attribute("class") == Some(class))
+        .unwrap_or_else(|| panic!("no {class} quota in {}", r.xml));
+    (
+        node.attribute("remaining").unwrap().to_owned(),
+        node.attribute("limit").unwrap().to_owned(),
+        node.attribute("resetIn").unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn quota_over_the_transform_rate_answers_2502_and_closes() {
+    let server = TestServer::start_with(
+        |s| {
+            s.limits.registrar_quotas.push(RegistrarQuota {
+                clid: "reg1".into(),
+                query_per_second: 0,
+                transform_per_second: 3,
+            })
+        },
+        None,
+    )
+    .await;
+    let mut c = server.client("reg1").await;
+    let r = c.cmd(&login_with_ma("reg1")).await;
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+    assert!(
+        !r.xml.contains("<extension>"),
+        "a login response carries no extension: {}",
+        r.xml
+    );
+    for i in 0..3 {
+        let r = c
+            .cmd(&command(
+                &contact_create(&format!("q-{i}"), "MA"),
+                "quota-c",
+            ))
+            .await;
+        assert_eq!(r.code(), 1000, "{}", r.xml);
+    }
+    let r = c
+        .cmd(&command(&contact_create("q-over", "MA"), "quota-over"))
+        .await;
+    assert_eq!(r.code(), 2502, "{}", r.xml);
+    assert!(r.xml.contains("command quota exceeded"), "{}", r.xml);
+    let (remaining, limit, reset_in) = quota(&r, "transform");
+    assert_eq!((remaining.as_str(), limit.as_str()), ("0", "3"));
+    assert_eq!(reset_in, "1");
+    assert!(c.is_closed().await, "2502 closes the connection");
+
+    // Nothing was created by the refused command.
+    let mut other = server.login("reg2").await;
+    let r = other
+        .cmd(&command(&check("contact", &["q-over"]), "quota-chk"))
+        .await;
+    assert_eq!(r.attrs("id", "avail"), ["1"], "{}", r.xml);
+    // reg2 has the default quotas and is not held back by reg1's.
+    let r = other
+        .cmd(&command(&contact_create("q-reg2", "MA"), "quota-r2"))
+        .await;
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+    // reg1's queries have no quota: a new session of reg1 may still query.
+    let mut again = server.login("reg1").await;
+    let r = again
+        .cmd(&command(&check("contact", &["q-0"]), "quota-q"))
+        .await;
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+}
+
+#[tokio::test]
+async fn quota_2502_reports_the_bucket_only_to_clients_of_the_ma_extension() {
+    let server = TestServer::start_with(
+        |s| {
+            s.limits.registrar_quotas.push(RegistrarQuota {
+                clid: "reg3".into(),
+                query_per_second: 2,
+                transform_per_second: 0,
+            })
+        },
+        None,
+    )
+    .await;
+    let mut plain = server.client("reg3").await;
+    let r = plain.cmd(&login_xml("reg3", password("reg3"), "en")).await;
+    assert_eq!(r.code(), 1000);
+    for _ in 0..2 {
+        let r = plain
+            .cmd(&command(&check("domain", &["libre.ma"]), "quota-p"))
+            .await;
+        assert_eq!(r.code(), 1000, "{}", r.xml);
+    }
+    let r = plain
+        .cmd(&command(&check("domain", &["libre.ma"]), "quota-p"))
+        .await;
+    assert_eq!(r.code(), 2502, "{}", r.xml);
+    assert!(
+        !r.xml.contains("quota class"),
+        "no ma:quota for a plain client: {}",
+        r.xml
+    );
+}
