@@ -94,6 +94,15 @@ pub struct Limits {
     pub transform_per_second: u32,
     /// Quotas of particular registrars, instead of the two above.
     pub registrar_quotas: Vec<RegistrarQuota>,
+    /// New connections (TLS handshakes) one address may open per second;
+    /// 0: no limit. Over it, the connection is closed before TLS.
+    pub connections_per_second_per_address: u32,
+    /// Failed logins one address may make within
+    /// `login_failure_window_secs`; 0: no limit. Then every login from it
+    /// is refused (2501) until the window passes.
+    pub login_failures_per_address: u32,
+    /// The window of `login_failures_per_address` (seconds).
+    pub login_failure_window_secs: u64,
 }
 
 impl Default for Limits {
@@ -113,6 +122,9 @@ impl Default for Limits {
             query_per_second: 2000,
             transform_per_second: 200,
             registrar_quotas: Vec::new(),
+            connections_per_second_per_address: 100,
+            login_failures_per_address: 20,
+            login_failure_window_secs: 300,
         }
     }
 }

@@ -187,3 +187,101 @@ mod tests {
         );
     }
 }
+
+/// Per-address guards in front of the sessions: new connections (TLS
+/// handshakes) per second, and failed logins in a sliding window, so that
+/// one address can neither exhaust the server's handshakes nor guess
+/// passwords at length.
+#[derive(Debug, Default)]
+pub struct AddressGuard {
+    connections: Mutex<HashMap<std::net::IpAddr, Bucket>>,
+    failures: Mutex<HashMap<std::net::IpAddr, (u32, Instant)>>,
+}
+
+/// Entries kept per map before old ones are dropped.
+const ADDRESS_ENTRIES: usize = 65_536;
+
+impl AddressGuard {
+    /// Whether `ip` may open one more connection at `per_second`
+    /// (0: no limit).
+    pub fn admit(&self, ip: std::net::IpAddr, per_second: u32, now: Instant) -> bool {
+        if per_second == 0 {
+            return true;
+        }
+        let Ok(mut map) = self.connections.lock() else {
+            return true;
+        };
+        let capacity = f64::from(per_second);
+        if map.len() >= ADDRESS_ENTRIES {
+            map.retain(|_, b| now.saturating_duration_since(b.at).as_secs() < 2);
+        }
+        let bucket = map.entry(ip).or_insert(Bucket {
+            tokens: capacity,
+            at: now,
+        });
+        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * capacity).min(capacity);
+        bucket.at = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether `ip` has had `max` failed logins within `window` (0: no limit).
+    pub fn locked_out(&self, ip: std::net::IpAddr, max: u32, window: std::time::Duration, now: Instant) -> bool {
+        if max == 0 {
+            return false;
+        }
+        let Ok(map) = self.failures.lock() else {
+            return false;
+        };
+        map.get(&ip)
+            .is_some_and(|(n, since)| *n >= max && now.saturating_duration_since(*since) < window)
+    }
+
+    /// Counts a failed login from `ip`; a window that has passed starts again.
+    pub fn failed(&self, ip: std::net::IpAddr, window: std::time::Duration, now: Instant) {
+        let Ok(mut map) = self.failures.lock() else {
+            return;
+        };
+        if map.len() >= ADDRESS_ENTRIES {
+            map.retain(|_, (_, since)| now.saturating_duration_since(*since) < window);
+        }
+        let entry = map.entry(ip).or_insert((0, now));
+        if now.saturating_duration_since(entry.1) >= window {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn an_address_is_held_to_its_connection_rate_and_failure_count() {
+        let guard = AddressGuard::default();
+        let a = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let b = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
+        let t0 = Instant::now();
+        assert!((0..2).all(|_| guard.admit(a, 2, t0)));
+        assert!(!guard.admit(a, 2, t0));
+        assert!(guard.admit(b, 2, t0), "another address has its own bucket");
+        assert!(guard.admit(a, 2, t0 + Duration::from_millis(600)));
+        let window = Duration::from_secs(300);
+        for _ in 0..3 {
+            assert!(!guard.locked_out(a, 3, window, t0));
+            guard.failed(a, window, t0);
+        }
+        assert!(guard.locked_out(a, 3, window, t0));
+        assert!(!guard.locked_out(b, 3, window, t0));
+        assert!(!guard.locked_out(a, 3, window, t0 + window), "the window passed");
+    }
+}

@@ -37,6 +37,8 @@ pub struct ServerContext {
     pub shutdown: CancellationToken,
     /// The registrars' command quotas.
     pub quotas: crate::quota::Quotas,
+    /// Per-address connection rate and failed-login count.
+    pub addresses: crate::quota::AddressGuard,
     sessions: Arc<Mutex<HashMap<String, u32>>>,
 }
 
@@ -180,6 +182,7 @@ impl RunningServer {
             password_cache: PasswordCache::default(),
             shutdown: shutdown.clone(),
             quotas: crate::quota::Quotas::default(),
+            addresses: crate::quota::AddressGuard::default(),
             sessions: Arc::new(Mutex::new(HashMap::new())),
         });
         info!(%epp_addr, "EPP listener started");
@@ -263,6 +266,12 @@ async fn accept_loop(ctx: Arc<ServerContext>, listener: TcpListener) {
             _ = ctx.shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
+                    let rate = ctx.settings.limits.connections_per_second_per_address;
+                    if !ctx.addresses.admit(peer.ip(), rate, std::time::Instant::now()) {
+                        warn!(%peer, "connection rate of the address exceeded; closed before TLS");
+                        drop(tcp);
+                        continue;
+                    }
                     let _ = tcp.set_nodelay(true);
                     sessions.spawn(crate::session::serve_connection(Arc::clone(&ctx), tcp, peer));
                 }

@@ -268,6 +268,21 @@ impl Session {
             )));
         }
         let lang = login::verify_options(&login)?;
+        let limits = &self.ctx.settings.limits;
+        let window = Duration::from_secs(limits.login_failure_window_secs);
+        let now = std::time::Instant::now();
+        let ip = self.peer.ip();
+        if self
+            .ctx
+            .addresses
+            .locked_out(ip, limits.login_failures_per_address, window, now)
+        {
+            warn!(%ip, "login refused: too many failed logins from this address");
+            return Err(EppError::AuthenticationClosing(Text::new(
+                "too many failed logins from this address; try again later",
+                "trop d'échecs d'authentification depuis cette adresse ; réessayez plus tard",
+            )));
+        }
         let authenticated = login::authenticate(
             &self.ctx.store,
             &self.ctx.password_cache,
@@ -280,6 +295,7 @@ impl Session {
             Ok(registrar) => registrar,
             Err(err @ EppError::Authentication(_)) => {
                 self.failures += 1;
+                self.ctx.addresses.failed(ip, window, now);
                 if self.failures >= self.ctx.settings.limits.max_login_failures {
                     warn!(failures = self.failures, "too many failed logins; closing");
                     return Err(EppError::AuthenticationClosing(Text::new(

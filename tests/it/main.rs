@@ -6,6 +6,7 @@
 mod harness;
 mod recording;
 
+mod address_limits;
 mod admin_cli;
 mod admin_socket;
 mod authinfo;
