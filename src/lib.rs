@@ -18,6 +18,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod devcerts;
+pub mod epp_client;
 pub mod error;
 pub mod flows;
 pub mod lifecycle;
