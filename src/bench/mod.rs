@@ -138,6 +138,9 @@ pub struct BenchArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    pub json_out: Option<PathBuf>,
 }
 
 /// Why a run could not be done.
@@ -387,6 +390,9 @@ pub fn main(args: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode, BenchErro
         runtime.worker_threads(threads.max(1));
     }
     let report = runtime.build()?.block_on(run(args))?;
+    if let Some(path) = &args.json_out {
+        std::fs::write(path, report.json() + "\n")?;
+    }
     if args.json {
         writeln!(out, "{}", report.json())?;
     } else {

@@ -42,7 +42,7 @@ pub enum Command {
     Certs(CertsArgs),
     /// A load generator for any EPP server: N sessions, a scenario, a
     /// report of commands per second and latency percentiles.
-    Bench(crate::bench::BenchArgs),
+    Bench(Box<crate::bench::BenchArgs>),
 }
 
 /// `certs …`

@@ -236,8 +236,25 @@ async fn bench_login_opens_a_connection_per_command() {
 #[tokio::test]
 async fn bench_duration_mode_stops_by_itself_and_prints_a_table() {
     let server = TestServer::start().await;
-    let run = bench(&server, &["--scenario", "check", "--duration", "0.5"]).await;
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let path = file.path().to_str().unwrap();
+    let run = bench(
+        &server,
+        &[
+            "--scenario",
+            "check",
+            "--duration",
+            "0.5",
+            "--json-out",
+            path,
+        ],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}\n{}", run.out, run.err);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let secs = ms(&json["elapsed_secs"]);
+    assert!((0.5..5.0).contains(&secs), "{json}");
+    assert!(json["count"].as_u64().unwrap() > 0);
     assert!(
         run.out.contains("scenario check: 4 sessions"),
         "{}",
