@@ -91,17 +91,17 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub sessions: u32,
     /// Seconds of measurement (the default is 10 without --count).
-    #[arg(long, conflicts_with = "count")]
+    #[arg(long, conflicts_with = "count", value_parser = positive_secs)]
     pub duration: Option<f64>,
     /// Total commands to send, over all sessions.
     #[arg(long)]
     pub count: Option<u64>,
     /// The zone suffix of the names.
-    #[arg(long, default_value = "ma")]
+    #[arg(long, default_value = "ma", value_parser = zone_suffix)]
     pub zone: String,
     /// The first characters of every name made (letters, digits, hyphens);
     /// default `bench-` and six random characters, new each run.
-    #[arg(long)]
+    #[arg(long, value_parser = check_prefix)]
     pub prefix: Option<String>,
     /// Names per `domain:check` command.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -120,8 +120,8 @@ pub struct BenchArgs {
     #[arg(long = "ext-uri")]
     pub ext_uris: Vec<String>,
     /// The weights of the `mix` scenario.
-    #[arg(long, default_value = "check=70,info=20,create=5,poll=5")]
-    pub mix: String,
+    #[arg(long, default_value = "check=70,info=20,create=5,poll=5", value_parser = Mix::parse)]
+    pub mix: Mix,
     /// Let the client resume TLS sessions (without it every connection does
     /// a full handshake).
     #[arg(long)]
@@ -208,19 +208,20 @@ impl Kind {
     }
 }
 
-/// The `mix` weights, as cumulative thresholds.
+/// The weights of the `mix` scenario (`check=70,info=20,…`), as
+/// cumulative thresholds.
 #[derive(Debug, Clone)]
-struct Mix {
+pub struct Mix {
     steps: Vec<(u32, Kind)>,
     total: u32,
 }
 
 impl Mix {
-    fn parse(text: &str) -> Result<Self, BenchError> {
+    fn parse(text: &str) -> Result<Self, String> {
         let mut steps = Vec::new();
         let mut total = 0u32;
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let bad = || BenchError::Usage(format!("--mix: {part:?} is not KIND=WEIGHT"));
+            let bad = || format!("{part:?} is not KIND=WEIGHT");
             let (kind, weight) = part.split_once('=').ok_or_else(bad)?;
             let kind = match kind.trim() {
                 "check" => Kind::Check,
@@ -228,9 +229,9 @@ impl Mix {
                 "create" => Kind::Create,
                 "poll" => Kind::Poll,
                 other => {
-                    return Err(BenchError::Usage(format!(
-                        "--mix: unknown command {other:?} (check, info, create, poll)"
-                    )));
+                    return Err(format!(
+                        "unknown command {other:?} (check, info, create, poll)"
+                    ));
                 }
             };
             let weight: u32 = weight.trim().parse().map_err(|_| bad())?;
@@ -240,7 +241,7 @@ impl Mix {
             }
         }
         if total == 0 {
-            return Err(BenchError::Usage("--mix: no command has a weight".into()));
+            return Err("no command has a weight".into());
         }
         Ok(Self { steps, total })
     }
@@ -405,7 +406,23 @@ pub fn main(args: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode, BenchErro
     })
 }
 
-fn check_prefix(prefix: &str) -> Result<String, BenchError> {
+fn positive_secs(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs.is_finite() => Ok(secs),
+        _ => Err("a positive number of seconds".into()),
+    }
+}
+
+fn zone_suffix(text: &str) -> Result<String, String> {
+    let zone = text.trim_matches('.').to_ascii_lowercase();
+    if zone.is_empty() {
+        Err("an empty zone".into())
+    } else {
+        Ok(zone)
+    }
+}
+
+fn check_prefix(prefix: &str) -> Result<String, String> {
     let prefix = prefix.to_ascii_lowercase();
     let ok = !prefix.is_empty()
         && prefix.len() <= 40
@@ -416,9 +433,7 @@ fn check_prefix(prefix: &str) -> Result<String, BenchError> {
     if ok {
         Ok(prefix)
     } else {
-        Err(BenchError::Usage(format!(
-            "--prefix {prefix:?}: use 1 to 40 letters, digits and hyphens, not starting with a hyphen"
-        )))
+        Err("use 1 to 40 letters, digits and hyphens, not starting with a hyphen".into())
     }
 }
 
@@ -475,15 +490,12 @@ async fn first_answering(
 
 async fn run(args: &BenchArgs) -> Result<Report, BenchError> {
     let mut rng = StdRng::from_entropy();
-    let mix = Mix::parse(&args.mix)?;
+    let mix = args.mix.clone();
     let prefix = match &args.prefix {
-        Some(p) => check_prefix(p)?,
+        Some(p) => p.clone(),
         None => format!("bench-{}-", random_tag(&mut rng, 6)),
     };
-    let zone = args.zone.trim_matches('.').to_ascii_lowercase();
-    if zone.is_empty() {
-        return Err(BenchError::Usage("--zone must not be empty".into()));
-    }
+    let zone = args.zone.clone();
     let extension = match &args.contact_extension {
         Some(path) => Some(read_file(path)?.trim().to_owned()),
         None => None,
@@ -602,15 +614,9 @@ async fn run(args: &BenchArgs) -> Result<Report, BenchError> {
     }
     setup.secs = setup_started.elapsed().as_secs_f64();
 
-    let duration = match (args.count, args.duration) {
-        (Some(_), _) => None,
-        (None, Some(secs)) if secs > 0.0 && secs.is_finite() => Some(secs),
-        (None, Some(_)) => {
-            return Err(BenchError::Usage(
-                "--duration must be a positive number of seconds".into(),
-            ));
-        }
-        (None, None) => Some(10.0),
+    let duration = match args.count {
+        Some(_) => None,
+        None => Some(args.duration.unwrap_or(10.0)),
     };
     let empty = report::empty_histogram()?;
     let started = Instant::now();
@@ -883,6 +889,12 @@ mod tests {
         assert_eq!(check_prefix("Load-1").unwrap(), "load-1");
         for bad in ["", "-x", "a.b", "é", &"a".repeat(41)] {
             assert!(check_prefix(bad).is_err(), "{bad}");
+        }
+        assert_eq!(zone_suffix(".Co.MA.").unwrap(), "co.ma");
+        assert!(zone_suffix("..").is_err());
+        assert_eq!(positive_secs("2.5").unwrap(), 2.5);
+        for bad in ["0", "-1", "inf", "x"] {
+            assert!(positive_secs(bad).is_err(), "{bad}");
         }
     }
 

@@ -314,3 +314,21 @@ async fn bench_with_a_wrong_password_fails_with_the_servers_answer() {
     assert!(run.out.is_empty(), "{}", run.out);
     assert!(run.err.contains("login answered 2200"), "{}", run.err);
 }
+
+#[test]
+fn bench_with_a_malformed_option_is_a_usage_error() {
+    for (args, names) in [
+        (&["--mix", "check=70,renew=30"][..], "--mix"),
+        (&["--prefix=-bad"][..], "--prefix"),
+        (&["--duration", "0"][..], "--duration"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
+            .arg("bench")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(names), "{args:?}: {err}");
+    }
+}
