@@ -334,9 +334,13 @@ fn message(response: &[u8]) -> String {
         .split_once("<reason")
         .and_then(|(_, r)| r.split_once('>'))
         .and_then(|(_, r)| r.split("</reason>").next());
-    match reason {
+    let text = match reason {
         Some(reason) => format!("{msg} ({reason})"),
         None => msg.to_owned(),
+    };
+    match quick_xml::escape::unescape(&text) {
+        Ok(plain) => plain.into_owned(),
+        Err(_) => text,
     }
 }
 
@@ -900,10 +904,10 @@ mod tests {
 
     #[test]
     fn messages_carry_the_reason() {
-        let r = br#"<epp><response><result code="2306"><msg lang="en">Parameter value policy error</msg><extValue><value/><reason>R15: no identity</reason></extValue></result></response></epp>"#;
+        let r = br#"<epp><response><result code="2306"><msg lang="en">Parameter value policy error</msg><extValue><value/><reason>R15: the registrant&apos;s identity</reason></extValue></result></response></epp>"#;
         assert_eq!(
             message(r),
-            "Parameter value policy error (R15: no identity)"
+            "Parameter value policy error (R15: the registrant's identity)"
         );
     }
 }
