@@ -639,13 +639,8 @@ async fn run(args: &BenchArgs) -> Result<Report, BenchError> {
     });
     let mut tasks = tokio::task::JoinSet::new();
     if args.scenario == Scenario::Login {
-        for s in 0..sessions {
-            tasks.spawn(login_loop(
-                s,
-                target.clone(),
-                plan.clone(),
-                Stats::new(&empty),
-            ));
+        for _ in 0..sessions {
+            tasks.spawn(login_loop(target.clone(), plan.clone(), Stats::new(&empty)));
         }
     } else {
         for (s, conn) in conns.into_iter().enumerate() {
@@ -842,7 +837,6 @@ async fn command_loop(
 
 /// One session of the `login` scenario: a whole connection per command.
 async fn login_loop(
-    _s: usize,
     target: Arc<Target>,
     plan: Arc<Plan>,
     mut stats: Stats,
