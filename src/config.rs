@@ -680,4 +680,14 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/ma-registry.toml");
         Settings::load(Path::new(path)).unwrap();
     }
+
+    #[test]
+    fn load_test_config_loads_and_allows_more_sessions() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/examples/bench/ma-registry-bench.toml"
+        );
+        let s = Settings::load(Path::new(path)).unwrap();
+        assert_eq!(s.limits.default_session_limit, 100);
+    }
 }

@@ -14,11 +14,13 @@
 #![allow(clippy::result_large_err)]
 
 pub mod admin;
+pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod data;
 pub mod devcerts;
+pub mod epp_client;
 pub mod error;
 pub mod flows;
 pub mod lifecycle;

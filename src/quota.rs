@@ -231,7 +231,13 @@ impl AddressGuard {
     }
 
     /// Whether `ip` has had `max` failed logins within `window` (0: no limit).
-    pub fn locked_out(&self, ip: std::net::IpAddr, max: u32, window: std::time::Duration, now: Instant) -> bool {
+    pub fn locked_out(
+        &self,
+        ip: std::net::IpAddr,
+        max: u32,
+        window: std::time::Duration,
+        now: Instant,
+    ) -> bool {
         if max == 0 {
             return false;
         }
@@ -282,6 +288,9 @@ mod address_tests {
         }
         assert!(guard.locked_out(a, 3, window, t0));
         assert!(!guard.locked_out(b, 3, window, t0));
-        assert!(!guard.locked_out(a, 3, window, t0 + window), "the window passed");
+        assert!(
+            !guard.locked_out(a, 3, window, t0 + window),
+            "the window passed"
+        );
     }
 }

@@ -9,16 +9,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::client::TlsStream;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{PrivateKeyDer, ServerName};
-use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
-use crate::transport::{self, crypto_provider};
+use crate::epp_client::{self, Connection, Xml, login_xml, logout_xml, random_password};
 use crate::xml::ns;
 
 /// `client` options.
@@ -81,71 +73,8 @@ enum ClientCommand {
     },
 }
 
-struct Xml(Writer<Vec<u8>>);
-
-impl Xml {
-    fn new() -> Self {
-        let mut x = Self(Writer::new_with_indent(Vec::new(), b' ', 2));
-        x.ev(Event::Decl(BytesDecl::new(
-            "1.0",
-            Some("UTF-8"),
-            Some("no"),
-        )));
-        x
-    }
-    fn ev(&mut self, e: Event<'_>) {
-        // Writing into a Vec cannot fail.
-        let _ = self.0.write_event(e);
-    }
-    fn open(&mut self, name: &str, attrs: &[(&str, &str)]) -> &mut Self {
-        self.ev(Event::Start(
-            BytesStart::new(name).with_attributes(attrs.iter().copied()),
-        ));
-        self
-    }
-    fn close(&mut self, name: &str) -> &mut Self {
-        self.ev(Event::End(BytesEnd::new(name)));
-        self
-    }
-    fn leaf(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) -> &mut Self {
-        self.open(name, attrs);
-        self.ev(Event::Text(BytesText::new(text)));
-        self.close(name)
-    }
-    fn command(body: impl FnOnce(&mut Xml), cl_trid: &str) -> Vec<u8> {
-        let mut x = Xml::new();
-        x.open("epp", &[("xmlns", ns::EPP)]).open("command", &[]);
-        body(&mut x);
-        x.leaf("clTRID", &[], cl_trid).close("command").close("epp");
-        x.0.into_inner()
-    }
-}
-
-fn login_xml(clid: &str, password: &str, lang: &str) -> Vec<u8> {
-    Xml::command(
-        |x| {
-            x.open("login", &[])
-                .leaf("clID", &[], clid)
-                .leaf("pw", &[], password)
-                .open("options", &[])
-                .leaf("version", &[], "1.0")
-                .leaf("lang", &[], lang)
-                .close("options")
-                .open("svcs", &[]);
-            for uri in ns::OBJECT_URIS {
-                x.leaf("objURI", &[], uri);
-            }
-            x.open("svcExtension", &[])
-                .leaf("extURI", &[], ns::MA)
-                .close("svcExtension");
-            x.close("svcs").close("login");
-        },
-        "cli-login",
-    )
-}
-
 fn domain_cmd(verb: &str, inner: impl FnOnce(&mut Xml)) -> Vec<u8> {
-    Xml::command(
+    Xml::new().command(
         |x| {
             x.open(verb, &[])
                 .open(&format!("domain:{verb}"), &[("xmlns:domain", ns::DOMAIN)]);
@@ -157,7 +86,7 @@ fn domain_cmd(verb: &str, inner: impl FnOnce(&mut Xml)) -> Vec<u8> {
 }
 
 fn contact_create_xml(id: &str) -> Vec<u8> {
-    Xml::command(
+    Xml::new().command(
         |x| {
             x.open("create", &[])
                 .open("contact:create", &[("xmlns:contact", ns::CONTACT)])
@@ -192,102 +121,55 @@ fn contact_create_xml(id: &str) -> Vec<u8> {
     )
 }
 
-fn random_password() -> String {
-    use rand::Rng;
-    let mut rng = rand::thread_rng();
-    (0..16)
-        .map(|_| {
-            let chars = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!+-";
-            chars[rng.gen_range(0..chars.len())] as char
-        })
-        .collect()
+async fn open(args: &ClientArgs) -> anyhow::Result<Connection> {
+    let cert = args
+        .cert
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("certs/{}.pem", args.clid)));
+    let key = args
+        .key
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("certs/{}.key", args.clid)));
+    let config = epp_client::tls_config(&args.ca, &cert, &key)?;
+    let host = args
+        .server
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(&args.server);
+    let name = epp_client::server_name(host)?;
+    Ok(Connection::open(
+        &args.server,
+        name,
+        Arc::new(config),
+        Duration::from_secs(30),
+    )
+    .await?)
 }
 
-struct Connection {
-    tls: TlsStream<TcpStream>,
-    buf: Vec<u8>,
-}
-
-impl Connection {
-    async fn open(args: &ClientArgs) -> anyhow::Result<Self> {
-        let cert = args
-            .cert
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(format!("certs/{}.pem", args.clid)));
-        let key = args
-            .key
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(format!("certs/{}.key", args.clid)));
-        let mut roots = RootCertStore::empty();
-        for ca in transport::load_certs(&args.ca)? {
-            roots.add(ca)?;
-        }
-        let config = ClientConfig::builder_with_provider(crypto_provider())
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_client_auth_cert(
-                transport::load_certs(&cert)?,
-                PrivateKeyDer::from_pem_file(&key)
-                    .with_context(|| format!("cannot read {}", key.display()))?,
-            )?;
-        let host = args
-            .server
-            .rsplit_once(':')
-            .map(|(h, _)| h)
-            .unwrap_or(&args.server)
-            .trim_matches(['[', ']']);
-        let tcp = TcpStream::connect(&args.server)
-            .await
-            .with_context(|| format!("cannot connect to {}", args.server))?;
-        let name = ServerName::try_from(host.to_owned())?;
-        let tls = TlsConnector::from(Arc::new(config))
-            .connect(name, tcp)
-            .await
-            .context("TLS handshake failed")?;
-        let mut conn = Self {
-            tls,
-            buf: Vec::new(),
-        };
-        conn.receive().await?;
-        Ok(conn)
-    }
-
-    async fn receive(&mut self) -> anyhow::Result<String> {
-        let t = Duration::from_secs(30);
-        if !transport::read_frame(&mut self.tls, &mut self.buf, 16 << 20, t, t).await? {
-            bail!("the server closed the connection");
-        }
-        Ok(String::from_utf8_lossy(&self.buf).into_owned())
-    }
-
-    async fn transact(&mut self, xml: &[u8]) -> anyhow::Result<String> {
-        transport::write_frame(&mut self.tls, xml, Duration::from_secs(30)).await?;
-        self.receive().await
-    }
+async fn transact(conn: &mut Connection, xml: &[u8]) -> anyhow::Result<String> {
+    Ok(String::from_utf8_lossy(conn.transact(xml).await?).into_owned())
 }
 
 fn result_code(xml: &str) -> u16 {
-    xml.split("code=\"")
-        .nth(1)
-        .and_then(|s| s.get(..4))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2400)
+    epp_client::result_code(xml.as_bytes()).unwrap_or(2400)
 }
 
 pub fn run(args: &ClientArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let mut conn = Connection::open(args).await?;
-        let login = conn
-            .transact(&login_xml(&args.clid, &args.password, &args.lang))
-            .await?;
+        let mut conn = open(args).await?;
+        let login = transact(
+            &mut conn,
+            &login_xml(&args.clid, &args.password, &args.lang, &[ns::MA.to_owned()]),
+        )
+        .await?;
         if result_code(&login) >= 2000 {
             println!("{login}");
             bail!("login failed");
         }
         let mut worst = 1000;
         let mut send = async |conn: &mut Connection, xml: Vec<u8>| -> anyhow::Result<()> {
-            let response = conn.transact(&xml).await?;
+            let response = transact(conn, &xml).await?;
             println!("{response}");
             worst = worst.max(result_code(&response));
             Ok(())
@@ -345,13 +227,7 @@ pub fn run(args: &ClientArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        let logout = Xml::command(
-            |x| {
-                x.open("logout", &[]).close("logout");
-            },
-            "cli-logout",
-        );
-        let _ = conn.transact(&logout).await;
+        let _ = conn.transact(&logout_xml()).await;
         Ok(if worst < 2000 {
             ExitCode::SUCCESS
         } else {

@@ -40,6 +40,9 @@ pub enum Command {
     Client(client::ClientArgs),
     /// Development certificates.
     Certs(CertsArgs),
+    /// A load generator for any EPP server: N sessions, a scenario, a
+    /// report of commands per second and latency percentiles.
+    Bench(Box<crate::bench::BenchArgs>),
 }
 
 /// `certs …`
@@ -106,6 +109,9 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&cli, args),
         Command::Admin(args) => admin::run(&cli, args),
         Command::Client(args) => client::run(args),
+        Command::Bench(args) => {
+            crate::bench::main(args, &mut std::io::stdout().lock()).map_err(anyhow::Error::from)
+        }
         Command::Certs(CertsArgs {
             command:
                 CertsCommand::Generate {

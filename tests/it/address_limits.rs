@@ -12,7 +12,8 @@ use crate::harness::*;
 
 #[tokio::test]
 async fn an_address_over_its_connection_rate_is_closed_before_tls() {
-    let server = TestServer::start_with(|s| s.limits.connections_per_second_per_address = 3, None).await;
+    let server =
+        TestServer::start_with(|s| s.limits.connections_per_second_per_address = 3, None).await;
     let connector = TlsConnector::from(server.client_config("reg1"));
     let mut greeted = 0;
     let mut refused = 0;
@@ -25,7 +26,10 @@ async fn an_address_over_its_connection_rate_is_closed_before_tls() {
         }
     }
     assert!(greeted >= 3, "the first connections are served ({greeted})");
-    assert!(refused >= 1, "the burst over the rate is refused ({refused})");
+    assert!(
+        refused >= 1,
+        "the burst over the rate is refused ({refused})"
+    );
 }
 
 #[tokio::test]
@@ -34,15 +38,20 @@ async fn an_address_with_too_many_failed_logins_is_locked_out() {
     for attempt in 0..2 {
         let mut c = server.client("reg1").await;
         let r = c
-            .cmd(&login_xml("reg1", "wrong-password", "en").replace(
-                "login-reg1",
-                &format!("bad-login-{attempt}"),
-            ))
+            .cmd(
+                &login_xml("reg1", "wrong-password", "en")
+                    .replace("login-reg1", &format!("bad-login-{attempt}")),
+            )
             .await;
         assert_eq!(r.code(), 2200, "{}", r.xml);
     }
     let mut c = server.client("reg1").await;
     let r = c.cmd(&login_xml("reg1", password("reg1"), "en")).await;
-    assert_eq!(r.code(), 2501, "locked out even with the right password: {}", r.xml);
+    assert_eq!(
+        r.code(),
+        2501,
+        "locked out even with the right password: {}",
+        r.xml
+    );
     assert!(c.is_closed().await);
 }

@@ -192,6 +192,19 @@ impl TestServer {
         path
     }
 
+    /// Writes `clid`'s private key to a PEM file in the server's temp dir.
+    pub fn key_pem_file(&self, clid: &str) -> PathBuf {
+        let (_, _, key) = self
+            .pki
+            .registrars
+            .iter()
+            .find(|(c, _, _)| c == clid)
+            .expect("unknown registrar");
+        let path = self._dir.path().join(format!("{clid}-client.key"));
+        std::fs::write(&path, key).unwrap();
+        path
+    }
+
     /// A root store holding the test CA.
     pub fn root_store(&self) -> RootCertStore {
         let mut roots = RootCertStore::empty();

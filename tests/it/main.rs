@@ -13,6 +13,7 @@ mod authinfo;
 mod authinfo_mail;
 mod authority;
 mod backup;
+mod bench;
 mod billing;
 mod contact;
 mod contact_transfer;

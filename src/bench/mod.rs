@@ -1,0 +1,907 @@
+//! `bench`: a load generator for any EPP server over TLS (RFC 5730–5734).
+//! It opens N sessions, each its own TLS connection logged in as one
+//! registrar, prepares what a scenario needs (contacts, domains), then
+//! sends commands for a duration or a count and measures each one's
+//! latency; or, in the `login` scenario, times whole connections (TCP,
+//! TLS handshake, greeting, login, logout). [`report`] turns the
+//! measurements into a table or JSON.
+
+mod commands;
+pub mod report;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio_rustls::rustls::ClientConfig;
+use tokio_rustls::rustls::client::Resumption;
+use tokio_rustls::rustls::pki_types::ServerName;
+
+use crate::epp_client::{
+    self, ClientError, Connection, login_xml, logout_xml, random_password, result_code,
+};
+use report::{Report, Setup, Stats};
+
+/// The scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// `domain:check` of random names (`--check-names` per command).
+    Check,
+    /// `domain:info`, round-robin over names created first (or `--names`).
+    Info,
+    /// `domain:create` of new names, each session with its own registrant
+    /// contact created first.
+    Create,
+    /// A registrar's day: check, info, create and poll, weighted by `--mix`.
+    Mix,
+    /// A new connection per command: TCP, TLS handshake, greeting, login,
+    /// logout, close.
+    Login,
+}
+
+impl Scenario {
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Check => "check",
+            Scenario::Info => "info",
+            Scenario::Create => "create",
+            Scenario::Mix => "mix",
+            Scenario::Login => "login",
+        }
+    }
+}
+
+/// `bench` options.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// The server's host name or IP address.
+    #[arg(long, default_value = "localhost")]
+    pub host: String,
+    /// The server's EPP port.
+    #[arg(long, default_value_t = 700)]
+    pub port: u16,
+    /// The name the server certificate is verified against (SNI); default
+    /// the host.
+    #[arg(long)]
+    pub server_name: Option<String>,
+    /// Registrar clID.
+    #[arg(long, default_value = "demo1")]
+    pub clid: String,
+    /// Registrar password.
+    #[arg(long, default_value = "demo1-pass", env = "MA_REGISTRY_PASSWORD")]
+    pub password: String,
+    /// Client certificate (PEM); default certs/<clid>.pem.
+    #[arg(long)]
+    pub cert: Option<PathBuf>,
+    /// Client key (PEM); default certs/<clid>.key.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// The CA that signed the server certificate (PEM).
+    #[arg(long, default_value = "certs/ca.pem")]
+    pub ca: PathBuf,
+    /// The scenario.
+    #[arg(long, value_enum, default_value_t = Scenario::Check)]
+    pub scenario: Scenario,
+    /// Concurrent sessions (each its own TLS connection).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub sessions: u32,
+    /// Seconds of measurement (the default is 10 without --count).
+    #[arg(long, conflicts_with = "count", value_parser = positive_secs)]
+    pub duration: Option<f64>,
+    /// Total commands to send, over all sessions.
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// The zone suffix of the names.
+    #[arg(long, default_value = "ma", value_parser = zone_suffix)]
+    pub zone: String,
+    /// The first characters of every name made (letters, digits, hyphens);
+    /// default `bench-` and six random characters, new each run.
+    #[arg(long, value_parser = check_prefix)]
+    pub prefix: Option<String>,
+    /// Names per `domain:check` command.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub check_names: u32,
+    /// Domains to create for `info` and `mix` before measuring.
+    #[arg(long, default_value_t = 200)]
+    pub domains: u64,
+    /// A file of existing names (one per line) to `info` instead of creating some.
+    #[arg(long)]
+    pub names: Option<PathBuf>,
+    /// An XML fragment put in the `<extension>` of every contact create (for
+    /// ma-registry: an `ma:create` with the registrant's `ma:identity`).
+    #[arg(long)]
+    pub contact_extension: Option<PathBuf>,
+    /// An extension URI to list at login in `<svcExtension>` (repeatable).
+    #[arg(long = "ext-uri")]
+    pub ext_uris: Vec<String>,
+    /// The weights of the `mix` scenario.
+    #[arg(long, default_value = "check=70,info=20,create=5,poll=5", value_parser = Mix::parse)]
+    pub mix: Mix,
+    /// Let the client resume TLS sessions (without it every connection does
+    /// a full handshake).
+    #[arg(long)]
+    pub tls_resumption: bool,
+    /// Seconds to wait for a connection or a response.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    /// Worker threads of the load generator (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// The session language asked at login.
+    #[arg(long, default_value = "en")]
+    pub lang: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    pub json_out: Option<PathBuf>,
+}
+
+/// Why a run could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// An option is not usable.
+    #[error("{0}")]
+    Usage(String),
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The host name did not resolve.
+    #[error("cannot resolve {addr}: {detail}")]
+    Resolve {
+        /// `host:port`.
+        addr: String,
+        /// Why.
+        detail: String,
+    },
+    /// The client could not be set up or a session not opened.
+    #[error("{0}")]
+    Client(#[from] ClientError),
+    /// A command of the preparation (login, contact or domain create) failed.
+    #[error("{what} answered {code}: {msg}")]
+    Refused {
+        /// The command.
+        what: String,
+        /// Its result code.
+        code: u16,
+        /// The server's message.
+        msg: String,
+    },
+    /// The latency histogram could not be made.
+    #[error("histogram: {0}")]
+    Histogram(#[from] hdrhistogram::CreationError),
+    /// The async runtime could not start, or the report not be written.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// One command kind of the measured phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Check,
+    Info,
+    Create,
+    Poll,
+    Login,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Check => "check",
+            Kind::Info => "info",
+            Kind::Create => "create",
+            Kind::Poll => "poll",
+            Kind::Login => "login",
+        }
+    }
+}
+
+/// The weights of the `mix` scenario (`check=70,info=20,…`), as
+/// cumulative thresholds.
+#[derive(Debug, Clone)]
+pub struct Mix {
+    steps: Vec<(u32, Kind)>,
+    total: u32,
+}
+
+impl Mix {
+    fn parse(text: &str) -> Result<Self, String> {
+        let mut steps = Vec::new();
+        let mut total = 0u32;
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let bad = || format!("{part:?} is not KIND=WEIGHT");
+            let (kind, weight) = part.split_once('=').ok_or_else(bad)?;
+            let kind = match kind.trim() {
+                "check" => Kind::Check,
+                "info" => Kind::Info,
+                "create" => Kind::Create,
+                "poll" => Kind::Poll,
+                other => {
+                    return Err(format!(
+                        "unknown command {other:?} (check, info, create, poll)"
+                    ));
+                }
+            };
+            let weight: u32 = weight.trim().parse().map_err(|_| bad())?;
+            if weight > 0 {
+                total = total.saturating_add(weight);
+                steps.push((total, kind));
+            }
+        }
+        if total == 0 {
+            return Err("no command has a weight".into());
+        }
+        Ok(Self { steps, total })
+    }
+
+    fn pick(&self, rng: &mut StdRng) -> Kind {
+        let roll = rng.gen_range(0..self.total);
+        self.steps
+            .iter()
+            .find(|(upto, _)| roll < *upto)
+            .map(|(_, kind)| *kind)
+            .unwrap_or(Kind::Check)
+    }
+
+    fn has(&self, kind: Kind) -> bool {
+        self.steps.iter().any(|(_, k)| *k == kind)
+    }
+}
+
+/// How to reach and log in to the server.
+struct Target {
+    addr: String,
+    name: ServerName<'static>,
+    config: Arc<ClientConfig>,
+    login: Vec<u8>,
+    timeout: Duration,
+}
+
+impl Target {
+    /// Connects and logs in.
+    async fn session(&self) -> Result<Connection, SessionError> {
+        let mut conn = Connection::open(
+            &self.addr,
+            self.name.clone(),
+            self.config.clone(),
+            self.timeout,
+        )
+        .await?;
+        let response = conn.transact(&self.login).await?;
+        match result_code(response) {
+            Some(code) if code < 2000 => Ok(conn),
+            code => Err(SessionError::Refused(code, message(response))),
+        }
+    }
+}
+
+/// Why a session could not be opened.
+#[derive(Debug)]
+enum SessionError {
+    Client(ClientError),
+    Refused(Option<u16>, String),
+}
+
+impl From<ClientError> for SessionError {
+    fn from(e: ClientError) -> Self {
+        SessionError::Client(e)
+    }
+}
+
+impl SessionError {
+    fn label(&self) -> String {
+        match self {
+            SessionError::Client(e) => e.kind().to_owned(),
+            SessionError::Refused(Some(code), _) => code.to_string(),
+            SessionError::Refused(None, _) => "no result code".to_owned(),
+        }
+    }
+
+    fn into_bench(self, what: &str) -> BenchError {
+        match self {
+            SessionError::Client(e) => BenchError::Client(e),
+            SessionError::Refused(code, msg) => BenchError::Refused {
+                what: what.to_owned(),
+                code: code.unwrap_or(0),
+                msg,
+            },
+        }
+    }
+}
+
+/// The text of the first `<msg>` of a response, for error reports.
+fn message(response: &[u8]) -> String {
+    let text = String::from_utf8_lossy(response);
+    let Some(start) = text.find("<msg") else {
+        return text.chars().take(200).collect();
+    };
+    let after = &text[start..];
+    let body = after.split_once('>').map(|(_, b)| b).unwrap_or("");
+    let msg = body.split("</msg>").next().unwrap_or("");
+    let reason = text
+        .split_once("<reason")
+        .and_then(|(_, r)| r.split_once('>'))
+        .and_then(|(_, r)| r.split("</reason>").next());
+    let text = match reason {
+        Some(reason) => format!("{msg} ({reason})"),
+        None => msg.to_owned(),
+    };
+    match quick_xml::escape::unescape(&text) {
+        Ok(plain) => plain.into_owned(),
+        Err(_) => text,
+    }
+}
+
+/// Everything the sessions share during the measured phase.
+struct Plan {
+    scenario: Scenario,
+    mix: Mix,
+    prefix: String,
+    zone: String,
+    check_names: usize,
+    /// Concurrent sessions.
+    sessions: usize,
+    /// Names to `info`, round-robin.
+    names: Vec<String>,
+    /// Each session's registrant contact, when creates are sent.
+    contacts: Vec<String>,
+    /// The next number of a created domain's name.
+    next_domain: AtomicU64,
+    /// Commands left to send in `--count` mode.
+    left: Option<AtomicU64>,
+    /// The end of the measured phase in `--duration` mode.
+    deadline: Option<Instant>,
+}
+
+impl Plan {
+    /// Takes the right to send one more command.
+    fn take(&self) -> bool {
+        if let Some(deadline) = self.deadline
+            && Instant::now() >= deadline
+        {
+            return false;
+        }
+        match &self.left {
+            Some(left) => left
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok(),
+            None => true,
+        }
+    }
+}
+
+/// Runs `bench` and writes its report (a table, or JSON with `--json`) to
+/// `out`. Exit code 0 when every measured command succeeded, 1 otherwise.
+///
+/// # Errors
+/// Unusable options or files, a server that cannot be reached or refuses
+/// the login, a preparation that fails.
+pub fn main(args: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode, BenchError> {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all();
+    if let Some(threads) = args.threads {
+        runtime.worker_threads(threads.max(1));
+    }
+    let report = runtime.build()?.block_on(run(args))?;
+    if let Some(path) = &args.json_out {
+        std::fs::write(path, report.json() + "\n")?;
+    }
+    if args.json {
+        writeln!(out, "{}", report.json())?;
+    } else {
+        write!(out, "{}", report.table())?;
+    }
+    Ok(if report.total.errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn positive_secs(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs.is_finite() => Ok(secs),
+        _ => Err("a positive number of seconds".into()),
+    }
+}
+
+fn zone_suffix(text: &str) -> Result<String, String> {
+    let zone = text.trim_matches('.').to_ascii_lowercase();
+    if zone.is_empty() {
+        Err("an empty zone".into())
+    } else {
+        Ok(zone)
+    }
+}
+
+fn check_prefix(prefix: &str) -> Result<String, String> {
+    let prefix = prefix.to_ascii_lowercase();
+    let ok = !prefix.is_empty()
+        && prefix.len() <= 40
+        && !prefix.starts_with('-')
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(prefix)
+    } else {
+        Err("use 1 to 40 letters, digits and hyphens, not starting with a hyphen".into())
+    }
+}
+
+fn random_tag(rng: &mut impl Rng, len: usize) -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    (0..len)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+fn read_file(path: &PathBuf) -> Result<String, BenchError> {
+    std::fs::read_to_string(path).map_err(|source| BenchError::File {
+        path: path.clone(),
+        source,
+    })
+}
+
+/// Finds the address that answers: the first of the host's addresses
+/// where a session opens; that session then logs out. This also makes
+/// the server verify the password once before anything is measured.
+async fn first_answering(
+    args: &BenchArgs,
+    mut target: Target,
+) -> Result<(Target, String), BenchError> {
+    let addr = if args.host.contains(':') && !args.host.starts_with('[') {
+        format!("[{}]:{}", args.host, args.port)
+    } else {
+        format!("{}:{}", args.host, args.port)
+    };
+    let candidates: Vec<String> = tokio::net::lookup_host(&addr)
+        .await
+        .map_err(|e| BenchError::Resolve {
+            addr: addr.clone(),
+            detail: e.to_string(),
+        })?
+        .map(|a| a.to_string())
+        .collect();
+    let mut last = BenchError::Resolve {
+        addr: addr.clone(),
+        detail: "no address".into(),
+    };
+    for candidate in candidates {
+        target.addr = candidate.clone();
+        match target.session().await {
+            Ok(mut conn) => {
+                let _ = conn.transact(&logout_xml()).await;
+                return Ok((target, candidate));
+            }
+            Err(e) => last = e.into_bench("login"),
+        }
+    }
+    Err(last)
+}
+
+async fn run(args: &BenchArgs) -> Result<Report, BenchError> {
+    let mut rng = StdRng::from_entropy();
+    let mix = args.mix.clone();
+    let prefix = match &args.prefix {
+        Some(p) => p.clone(),
+        None => format!("bench-{}-", random_tag(&mut rng, 6)),
+    };
+    let zone = args.zone.clone();
+    let extension = match &args.contact_extension {
+        Some(path) => Some(read_file(path)?.trim().to_owned()),
+        None => None,
+    };
+    let cert = args
+        .cert
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("certs/{}.pem", args.clid)));
+    let key = args
+        .key
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("certs/{}.key", args.clid)));
+    let mut config = epp_client::tls_config(&args.ca, &cert, &key)?;
+    if !args.tls_resumption {
+        config.resumption = Resumption::disabled();
+    }
+    let server_name = args.server_name.as_deref().unwrap_or(&args.host);
+    let target = Target {
+        addr: String::new(),
+        name: epp_client::server_name(server_name)?,
+        config: Arc::new(config),
+        login: login_xml(&args.clid, &args.password, &args.lang, &args.ext_uris),
+        timeout: Duration::from_secs(args.timeout.max(1)),
+    };
+    let (target, server) = first_answering(args, target).await?;
+    let target = Arc::new(target);
+    let sessions = args.sessions as usize;
+
+    let setup_started = Instant::now();
+    let mut setup = Setup::default();
+    let mut conns = Vec::new();
+    if args.scenario != Scenario::Login {
+        conns = open_sessions(&target, sessions).await?;
+    }
+    let needs_info = match args.scenario {
+        Scenario::Info => true,
+        Scenario::Mix => mix.has(Kind::Info),
+        _ => false,
+    };
+    let needs_creates = match args.scenario {
+        Scenario::Create => true,
+        Scenario::Mix => mix.has(Kind::Create),
+        _ => false,
+    };
+    let mut names = Vec::new();
+    if needs_info && let Some(path) = &args.names {
+        names = read_file(path)?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect();
+        if names.is_empty() {
+            return Err(BenchError::Usage(format!(
+                "--names {}: no name in the file",
+                path.display()
+            )));
+        }
+        setup.names_read = names.len() as u64;
+    }
+    let needs_contacts = needs_creates || (needs_info && names.is_empty() && args.domains > 0);
+    let mut contacts = Vec::new();
+    if needs_contacts {
+        let run_tag = random_tag(&mut rng, 6);
+        contacts = (0..sessions).map(|s| format!("b{run_tag}k{s}")).collect();
+        tracing::info!(contacts = contacts.len(), "creating contacts");
+        let ids = contacts.clone();
+        let ext = extension.clone();
+        conns = for_each_session(conns, move |s, mut conn| {
+            let id = ids[s].clone();
+            let ext = ext.clone();
+            async move {
+                let xml = commands::contact_create(
+                    &id,
+                    &random_password(),
+                    ext.as_deref(),
+                    &format!("bench-contact-{s}"),
+                );
+                let r = expect_success(&mut conn, &xml, &format!("contact create {id}")).await;
+                (conn, r)
+            }
+        })
+        .await?;
+        setup.contacts = contacts.len() as u64;
+    }
+    if needs_info && names.is_empty() {
+        if args.domains == 0 {
+            return Err(BenchError::Usage(
+                "info needs names: --domains N (N > 0) or --names FILE".into(),
+            ));
+        }
+        names = (0..args.domains)
+            .map(|n| format!("{prefix}i{n}.{zone}"))
+            .collect();
+        tracing::info!(domains = names.len(), "creating domains to query");
+        let all = Arc::new(names.clone());
+        let ids = contacts.clone();
+        conns = for_each_session(conns, move |s, mut conn| {
+            let all = all.clone();
+            let contact = ids[s].clone();
+            async move {
+                let auth = random_password();
+                for (n, name) in all.iter().enumerate().skip(s).step_by(sessions) {
+                    let xml = commands::domain_create(name, &contact, &auth, &format!("bi{n}"));
+                    if let Err(e) =
+                        expect_success(&mut conn, &xml, &format!("domain create {name}")).await
+                    {
+                        return (conn, Err(e));
+                    }
+                }
+                (conn, Ok(()))
+            }
+        })
+        .await?;
+        setup.domains = names.len() as u64;
+    }
+    setup.secs = setup_started.elapsed().as_secs_f64();
+
+    let duration = match args.count {
+        Some(_) => None,
+        None => Some(args.duration.unwrap_or(10.0)),
+    };
+    let empty = report::empty_histogram()?;
+    let started = Instant::now();
+    let plan = Arc::new(Plan {
+        scenario: args.scenario,
+        mix,
+        prefix,
+        zone,
+        check_names: args.check_names as usize,
+        sessions,
+        names,
+        contacts,
+        next_domain: AtomicU64::new(0),
+        left: args.count.map(AtomicU64::new),
+        deadline: duration.map(|secs| started + Duration::from_secs_f64(secs)),
+    });
+    let mut tasks = tokio::task::JoinSet::new();
+    if args.scenario == Scenario::Login {
+        for _ in 0..sessions {
+            tasks.spawn(login_loop(target.clone(), plan.clone(), Stats::new(&empty)));
+        }
+    } else {
+        for (s, conn) in conns.into_iter().enumerate() {
+            tasks.spawn(command_loop(
+                s,
+                conn,
+                target.clone(),
+                plan.clone(),
+                Stats::new(&empty),
+            ));
+        }
+    }
+    let mut stats = Stats::new(&empty);
+    let mut open = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok((session_stats, conn)) = done {
+            stats.merge(&session_stats);
+            open.extend(conn);
+        }
+    }
+    let elapsed = started.elapsed();
+    for mut conn in open {
+        let _ = conn.transact(&logout_xml()).await;
+    }
+    Ok(Report::new(
+        args.scenario.name(),
+        &server,
+        &args.clid,
+        args.sessions,
+        elapsed,
+        &stats,
+        setup,
+    ))
+}
+
+/// Opens `n` sessions at once.
+async fn open_sessions(target: &Arc<Target>, n: usize) -> Result<Vec<Connection>, BenchError> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for s in 0..n {
+        let target = target.clone();
+        tasks.spawn(async move { (s, target.session().await) });
+    }
+    let mut conns: Vec<Option<Connection>> = (0..n).map(|_| None).collect();
+    while let Some(done) = tasks.join_next().await {
+        let (s, result) =
+            done.map_err(|e| BenchError::Usage(format!("a session task failed: {e}")))?;
+        let conn = result.map_err(|e| e.into_bench(&format!("login of session {}", s + 1)))?;
+        conns[s] = Some(conn);
+    }
+    Ok(conns.into_iter().flatten().collect())
+}
+
+/// Runs `work` on every session at once; gives the sessions back in order,
+/// or the first failure.
+async fn for_each_session<F, Fut>(
+    conns: Vec<Connection>,
+    work: F,
+) -> Result<Vec<Connection>, BenchError>
+where
+    F: Fn(usize, Connection) -> Fut,
+    Fut: Future<Output = (Connection, Result<(), BenchError>)> + Send + 'static,
+{
+    let n = conns.len();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (s, conn) in conns.into_iter().enumerate() {
+        let fut = work(s, conn);
+        tasks.spawn(async move {
+            let (conn, result) = fut.await;
+            (s, conn, result)
+        });
+    }
+    let mut back: Vec<Option<Connection>> = (0..n).map(|_| None).collect();
+    let mut failure = None;
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok((s, conn, result)) => {
+                back[s] = Some(conn);
+                if let Err(e) = result {
+                    failure.get_or_insert(e);
+                }
+            }
+            Err(e) => {
+                failure.get_or_insert(BenchError::Usage(format!("a session task failed: {e}")));
+            }
+        }
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(back.into_iter().flatten().collect()),
+    }
+}
+
+/// Sends a preparation command; anything but 1xxx is an error.
+async fn expect_success(conn: &mut Connection, xml: &[u8], what: &str) -> Result<(), BenchError> {
+    let response = conn.transact(xml).await?;
+    match result_code(response) {
+        Some(code) if code < 2000 => Ok(()),
+        code => Err(BenchError::Refused {
+            what: what.to_owned(),
+            code: code.unwrap_or(0),
+            msg: message(response),
+        }),
+    }
+}
+
+/// Consecutive failed reconnections after which a session gives up.
+const MAX_RECONNECTS: u32 = 3;
+
+/// One session of the measured phase: takes a command at a time until the
+/// plan says stop. A command without an answer is counted, and the session
+/// reconnects. Returns its measurements and its connection, if still open.
+async fn command_loop(
+    s: usize,
+    conn: Connection,
+    target: Arc<Target>,
+    plan: Arc<Plan>,
+    mut stats: Stats,
+) -> (Stats, Option<Connection>) {
+    let mut rng = StdRng::from_entropy();
+    let mut conn = Some(conn);
+    let mut seq = 0u64;
+    let names_len = plan.names.len();
+    // Sessions start spread over the names, then each goes round-robin.
+    let mut cursor = (s * names_len)
+        .checked_div(plan.sessions)
+        .unwrap_or(0)
+        .checked_rem(names_len)
+        .unwrap_or(0);
+    let auth = random_password();
+    let mut check_batch: Vec<String> = Vec::with_capacity(plan.check_names);
+    let mut failed_reconnects = 0;
+    while plan.take() {
+        seq += 1;
+        let kind = match plan.scenario {
+            Scenario::Check => Kind::Check,
+            Scenario::Info => Kind::Info,
+            Scenario::Create => Kind::Create,
+            Scenario::Mix | Scenario::Login => plan.mix.pick(&mut rng),
+        };
+        let cl_trid = format!("b{s}-{seq}");
+        let xml = match kind {
+            Kind::Check => {
+                check_batch.clear();
+                for _ in 0..plan.check_names {
+                    let n: u64 = rng.r#gen();
+                    check_batch.push(format!("{}c{n:x}.{}", plan.prefix, plan.zone));
+                }
+                commands::domain_check(&check_batch, &cl_trid)
+            }
+            Kind::Info => {
+                let name = &plan.names[cursor];
+                cursor = (cursor + 1) % names_len.max(1);
+                commands::domain_info(name, &cl_trid)
+            }
+            Kind::Create => {
+                let n = plan.next_domain.fetch_add(1, Ordering::Relaxed);
+                let name = format!("{}d{n}.{}", plan.prefix, plan.zone);
+                commands::domain_create(&name, &plan.contacts[s], &auth, &cl_trid)
+            }
+            Kind::Poll | Kind::Login => commands::poll_req(&cl_trid),
+        };
+        let live = match conn.as_mut() {
+            Some(live) => live,
+            None => match target.session().await {
+                Ok(fresh) => {
+                    failed_reconnects = 0;
+                    conn.insert(fresh)
+                }
+                Err(e) => {
+                    stats.lost(kind.name(), &e.label());
+                    failed_reconnects += 1;
+                    if failed_reconnects >= MAX_RECONNECTS {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let t0 = Instant::now();
+        match live.transact(&xml).await {
+            Ok(response) => {
+                let elapsed = t0.elapsed();
+                stats.answered(kind.name(), elapsed, result_code(response));
+            }
+            Err(e) => {
+                stats.lost(kind.name(), e.kind());
+                conn = None;
+            }
+        }
+    }
+    (stats, conn)
+}
+
+/// One session of the `login` scenario: a whole connection per command.
+async fn login_loop(
+    target: Arc<Target>,
+    plan: Arc<Plan>,
+    mut stats: Stats,
+) -> (Stats, Option<Connection>) {
+    let logout = logout_xml();
+    while plan.take() {
+        let t0 = Instant::now();
+        match target.session().await {
+            Ok(mut conn) => match conn.transact(&logout).await {
+                Ok(response) => {
+                    let elapsed = t0.elapsed();
+                    stats.answered(Kind::Login.name(), elapsed, result_code(response));
+                }
+                Err(e) => stats.lost(Kind::Login.name(), e.kind()),
+            },
+            Err(SessionError::Refused(code, _)) => {
+                stats.answered(Kind::Login.name(), t0.elapsed(), code.or(Some(2400)));
+            }
+            Err(e) => stats.lost(Kind::Login.name(), &e.label()),
+        }
+    }
+    (stats, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mix_weights_pick_in_proportion() {
+        let mix = Mix::parse("check=70, info=20,create=5,poll=5,").unwrap();
+        assert!(mix.has(Kind::Poll) && mix.total == 100);
+        let mut rng = StdRng::seed_from_u64(7);
+        let checks = (0..10_000)
+            .filter(|_| mix.pick(&mut rng) == Kind::Check)
+            .count();
+        assert!((6500..7500).contains(&checks), "{checks}");
+        let only = Mix::parse("info=1,create=0").unwrap();
+        assert!(!only.has(Kind::Create));
+        assert_eq!(only.pick(&mut rng), Kind::Info);
+        for bad in ["", "check=0", "renew=5", "check", "check=x"] {
+            assert!(Mix::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn prefixes_are_label_characters() {
+        assert_eq!(check_prefix("Load-1").unwrap(), "load-1");
+        for bad in ["", "-x", "a.b", "é", &"a".repeat(41)] {
+            assert!(check_prefix(bad).is_err(), "{bad}");
+        }
+        assert_eq!(zone_suffix(".Co.MA.").unwrap(), "co.ma");
+        assert!(zone_suffix("..").is_err());
+        assert_eq!(positive_secs("2.5").unwrap(), 2.5);
+        for bad in ["0", "-1", "inf", "x"] {
+            assert!(positive_secs(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn messages_carry_the_reason() {
+        let r = br#"<epp><response><result code="2306"><msg lang="en">Parameter value policy error</msg><extValue><value/><reason>R15: the registrant&apos;s identity</reason></extValue></result></response></epp>"#;
+        assert_eq!(
+            message(r),
+            "Parameter value policy error (R15: the registrant's identity)"
+        );
+    }
+}
