@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
         );
         let again = match r1_r3_registrable_name(&name, settings) {
             Ok(again) => again,
-            Err(err) => panic!("{name:?} (from {input:?}) is refused when validated again: {err}"),
+            Err(err) => panic!("{name:?} (from {input:?}) is refused when validated again: {}", err.error),
         };
         assert_eq!(
             again.name, name,
