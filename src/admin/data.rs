@@ -47,8 +47,20 @@ pub(super) async fn escrow(ctx: &mut Ctx<'_>, command: &EscrowCommand) -> anyhow
     match command {
         EscrowCommand::Export { dir } => {
             let dir = ctx.path(dir);
+            let without_address: Vec<String> = store
+                .registrars()?
+                .into_iter()
+                .filter(|r| r.address.is_none())
+                .map(|r| r.id)
+                .collect();
             let deposit =
                 blocking(move || crate::data::escrow::export(&store, &settings, now, &dir)).await?;
+            for clid in &without_address {
+                say_err!(
+                    ctx,
+                    "warning: registrar {clid} has no postal address, which RFC 9022 requires of a registrar object; set it with `admin registrar address {clid} --street … --city … --cc …`"
+                );
+            }
             if ctx.json {
                 say!(ctx, "{}", serde_json::to_string_pretty(&deposit)?);
             } else {

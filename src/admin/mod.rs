@@ -82,6 +82,50 @@ pub struct AdminArgs {
     pub(crate) command: AdminCommand,
 }
 
+/// A postal address on the command line.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct AddressArgs {
+    /// A street line (1 to 3).
+    #[arg(long = "street")]
+    street: Vec<String>,
+    /// City.
+    #[arg(long)]
+    city: Option<String>,
+    /// State or province.
+    #[arg(long)]
+    sp: Option<String>,
+    /// Postal code.
+    #[arg(long)]
+    pc: Option<String>,
+    /// ISO 3166 country code, e.g. MA.
+    #[arg(long)]
+    cc: Option<String>,
+}
+
+impl AddressArgs {
+    /// The address, `None` when none is given; an incomplete one is refused.
+    fn parse(&self) -> anyhow::Result<Option<crate::model::RegistrarAddress>> {
+        if self.street.is_empty() && self.city.is_none() && self.cc.is_none() {
+            return Ok(None);
+        }
+        if !(1..=3).contains(&self.street.len()) {
+            bail!("an address has 1 to 3 --street lines");
+        }
+        let city = self.city.clone().context("an address needs --city")?;
+        let cc = self.cc.as_deref().context("an address needs --cc")?;
+        if cc.len() != 2 || !cc.chars().all(|c| c.is_ascii_alphabetic()) {
+            bail!("--cc is a two-letter ISO 3166 code, not {cc:?}");
+        }
+        Ok(Some(crate::model::RegistrarAddress {
+            street: self.street.clone(),
+            city,
+            sp: self.sp.clone(),
+            pc: self.pc.clone(),
+            cc: cc.to_ascii_uppercase(),
+        }))
+    }
+}
+
 /// `admin status …`
 #[derive(Debug, Subcommand)]
 pub(crate) enum StatusCommand {
@@ -474,6 +518,17 @@ pub(crate) enum RegistrarCommand {
         /// An address or network it may connect from (repeatable; none means any).
         #[arg(long = "allow")]
         ip_allow: Vec<ipnet::IpNet>,
+        /// Its postal address (escrow deposits need one).
+        #[command(flatten)]
+        address: AddressArgs,
+    },
+    /// Set a registrar's postal address (data escrow, RFC 9022, requires one).
+    Address {
+        /// The clID.
+        clid: String,
+        /// The address.
+        #[command(flatten)]
+        address: AddressArgs,
     },
     /// Set the addresses a registrar may connect from (none: any address).
     Allow {
@@ -1150,7 +1205,9 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
             email,
             session_limit,
             ip_allow,
+            address,
         } => {
+            let address = address.parse()?;
             if !(3..=16).contains(&clid.chars().count())
                 || !clid
                     .chars()
@@ -1176,6 +1233,7 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
                 state: RegistrarState::Active,
                 email: email.clone(),
                 created: ctx.now,
+                address,
             };
             store.put_registrar(&r, &operator_audit(ctx, "admin:registrar-add"))?;
             store.flush_now()?;
@@ -1350,6 +1408,7 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
                         "currency": currency,
                         "domains": domains,
                         "poll_queue": queued,
+                        "address": r.address,
                     }))?
                 );
             } else {
@@ -1384,10 +1443,34 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
                 );
                 say!(ctx, "domains        {domains}");
                 say!(ctx, "poll queue     {queued}");
+                let address = match &r.address {
+                    Some(a) => format!(
+                        "{}, {}{} {}",
+                        a.street.join(", "),
+                        a.pc.as_deref()
+                            .map(|pc| format!("{pc} "))
+                            .unwrap_or_default(),
+                        a.city,
+                        a.cc
+                    ),
+                    None => "- (escrow deposits need one)".to_owned(),
+                };
+                say!(ctx, "address        {address}");
                 for fp in &r.cert_fingerprints {
                     say!(ctx, "certificate    {fp}");
                 }
             }
+        }
+        RegistrarCommand::Address { clid, address } => {
+            let mut r = registrar(&store, clid)?;
+            r.address = Some(
+                address
+                    .parse()?
+                    .context("give the address: --street, --city, --cc")?,
+            );
+            store.put_registrar(&r, &operator_audit(ctx, "admin:registrar-address"))?;
+            store.flush_now()?;
+            say!(ctx, "address of {clid} recorded");
         }
         RegistrarCommand::Limit { clid, sessions } => {
             let mut r = registrar(&store, clid)?;

@@ -108,6 +108,7 @@ fn seed_demo_registrars(store: &Store, client_ca: &Path, clock: &Clock) -> anyho
             session_limit: None,
             state: RegistrarState::Active,
             email: None,
+            address: None,
             created: store
                 .registrar(clid)?
                 .map(|r| r.created)

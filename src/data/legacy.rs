@@ -15,7 +15,7 @@ use super::load::{Item, Kind, Loader, Options, Report};
 use crate::config::Settings;
 use crate::model::{
     Contact, ContactRole, Domain, DomainContact, Host, Identity, IdentityKind, Phone, PostalInfo,
-    PostalType, Registrar, RegistrarState, Status, Timestamp, Verification,
+    PostalType, Registrar, RegistrarAddress, RegistrarState, Status, Timestamp, Verification,
 };
 use crate::store::Store;
 
@@ -40,8 +40,23 @@ struct RegistrarLine {
     #[serde(default)]
     email: Option<String>,
     #[serde(default)]
+    address: Option<AddressLine>,
+    #[serde(default)]
     state: Option<String>,
     created: String,
+}
+
+/// A registrar's postal address.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddressLine {
+    street: Vec<String>,
+    city: String,
+    #[serde(default)]
+    sp: Option<String>,
+    #[serde(default)]
+    pc: Option<String>,
+    cc: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,7 +229,7 @@ fn registrar(r: RegistrarLine) -> Result<Item, String> {
             ));
         }
     };
-    Ok(Item::Registrar(Registrar {
+    Ok(Item::Registrar(Box::new(Registrar {
         created: date("created", &r.created)?,
         id: r.id,
         name: r.name,
@@ -224,7 +239,14 @@ fn registrar(r: RegistrarLine) -> Result<Item, String> {
         session_limit: None,
         state,
         email: r.email,
-    }))
+        address: r.address.map(|a| RegistrarAddress {
+            street: a.street,
+            city: a.city,
+            sp: a.sp,
+            pc: a.pc,
+            cc: a.cc.to_uppercase(),
+        }),
+    })))
 }
 
 fn contact(c: ContactLine, now: Timestamp) -> Result<Item, String> {

@@ -38,7 +38,7 @@ const FLUSH_EVERY: usize = 20_000;
 #[derive(Debug, Clone)]
 pub enum Item {
     /// A registrar: loaded without password nor certificate.
-    Registrar(Registrar),
+    Registrar(Box<Registrar>),
     /// A contact.
     Contact(Box<Contact>),
     /// A host.
@@ -299,7 +299,7 @@ impl<'a> Loader<'a> {
         let kind = item.kind();
         let key = item.key().to_owned();
         let outcome = match item {
-            Item::Registrar(r) => self.registrar(line, r),
+            Item::Registrar(r) => self.registrar(line, *r),
             Item::Contact(c) => self.contact(line, *c),
             Item::Host(h) => self.host(line, *h),
             Item::Domain(d) => self.domain(line, *d),

@@ -42,6 +42,23 @@ pub struct Registrar {
     pub email: Option<String>,
     /// When the registrar was added.
     pub created: Timestamp,
+    /// Its postal address (data escrow, RFC 9022, requires one).
+    pub address: Option<RegistrarAddress>,
+}
+
+/// A registrar's postal address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrarAddress {
+    /// Street lines (1–3).
+    pub street: Vec<String>,
+    /// City.
+    pub city: String,
+    /// State or province.
+    pub sp: Option<String>,
+    /// Postal code.
+    pub pc: Option<String>,
+    /// ISO 3166 country code, upper case.
+    pub cc: String,
 }
 
 /// A salted SHA-256 of an authInfo password: the store never keeps the value.

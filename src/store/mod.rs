@@ -592,6 +592,7 @@ fn registrar_snapshot(r: &Registrar) -> Option<String> {
             "certificates": r.cert_fingerprints,
             "ip_allow": r.ip_allow.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "session_limit": r.session_limit,
+            "address": r.address,
         })
         .to_string(),
     )

@@ -115,6 +115,14 @@ async fn success_deposit_from_a_running_server_restores_into_a_new_data_dir() {
             "--password-stdin",
             "--cert",
             pem.to_str().unwrap(),
+            "--street",
+            "12 avenue Hassan II",
+            "--city",
+            "Rabat",
+            "--pc",
+            "10000",
+            "--cc",
+            "ma",
         ],
     )
     .await;
@@ -131,9 +139,68 @@ async fn success_deposit_from_a_running_server_restores_into_a_new_data_dir() {
         "{}",
         run.out
     );
+    // RFC 9022 wants a registrar's postal address: the operator is told
+    // which registrars lack one.
+    for clid in ["reg1", "reg2", "reg3"] {
+        assert!(
+            run.err
+                .contains(&format!("registrar {clid} has no postal address")),
+            "{}",
+            run.err
+        );
+    }
+    assert!(!run.err.contains("registrar atlas has"), "{}", run.err);
     let again = admin_live(&server, &[], None, &["escrow", "export", "--dir", dir_arg]).await;
     assert_eq!(again.code, 0, "{}", again.err);
     let files = deposit_in(&dir);
+    let xml = std::fs::read_to_string(&files[0]).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let rde_registrar = "urn:ietf:params:xml:ns:rdeRegistrar-1.0";
+    let atlas = doc
+        .descendants()
+        .filter(|n| n.has_tag_name((rde_registrar, "registrar")))
+        .find(|n| {
+            n.children()
+                .any(|c| c.has_tag_name((rde_registrar, "id")) && c.text() == Some("atlas"))
+        })
+        .expect("atlas in the deposit");
+    let tags: Vec<&str> = atlas
+        .children()
+        .filter(|c| c.is_element())
+        .map(|c| c.tag_name().name())
+        .collect();
+    let (status, postal) = (
+        tags.iter().position(|t| *t == "status").unwrap(),
+        tags.iter().position(|t| *t == "postalInfo").unwrap(),
+    );
+    assert!(
+        status < postal,
+        "postalInfo follows status (RFC 9022): {tags:?}"
+    );
+    let addr: Vec<(String, String)> = atlas
+        .descendants()
+        .filter(|n| {
+            n.is_element()
+                && n.parent()
+                    .is_some_and(|p| p.has_tag_name((rde_registrar, "addr")))
+        })
+        .map(|n| {
+            (
+                n.tag_name().name().to_owned(),
+                n.text().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        addr,
+        [
+            ("street", "12 avenue Hassan II"),
+            ("city", "Rabat"),
+            ("pc", "10000"),
+            ("cc", "MA")
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    );
     let names: Vec<String> = files
         .iter()
         .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
@@ -271,6 +338,18 @@ async fn success_deposit_from_a_running_server_restores_into_a_new_data_dir() {
     // The registry runs again on it; the test registrars get their
     // credentials (as `registrar passwd` and `cert add` would give them).
     let restored = TestServer::start_with(|s| s.server.data_dir = data.clone(), Some(LATER)).await;
+    let shown = admin_live(
+        &restored,
+        &[],
+        None,
+        &["--json", "registrar", "show", "atlas"],
+    )
+    .await;
+    assert_eq!(shown.code, 0, "{}", shown.err);
+    let shown: serde_json::Value = serde_json::from_str(&shown.out).unwrap();
+    assert_eq!(shown["address"]["city"], "Rabat", "{shown}");
+    assert_eq!(shown["address"]["cc"], "MA", "{shown}");
+    assert_eq!(shown["address"]["street"][0], "12 avenue Hassan II");
     let mut c = restored.login("reg1").await;
     for (name, expected) in ["escrow.ma", "autre.ma", "sans-ns.co.ma"]
         .iter()

@@ -101,6 +101,7 @@ impl TestServer {
                         session_limit: None,
                         state: RegistrarState::Active,
                         email: Some(format!("{clid}@registrar.example")),
+                        address: None,
                         created: Utc::now(),
                     },
                     &ma_registry::flows::registry_audit(

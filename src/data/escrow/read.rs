@@ -23,8 +23,8 @@ use crate::data::DataError;
 use crate::data::load::{Item, Kind, Loader, Options, Remark, Report};
 use crate::model::{
     Contact, ContactRole, Disclose, Domain, DomainContact, DsData, Host, Identity, IdentityKind,
-    Phone, PostalInfo, PostalType, Registrar, RegistrarState, Status, Timestamp, Transfer,
-    TransferStatus, Verification,
+    Phone, PostalInfo, PostalType, Registrar, RegistrarAddress, RegistrarState, Status, Timestamp,
+    Transfer, TransferStatus, Verification,
 };
 use crate::store::Store;
 
@@ -429,6 +429,19 @@ fn registrar(node: &Node) -> Result<Registrar, String> {
         state,
         email: node.opt_text(ns, "email"),
         created: node.opt_date(ns, "crDate")?.unwrap_or_default(),
+        address: node
+            .child(ns, "postalInfo")
+            .and_then(|p| p.child(ns, "addr"))
+            .map(|a| -> Result<RegistrarAddress, String> {
+                Ok(RegistrarAddress {
+                    street: a.all(ns, "street").map(|s| s.text().to_owned()).collect(),
+                    city: a.req_text(ns, "city")?,
+                    sp: a.opt_text(ns, "sp"),
+                    pc: a.opt_text(ns, "pc"),
+                    cc: a.req_text(ns, "cc")?,
+                })
+            })
+            .transpose()?,
     })
 }
 
@@ -765,7 +778,7 @@ pub fn import(
                     }
                     continue;
                 }
-                (Pass::Registrars, _, _) => registrar(&node).map(Item::Registrar),
+                (Pass::Registrars, _, _) => registrar(&node).map(|r| Item::Registrar(Box::new(r))),
                 (Pass::Contacts, RDE_CONTACT, _) => match contact(&node) {
                     Ok(c) => {
                         waiting = Some((line, c));

@@ -334,6 +334,19 @@ fn write_registrar<W: Write>(out: &mut Out<W>, r: &Registrar) -> std::io::Result
     out.leaf("rdeRegistrar:id", &r.id)?;
     out.leaf("rdeRegistrar:name", &r.name)?;
     out.leaf("rdeRegistrar:status", registrar_status(r.state))?;
+    if let Some(a) = &r.address {
+        out.open("rdeRegistrar:postalInfo", &[("type", "loc")])?;
+        out.open("rdeRegistrar:addr", &[])?;
+        for line in &a.street {
+            out.leaf("rdeRegistrar:street", line)?;
+        }
+        out.leaf("rdeRegistrar:city", &a.city)?;
+        out.opt_leaf("rdeRegistrar:sp", a.sp.as_deref())?;
+        out.opt_leaf("rdeRegistrar:pc", a.pc.as_deref())?;
+        out.leaf("rdeRegistrar:cc", &a.cc)?;
+        out.close("rdeRegistrar:addr")?;
+        out.close("rdeRegistrar:postalInfo")?;
+    }
     out.opt_leaf("rdeRegistrar:email", r.email.as_deref())?;
     out.date("rdeRegistrar:crDate", &r.created)?;
     out.close("rdeRegistrar:registrar")
