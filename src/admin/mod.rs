@@ -1546,7 +1546,7 @@ fn term(raw: &str) -> anyhow::Result<String> {
 
 fn reserved(ctx: &mut Ctx<'_>, store: &Store, command: &ReservedCommand) -> anyhow::Result<()> {
     let json = ctx.json;
-    use crate::policy::terms::{CATEGORIES, parse_reserved};
+    use crate::policy::terms::CATEGORIES;
     match command {
         ReservedCommand::List | ReservedCommand::Export => {
             let terms = store.terms(true)?;
@@ -1583,33 +1583,68 @@ fn reserved(ctx: &mut Ctx<'_>, store: &Store, command: &ReservedCommand) -> anyh
             say!(ctx, "{t} released");
         }
         ReservedCommand::Import { file, replace } => {
-            let text = std::fs::read_to_string(ctx.path(file))
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let terms = match parse_reserved(&text) {
-                Ok(terms) => terms,
-                Err(errors) => {
-                    for e in &errors {
-                        say_err!(ctx, "{}: {e}", file.display());
-                    }
-                    bail!("{} invalid lines; nothing imported", errors.len());
-                }
-            };
-            if *replace {
-                for (t, _) in store.terms(true)? {
-                    if !terms.iter().any(|(n, _)| *n == t) {
-                        store.remove_reserved(&t, &operator_audit(ctx, "admin:reserved-import"))?;
-                    }
-                }
-            }
-            for (t, c) in &terms {
-                store.put_reserved(t, c, &operator_audit(ctx, "admin:reserved-import"))?;
-            }
+            let n = import_terms(ctx, store, file, *replace, true)?;
             store.mark_terms_seeded()?;
             store.flush_now()?;
-            say!(ctx, "{} reserved terms imported", terms.len());
+            say!(ctx, "{n} reserved terms imported");
         }
     }
     Ok(())
+}
+
+/// Loads a reserved (`reserved`) or blocked list file: every line checked
+/// first, nothing loaded when one is bad; `replace` drops the terms the file
+/// does not list. Each change is in the history. Returns how many it loaded.
+fn import_terms(
+    ctx: &mut Ctx<'_>,
+    store: &Store,
+    file: &Path,
+    replace: bool,
+    reserved: bool,
+) -> anyhow::Result<usize> {
+    let path = ctx.path(file);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let parsed = if reserved {
+        crate::policy::terms::parse_reserved(&text)
+    } else {
+        crate::policy::terms::parse_blocked(&text)
+    };
+    let terms = match parsed {
+        Ok(terms) => terms,
+        Err(errors) => {
+            for e in &errors {
+                say_err!(ctx, "{}: {e}", path.display());
+            }
+            bail!("{} invalid lines; nothing imported", errors.len());
+        }
+    };
+    let command = if reserved {
+        "admin:reserved-import"
+    } else {
+        "admin:blocked-import"
+    };
+    if replace {
+        for (t, _) in store.terms(reserved)? {
+            if !terms.iter().any(|(n, _)| *n == t) {
+                let audit = operator_audit(ctx, command);
+                if reserved {
+                    store.remove_reserved(&t, &audit)?;
+                } else {
+                    store.remove_blocked(&t, &audit)?;
+                }
+            }
+        }
+    }
+    for (t, value) in &terms {
+        let audit = operator_audit(ctx, command);
+        if reserved {
+            store.put_reserved(t, value, &audit)?;
+        } else {
+            store.put_blocked(t, value, &audit)?;
+        }
+    }
+    Ok(terms.len())
 }
 
 fn blocked(ctx: &mut Ctx<'_>, store: &Store, command: &BlockedCommand) -> anyhow::Result<()> {
@@ -1631,30 +1666,9 @@ fn blocked(ctx: &mut Ctx<'_>, store: &Store, command: &BlockedCommand) -> anyhow
             }
         }
         BlockedCommand::Import { file, replace } => {
-            let path = ctx.path(file);
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            let terms = match crate::policy::terms::parse_blocked(&text) {
-                Ok(terms) => terms,
-                Err(errors) => {
-                    for e in &errors {
-                        say_err!(ctx, "{}: {e}", path.display());
-                    }
-                    bail!("{} invalid lines; nothing imported", errors.len());
-                }
-            };
-            if *replace {
-                for (t, _) in store.terms(false)? {
-                    if !terms.iter().any(|(n, _)| *n == t) {
-                        store.remove_blocked(&t, &operator_audit(ctx, "admin:blocked-import"))?;
-                    }
-                }
-            }
-            for (t, reason) in &terms {
-                store.put_blocked(t, reason, &operator_audit(ctx, "admin:blocked-import"))?;
-            }
+            let n = import_terms(ctx, store, file, *replace, false)?;
             store.flush_now()?;
-            say!(ctx, "{} blocked terms imported", terms.len());
+            say!(ctx, "{n} blocked terms imported");
         }
         BlockedCommand::Add { term: raw, reason } => {
             let t = term(raw)?;

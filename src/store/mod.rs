@@ -1239,6 +1239,7 @@ impl Store {
             audit,
         )
     }
+
     /// The reason a label is blocked (R5).
     ///
     /// # Errors
