@@ -130,30 +130,24 @@ impl AddressArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum StatusCommand {
     /// Add a registry status, e.g. `status add domain exemple.ma serverHold --reason "…"`.
-    Add {
-        /// domain, contact or host.
-        kind: String,
-        /// The name or id.
-        name: String,
-        /// The status: serverHold, serverUpdateProhibited, serverDeleteProhibited,
-        /// serverTransferProhibited, serverRenewProhibited.
-        status: String,
-        /// Why (told to the sponsor).
-        #[arg(long)]
-        reason: String,
-    },
+    Add(StatusArgs),
     /// Remove a registry status.
-    Remove {
-        /// domain, contact or host.
-        kind: String,
-        /// The name or id.
-        name: String,
-        /// The status.
-        status: String,
-        /// Why (told to the sponsor).
-        #[arg(long)]
-        reason: String,
-    },
+    Remove(StatusArgs),
+}
+
+/// The object, the status and the reason of `admin status add|remove`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct StatusArgs {
+    /// domain, contact or host.
+    kind: String,
+    /// The name or id.
+    name: String,
+    /// The status: serverHold, serverUpdateProhibited, serverDeleteProhibited,
+    /// serverTransferProhibited, serverRenewProhibited.
+    status: String,
+    /// Why (told to the sponsor).
+    #[arg(long)]
+    reason: String,
 }
 
 /// `admin report …`
@@ -1101,20 +1095,16 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
         }
         AdminCommand::Status { command } => {
             use crate::flows::server_status::{ObjectKind, StatusChange, change};
-            let (kind, name, status, reason, set) = match command {
-                StatusCommand::Add {
-                    kind,
-                    name,
-                    status,
-                    reason,
-                } => (kind, name, status, reason, true),
-                StatusCommand::Remove {
-                    kind,
-                    name,
-                    status,
-                    reason,
-                } => (kind, name, status, reason, false),
+            let (args, set) = match command {
+                StatusCommand::Add(args) => (args, true),
+                StatusCommand::Remove(args) => (args, false),
             };
+            let StatusArgs {
+                kind,
+                name,
+                status,
+                reason,
+            } = args;
             let kind = ObjectKind::parse(kind).context("the kind is domain, contact or host")?;
             let status = crate::model::Status::parse(status)
                 .with_context(|| format!("{status:?} is not an EPP status"))?;
