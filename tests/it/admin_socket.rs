@@ -364,3 +364,93 @@ async fn success_registry_statuses_on_domain_contact_and_host() {
         info.xml
     );
 }
+
+#[tokio::test]
+async fn success_registrar_address_is_recorded_and_an_incomplete_one_refused() {
+    let server = TestServer::start().await;
+    let refused = [
+        &[
+            "registrar",
+            "address",
+            "reg1",
+            "--city",
+            "Rabat",
+            "--cc",
+            "MA",
+        ][..],
+        &[
+            "registrar",
+            "address",
+            "reg1",
+            "--street",
+            "1 rue",
+            "--cc",
+            "MA",
+        ],
+        &[
+            "registrar",
+            "address",
+            "reg1",
+            "--street",
+            "1 rue",
+            "--city",
+            "Rabat",
+            "--cc",
+            "MAR",
+        ],
+        &[
+            "registrar",
+            "address",
+            "ghost",
+            "--street",
+            "1 rue",
+            "--city",
+            "Rabat",
+            "--cc",
+            "MA",
+        ],
+    ];
+    for args in refused {
+        let run = admin_live(&server, &[], None, args).await;
+        assert_eq!(run.code, 1, "{args:?}: {}", run.out);
+    }
+    let show = admin_live(&server, &[], None, &["--json", "registrar", "show", "reg1"]).await;
+    let shown: serde_json::Value = serde_json::from_str(&show.out).unwrap();
+    assert!(shown["address"].is_null(), "nothing recorded by a refusal");
+    let run = admin_live(
+        &server,
+        &[],
+        None,
+        &[
+            "registrar",
+            "address",
+            "reg1",
+            "--street",
+            "12 avenue Hassan II",
+            "--city",
+            "Rabat",
+            "--pc",
+            "10000",
+            "--cc",
+            "ma",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    let show = admin_live(&server, &[], None, &["--json", "registrar", "show", "reg1"]).await;
+    let shown: serde_json::Value = serde_json::from_str(&show.out).unwrap();
+    assert_eq!(shown["address"]["cc"], "MA");
+    assert_eq!(shown["address"]["pc"], "10000");
+    let history = admin_live(
+        &server,
+        &[],
+        None,
+        &["--json", "history", "registrar", "reg1"],
+    )
+    .await;
+    assert!(
+        history.out.contains("admin:registrar-address"),
+        "{}",
+        history.out
+    );
+}
