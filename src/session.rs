@@ -168,8 +168,7 @@ impl Session {
             cltrid = request.cl_trid.as_deref().unwrap_or(""),
             svtrid = %sv_trid,
         );
-        let text = std::str::from_utf8(frame).unwrap_or("");
-        self.handle_request(request, text, sv_trid)
+        self.handle_request(request, frame, sv_trid)
             .instrument(span)
             .await
     }
@@ -177,7 +176,7 @@ impl Session {
     async fn handle_request(
         &mut self,
         request: Request,
-        text: &str,
+        text: &[u8],
         sv_trid: String,
     ) -> (Vec<u8>, bool) {
         let Request { command, cl_trid } = request;

@@ -38,8 +38,9 @@ pub struct FlowCtx<'a> {
     pub sv_trid: &'a str,
     /// The command's name, for the history (R24).
     pub command: &'static str,
-    /// The request as received, for the history (R24).
-    pub request: &'a str,
+    /// The request as received, for the history (R24); read only by a
+    /// transform's [`FlowCtx::audit`].
+    pub request: &'a [u8],
 }
 
 impl FlowCtx<'_> {
@@ -51,7 +52,7 @@ impl FlowCtx<'_> {
             command: self.command.to_owned(),
             cl_trid: self.cl_trid.map(str::to_owned),
             sv_trid: self.sv_trid.to_owned(),
-            request: Some(mask_passwords(self.request)),
+            request: Some(mask_passwords(&String::from_utf8_lossy(self.request))),
         }
     }
 }
