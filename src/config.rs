@@ -129,6 +129,33 @@ impl Default for Limits {
     }
 }
 
+/// Login security (RFC 8807): password age, the warnings a login answer
+/// carries, and the rules for a registrar's new password.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginSettings {
+    /// Days a registrar's password stays valid after it is set; 0: it never
+    /// expires. An expired password logs in only together with a new one.
+    pub password_max_age_days: u32,
+    /// Days before the password expires from which a login is warned.
+    pub password_warning_days: u32,
+    /// Days before the client certificate expires from which a login is warned.
+    pub certificate_warning_days: u32,
+    /// The fewest characters of a new password set at login.
+    pub new_password_min_length: usize,
+}
+
+impl Default for LoginSettings {
+    fn default() -> Self {
+        Self {
+            password_max_age_days: 0,
+            password_warning_days: 30,
+            certificate_warning_days: 30,
+            new_password_min_length: 8,
+        }
+    }
+}
+
 /// The life-cycle engine.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -433,6 +460,8 @@ pub struct Settings {
     pub tls: TlsSettings,
     /// Limits and timeouts.
     pub limits: Limits,
+    /// Login security (RFC 8807).
+    pub login: LoginSettings,
     /// The life-cycle engine.
     pub lifecycle: LifecycleSettings,
     /// authInfo policy.
@@ -457,6 +486,7 @@ impl Default for Settings {
             server: ServerSettings::default(),
             tls: TlsSettings::default(),
             limits: Limits::default(),
+            login: LoginSettings::default(),
             lifecycle: LifecycleSettings::default(),
             authinfo: AuthInfoSettings::default(),
             policy: PolicySettings::default(),
@@ -542,6 +572,11 @@ impl Settings {
     pub fn validate(&mut self) -> Result<(), ConfigError> {
         if self.zones.is_empty() {
             return Err(ConfigError::Invalid("at least one zone is required".into()));
+        }
+        if self.login.new_password_min_length < 6 {
+            return Err(ConfigError::Invalid(
+                "login.new_password_min_length must be at least 6 (RFC 5730)".into(),
+            ));
         }
         for zone in &mut self.zones {
             zone.name = zone.name.trim_matches('.').to_ascii_lowercase();

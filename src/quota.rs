@@ -1,8 +1,10 @@
 //! Command quotas: one token bucket per registrar and class of command
 //! (queries, transforms), shared by all its sessions. A bucket holds at
 //! most one second of its rate and refills continuously; a command that
-//! finds it empty is answered 2502 and the session closes (RFC 5730). The
-//! state is reported in the `ma:quota` of that 2502 answer.
+//! finds it empty is answered 2502 and the session closes (RFC 5730); a
+//! client that selected the `.ma` extension finds the bucket's state in
+//! that answer's `ma:quota`. A registrar reads its quotas at any time with
+//! the quota info command.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -83,6 +85,39 @@ pub fn rate(limits: &Limits, registrar: &str, class: CommandClass) -> u32 {
 }
 
 impl Quotas {
+    /// The state of `registrar`'s bucket of `class`, without taking from it.
+    pub fn peek(
+        &self,
+        registrar: &str,
+        class: CommandClass,
+        rate: u32,
+        now: Instant,
+    ) -> QuotaState {
+        let capacity = f64::from(rate);
+        let tokens = self
+            .buckets
+            .lock()
+            .ok()
+            .and_then(|map| {
+                map.get(registrar).map(|b| {
+                    let bucket = b[class.index()];
+                    let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+                    (bucket.tokens + elapsed * capacity).min(capacity)
+                })
+            })
+            .unwrap_or(capacity);
+        QuotaState {
+            class,
+            remaining: tokens.max(0.0).floor() as u32,
+            limit: rate,
+            reset_in: if capacity > 0.0 {
+                ((capacity - tokens) / capacity).ceil().max(0.0) as u32
+            } else {
+                0
+            },
+        }
+    }
+
     /// Takes one command of `class` from `registrar`'s bucket of `rate`
     /// per second: `Ok` with the state after it, `Err` when the bucket is
     /// empty. A rate of 0 means no quota.

@@ -31,6 +31,8 @@ pub struct ServerContext {
     pub acceptor: TlsAcceptor,
     /// Verified passwords.
     pub password_cache: PasswordCache,
+    /// Failed logins per registrar since its last success (RFC 8807).
+    pub failed_logins: crate::flows::login_security::FailedLogins,
     /// XML limits from the settings.
     pub xml_limits: XmlLimits,
     /// Cancelled at shutdown.
@@ -182,6 +184,7 @@ impl RunningServer {
             password_cache: PasswordCache::default(),
             shutdown: shutdown.clone(),
             quotas: crate::quota::Quotas::default(),
+            failed_logins: crate::flows::login_security::FailedLogins::default(),
             addresses: crate::quota::AddressGuard::default(),
             sessions: Arc::new(Mutex::new(HashMap::new())),
         });

@@ -11,11 +11,12 @@ use tokio_rustls::server::TlsStream;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::error::EppError;
-use crate::flows::{self, FlowCtx, Outcome, login};
+use crate::flows::{self, FlowCtx, Outcome, login, login_security};
 use crate::model::{
     Command, ExtValue, Greeting, Lang, OffendingValue, Request, Response, ResponseExtension,
-    ResultCode, Text,
+    ResultCode, SecurityEvent, Text, Timestamp,
 };
+use crate::quota::CommandClass;
 use crate::server::{ServerContext, SessionSlot};
 use crate::store::Store;
 use crate::transport::{self, FrameError};
@@ -34,6 +35,8 @@ struct Session {
     ctx: Arc<ServerContext>,
     peer: SocketAddr,
     cert_fingerprint: Option<String>,
+    /// When the client certificate expires (RFC 8807 warnings).
+    cert_expiry: Option<Timestamp>,
     lang: Lang,
     login: Option<LoggedIn>,
     failures: u32,
@@ -56,16 +59,19 @@ pub async fn serve_connection(ctx: Arc<ServerContext>, tcp: TcpStream, peer: Soc
                 return;
             }
         };
-        let cert_fingerprint = tls
+        let client_cert = tls
             .get_ref()
             .1
             .peer_certificates()
-            .and_then(|chain| chain.first())
-            .map(|cert| transport::fingerprint(cert.as_ref()));
+            .and_then(|chain| chain.first());
+        let cert_fingerprint = client_cert.map(|cert| transport::fingerprint(cert.as_ref()));
+        let cert_expiry =
+            client_cert.and_then(|cert| login_security::certificate_expiry(cert.as_ref()));
         let mut session = Session {
             ctx: Arc::clone(&ctx),
             peer,
             cert_fingerprint,
+            cert_expiry,
             lang: Lang::En,
             login: None,
             failures: 0,
@@ -184,7 +190,7 @@ impl Session {
         let cl_trid_ref = cl_trid.clone();
         let result = match command {
             Command::Hello => return (self.greeting(), false),
-            Command::Login(login) => self.login(login).await,
+            Command::Login(login) => return self.answer_login(login, cl_trid, sv_trid).await,
             Command::Logout => match self.login {
                 Some(_) => Ok(Outcome::code(ResultCode::SuccessEndingSession)),
                 None => Err(not_logged_in()),
@@ -192,16 +198,17 @@ impl Session {
             command => match &self.login {
                 None => Err(not_logged_in()),
                 Some(logged_in) => 'run: {
-                    use crate::quota::{CommandClass, rate};
                     let class = CommandClass::of(command_name);
-                    let per_second = rate(&self.ctx.settings.limits, &logged_in.registrar, class);
+                    let per_second =
+                        crate::quota::rate(&self.ctx.settings.limits, &logged_in.registrar, class);
+                    let taken = self.ctx.quotas.take(
+                        &logged_in.registrar,
+                        class,
+                        per_second,
+                        std::time::Instant::now(),
+                    );
                     if per_second > 0
-                        && let Err(state) = self.ctx.quotas.take(
-                            &logged_in.registrar,
-                            class,
-                            per_second,
-                            std::time::Instant::now(),
-                        )
+                        && let Err(state) = taken
                     {
                         warn!(class = class.as_str(), "command quota exceeded; closing");
                         let mut outcome = Outcome::code(ResultCode::Success);
@@ -238,7 +245,21 @@ impl Session {
                 }
             },
         };
-        let response = match result {
+        let response = self.respond(result, cl_trid, sv_trid);
+        info!(code = response.code.code(), "answered");
+        let close = response.code.closes_session();
+        (xml::write_response(&response), close)
+    }
+
+    /// The response to a flow's result, its extensions filtered by what
+    /// the client selected.
+    fn respond(
+        &self,
+        result: Result<Outcome, EppError>,
+        cl_trid: Option<String>,
+        sv_trid: String,
+    ) -> Response {
+        match result {
             Ok(outcome) => {
                 let (extensions, ext_values) = self.select_extensions(outcome.extensions);
                 Response {
@@ -253,13 +274,39 @@ impl Session {
                 }
             }
             Err(error) => self.error_to_response(&error, cl_trid, sv_trid),
-        };
+        }
+    }
+
+    /// Answers a login: the result, with the RFC 8807 security events when
+    /// the client selected login security.
+    async fn answer_login(
+        &mut self,
+        login: crate::model::Login,
+        cl_trid: Option<String>,
+        sv_trid: String,
+    ) -> (Vec<u8>, bool) {
+        let login_sec = login.ext_uris.iter().any(|u| u == ns::LOGIN_SEC);
+        if let Some(agent) = &login.user_agent {
+            info!(user_agent = %agent, "client software");
+        }
+        let mut events = Vec::new();
+        let result = self.login(login, &mut events).await;
+        let mut response = self.respond(result, cl_trid, sv_trid);
+        if login_sec && !events.is_empty() {
+            response
+                .extensions
+                .push(ResponseExtension::LoginSecData(events));
+        }
         info!(code = response.code.code(), "answered");
         let close = response.code.closes_session();
         (xml::write_response(&response), close)
     }
 
-    async fn login(&mut self, login: crate::model::Login) -> Result<Outcome, EppError> {
+    async fn login(
+        &mut self,
+        login: crate::model::Login,
+        events: &mut Vec<SecurityEvent>,
+    ) -> Result<Outcome, EppError> {
         if self.login.is_some() {
             return Err(EppError::Use(Text::new(
                 "this session is logged in already",
@@ -285,6 +332,7 @@ impl Session {
         let authenticated = login::authenticate(
             &self.ctx.store,
             &self.ctx.password_cache,
+            &self.ctx.failed_logins,
             &login,
             self.cert_fingerprint.as_deref(),
             self.peer.ip(),
@@ -309,6 +357,32 @@ impl Session {
             }
             Err(other) => return Err(other),
         };
+        let settings = &self.ctx.settings.login;
+        let now = self.ctx.clock.now();
+        let expiry = login_security::password_expiry(&registrar, settings);
+        if let Some(new_password) = &login.new_password {
+            if let Err(refusal) = login_security::check_new_password(
+                &registrar.id,
+                &login.password,
+                new_password,
+                settings,
+            ) {
+                info!("login refused: the new password breaks the password rules");
+                let reason = refusal.text.clone();
+                events.push(refusal);
+                return Err(EppError::Authentication(Text::new(
+                    format!("the new password is refused: {}", reason.en),
+                    format!("le nouveau mot de passe est refusé : {}", reason.fr),
+                )));
+            }
+        } else if let Some(expiry) = expiry.filter(|e| *e <= now) {
+            info!("login refused: the password has expired");
+            events.push(login_security::password_expired(expiry));
+            return Err(EppError::Authentication(Text::new(
+                "the password has expired; log in with a new password (<newPW>)",
+                "le mot de passe a expiré ; connectez-vous avec un nouveau mot de passe (<newPW>)",
+            )));
+        }
         let limit = registrar
             .session_limit
             .unwrap_or(self.ctx.settings.limits.default_session_limit);
@@ -325,6 +399,7 @@ impl Session {
                     .await
                     .map_err(|e| EppError::Internal(e.to_string()))?
                     .map_err(|e| EppError::Internal(e.to_string()))?;
+            registrar.password_set = now;
             let audit = crate::flows::registry_audit(
                 &self.ctx.store,
                 self.ctx.clock.now(),
@@ -336,6 +411,19 @@ impl Session {
             info!("registrar password changed at login");
         }
         tracing::Span::current().record("registrar", registrar.id.as_str());
+        let failures = self.ctx.failed_logins.succeeded(&registrar.id);
+        let password_expiry = if login.new_password.is_some() {
+            login_security::password_expiry(&registrar, settings)
+        } else {
+            expiry
+        };
+        events.extend(login_security::warnings(
+            password_expiry,
+            self.cert_expiry,
+            failures,
+            settings,
+            now,
+        ));
         self.lang = lang;
         self.login = Some(LoggedIn {
             registrar: registrar.id,

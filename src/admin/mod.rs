@@ -494,7 +494,7 @@ pub(crate) enum RegistrarCommand {
         /// Its name.
         #[arg(long)]
         name: String,
-        /// Its EPP password (6–16 characters); read from stdin with --password-stdin.
+        /// Its EPP password (6–128 characters; over 16 it is sent with RFC 8807); read from stdin with --password-stdin.
         #[arg(long, conflicts_with = "password_stdin")]
         password: Option<String>,
         /// Read the password from the first line of stdin.
@@ -594,7 +594,7 @@ pub(crate) enum RegistrarCommand {
     Passwd {
         /// The clID.
         clid: String,
-        /// The new password (6–16 characters).
+        /// The new password (6–128 characters; over 16 it is sent with RFC 8807).
         #[arg(long, conflicts_with = "password_stdin")]
         password: Option<String>,
         /// Read the password from the first line of stdin.
@@ -631,7 +631,10 @@ pub(crate) enum CertCommand {
     },
 }
 
-fn read_password(ctx: &Ctx<'_>, flag: &Option<String>, stdin: bool) -> anyhow::Result<String> {
+/// The longest registrar password the registry sets: passphrases fit.
+const MAX_PASSWORD_CHARS: usize = 128;
+
+fn read_password(ctx: &mut Ctx<'_>, flag: &Option<String>, stdin: bool) -> anyhow::Result<String> {
     let password = match (flag, stdin) {
         (Some(p), _) => p.clone(),
         (None, true) => ctx
@@ -643,8 +646,22 @@ fn read_password(ctx: &Ctx<'_>, flag: &Option<String>, stdin: bool) -> anyhow::R
         (None, false) => bail!("give the password with --password or --password-stdin"),
     };
     let n = password.chars().count();
-    if !(6..=16).contains(&n) {
-        bail!("an EPP password has 6 to 16 characters (RFC 5730), not {n}");
+    if !(6..=MAX_PASSWORD_CHARS).contains(&n) {
+        bail!("an EPP password has 6 to {MAX_PASSWORD_CHARS} characters, not {n}");
+    }
+    if password.trim() != password
+        || password.contains("  ")
+        || password.contains(['\t', '\r', '\n'])
+    {
+        bail!(
+            "an EPP password is an XML token: no space at either end, no run of spaces, no tab or line break"
+        );
+    }
+    if n > 16 {
+        say_err!(
+            ctx,
+            "note: a password over 16 characters is sent in <loginSec:pw> (RFC 8807 login security)"
+        );
     }
     Ok(password)
 }
@@ -1224,6 +1241,7 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
                 email: email.clone(),
                 created: ctx.now,
                 address,
+                password_set: ctx.now,
             };
             store.put_registrar(&r, &operator_audit(ctx, "admin:registrar-add"))?;
             store.flush_now()?;
@@ -1483,6 +1501,7 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
             let mut r = registrar(&store, clid)?;
             let password = read_password(ctx, password, *password_stdin)?;
             r.password_hash = hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            r.password_set = ctx.now;
             store.put_registrar(&r, &operator_audit(ctx, "admin:registrar-passwd"))?;
             store.flush_now()?;
             say!(ctx, "password of {clid} changed");

@@ -98,6 +98,7 @@ fn seed_demo_registrars(store: &Store, client_ca: &Path, clock: &Clock) -> anyho
             .take(1)
             .map(|c| crate::transport::fingerprint(c.as_ref()))
             .collect();
+        let existing = store.registrar(clid)?;
         let registrar = Registrar {
             id: clid.to_owned(),
             name: format!("Demo registrar {clid}"),
@@ -109,10 +110,10 @@ fn seed_demo_registrars(store: &Store, client_ca: &Path, clock: &Clock) -> anyho
             state: RegistrarState::Active,
             email: None,
             address: None,
-            created: store
-                .registrar(clid)?
-                .map(|r| r.created)
-                .unwrap_or_else(|| clock.now()),
+            created: existing.as_ref().map_or_else(|| clock.now(), |r| r.created),
+            password_set: existing
+                .as_ref()
+                .map_or_else(|| clock.now(), |r| r.password_set),
         };
         let audit =
             crate::flows::registry_audit(store, clock.now(), "serve --dev", "dev:demo-registrar");

@@ -229,8 +229,9 @@ fn registrar(r: RegistrarLine) -> Result<Item, String> {
             ));
         }
     };
+    let created = date("created", &r.created)?;
     Ok(Item::Registrar(Box::new(Registrar {
-        created: date("created", &r.created)?,
+        created,
         id: r.id,
         name: r.name,
         password_hash: String::new(),
@@ -246,6 +247,7 @@ fn registrar(r: RegistrarLine) -> Result<Item, String> {
             pc: a.pc,
             cc: a.cc.to_uppercase(),
         }),
+        password_set: created,
     })))
 }
 

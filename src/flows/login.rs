@@ -158,6 +158,7 @@ fn refused(en: &str, fr: &str) -> EppError {
 pub async fn authenticate(
     store: &Store,
     cache: &PasswordCache,
+    failures: &super::login_security::FailedLogins,
     login: &Login,
     cert_fingerprint: Option<&str>,
     peer: IpAddr,
@@ -174,6 +175,7 @@ pub async fn authenticate(
     };
     if !cache.verify(&registrar, &login.password).await {
         tracing::info!(clid = %login.cl_id, "login refused: wrong password");
+        failures.failed(&registrar.id);
         return Err(generic());
     }
     let cert_ok = cert_fingerprint.is_some_and(|fp| {
@@ -184,6 +186,7 @@ pub async fn authenticate(
     });
     if !cert_ok {
         tracing::info!(clid = %login.cl_id, "login refused: client certificate not recorded for this registrar");
+        failures.failed(&registrar.id);
         return Err(refused(
             "the client certificate presented is not one recorded for this clID",
             "le certificat client présenté n'est pas enregistré pour ce clID",
@@ -191,6 +194,7 @@ pub async fn authenticate(
     }
     if !registrar.ip_allow.is_empty() && !registrar.ip_allow.iter().any(|net| net.contains(&peer)) {
         tracing::info!(clid = %login.cl_id, %peer, "login refused: address not allowed");
+        failures.failed(&registrar.id);
         return Err(refused(
             "this address is not on the registrar's allow-list",
             "cette adresse ne figure pas dans la liste autorisée du prestataire",

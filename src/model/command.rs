@@ -148,6 +148,34 @@ pub struct Login {
     pub obj_uris: Vec<String>,
     /// `svcs/svcExtension/extURI`
     pub ext_uris: Vec<String>,
+    /// `<loginSec:userAgent>` (RFC 8807), when the client sent one.
+    pub user_agent: Option<UserAgent>,
+}
+
+/// `<loginSec:userAgent>`: the client software, for the registry's logs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserAgent {
+    /// `<loginSec:app>`: the client application.
+    pub app: Option<String>,
+    /// `<loginSec:tech>`: the technology it is built with.
+    pub tech: Option<String>,
+    /// `<loginSec:os>`: the operating system.
+    pub os: Option<String>,
+}
+
+impl std::fmt::Display for UserAgent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts = [&self.app, &self.tech, &self.os];
+        let mut first = true;
+        for part in parts.into_iter().flatten() {
+            if !first {
+                f.write_str("; ")?;
+            }
+            f.write_str(part)?;
+            first = false;
+        }
+        Ok(())
+    }
 }
 
 /// `hosts` attribute of `<domain:name>` in a domain info.

@@ -44,6 +44,9 @@ pub struct Registrar {
     pub created: Timestamp,
     /// Its postal address (data escrow, RFC 9022, requires one).
     pub address: Option<RegistrarAddress>,
+    /// When its EPP password was last set: its age decides the RFC 8807
+    /// expiry warnings and, with a maximum age configured, its expiry.
+    pub password_set: Timestamp,
 }
 
 /// A registrar's postal address.

@@ -77,6 +77,8 @@ pub enum ResponseExtension {
     ChangePoll(super::ChangeRecord),
     /// `<ma:infData>`: a contact's identity document and its verification (R15).
     MaContactInfo(Option<Identity>),
+    /// `<loginSec:loginSecData>` (RFC 8807): the login's security events.
+    LoginSecData(Vec<SecurityEvent>),
     /// `<ma:quota>` elements: the state of the registrar's command quotas.
     MaQuota(Vec<crate::quota::QuotaState>),
     /// `<ma:domainInfData>`: the proof-of-right reference (R2).
@@ -305,4 +307,46 @@ pub struct HostInfoData {
     pub updated: Option<Timestamp>,
     /// Last transfer.
     pub transferred: Option<Timestamp>,
+}
+
+/// The kind of an RFC 8807 login security event (`type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityEventKind {
+    /// The password expires soon, or has expired.
+    Password,
+    /// The client certificate expires soon.
+    Certificate,
+    /// The new password is refused.
+    NewPassword,
+    /// A statistic about the registrar's logins (`name` says which).
+    Stat,
+}
+
+impl SecurityEventKind {
+    /// The `type` attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecurityEventKind::Password => "password",
+            SecurityEventKind::Certificate => "certificate",
+            SecurityEventKind::NewPassword => "newPW",
+            SecurityEventKind::Stat => "stat",
+        }
+    }
+}
+
+/// An RFC 8807 `<loginSec:event>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityEvent {
+    /// `type`.
+    pub kind: SecurityEventKind,
+    /// `name`: which statistic, for [`SecurityEventKind::Stat`].
+    pub name: Option<&'static str>,
+    /// `level`: an error refuses the login; a warning does not.
+    pub error: bool,
+    /// `exDate`: when the password or certificate expires or expired.
+    pub ex_date: Option<Timestamp>,
+    /// `value`: the statistic's value.
+    pub value: Option<String>,
+    /// The description, in the session's language.
+    pub text: super::Text,
 }

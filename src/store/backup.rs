@@ -140,7 +140,9 @@ impl Store {
         input.read_exact(&mut head).map_err(io(file))?;
         let mut version = [0u8; 4];
         version.copy_from_slice(&head[8..12]);
-        if u32::from_be_bytes(version) != FORMAT_VERSION {
+        if !(super::migrate::OLDEST_READABLE..=FORMAT_VERSION)
+            .contains(&u32::from_be_bytes(version))
+        {
             return Err(StoreError::Backup(format!(
                 "{} holds store format {}, this program reads {FORMAT_VERSION}",
                 file.display(),

@@ -29,6 +29,7 @@
 mod backup;
 mod codec;
 mod commit;
+mod migrate;
 
 pub use backup::BackupReport;
 
@@ -47,7 +48,7 @@ pub use codec::Record;
 use commit::GroupCommit;
 
 /// The store format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -631,12 +632,18 @@ impl Store {
                 let found = <[u8; 4]>::try_from(v.as_ref())
                     .map(u32::from_be_bytes)
                     .map_err(|_| StoreError::Foreign(path.display().to_string()))?;
-                if found != FORMAT_VERSION {
+                if !(migrate::OLDEST_READABLE..=FORMAT_VERSION).contains(&found) {
                     return Err(StoreError::Version {
                         path: path.display().to_string(),
                         found,
                         expected: FORMAT_VERSION,
                     });
+                }
+                if found != FORMAT_VERSION {
+                    migrate::upgrade(&db, found)?;
+                    meta.insert("format_version", &FORMAT_VERSION.to_be_bytes())?;
+                    db.flush()?;
+                    tracing::info!(from = found, to = FORMAT_VERSION, "store format upgraded");
                 }
             }
             None => {

@@ -76,6 +76,7 @@ impl Element {
             Ns::Rgp => "rgp:",
             Ns::AllocationToken => "allocationToken:",
             Ns::Fee => "fee:",
+            Ns::LoginSec => "loginSec:",
             Ns::Ma => "ma:",
             Ns::Other(_) => "",
         };

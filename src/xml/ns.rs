@@ -18,6 +18,8 @@ pub const ALLOCATION_TOKEN: &str = "urn:ietf:params:xml:ns:allocationToken-1.0";
 pub const RGP: &str = "urn:ietf:params:xml:ns:rgp-1.0";
 /// RFC 8590 change poll.
 pub const CHANGE_POLL: &str = "urn:ietf:params:xml:ns:changePoll-1.0";
+/// RFC 8807 login security.
+pub const LOGIN_SEC: &str = "urn:ietf:params:xml:ns:epp:loginSec-1.0";
 /// The registry's own `.ma` extension.
 pub const MA: &str = "http://www.anrt.ma/epp/ma-1.0";
 
@@ -25,7 +27,15 @@ pub const MA: &str = "http://www.anrt.ma/epp/ma-1.0";
 pub const OBJECT_URIS: &[&str] = &[DOMAIN, CONTACT, HOST];
 
 /// Extension URIs served, in greeting order.
-pub const EXTENSION_URIS: &[&str] = &[SECDNS, RGP, FEE, ALLOCATION_TOKEN, CHANGE_POLL, MA];
+pub const EXTENSION_URIS: &[&str] = &[
+    SECDNS,
+    RGP,
+    FEE,
+    ALLOCATION_TOKEN,
+    CHANGE_POLL,
+    LOGIN_SEC,
+    MA,
+];
 
 /// A namespace, resolved once while parsing so later matching is a cheap compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +58,8 @@ pub enum Ns {
     AllocationToken,
     /// fee-1.0
     Fee,
+    /// loginSec-1.0
+    LoginSec,
     /// The .ma extension.
     Ma,
     /// Any other URI.
@@ -66,6 +78,7 @@ impl Ns {
             "urn:ietf:params:xml:ns:rgp-1.0" => Ns::Rgp,
             "urn:ietf:params:xml:ns:allocationToken-1.0" => Ns::AllocationToken,
             "urn:ietf:params:xml:ns:epp:fee-1.0" => Ns::Fee,
+            "urn:ietf:params:xml:ns:epp:loginSec-1.0" => Ns::LoginSec,
             "http://www.anrt.ma/epp/ma-1.0" => Ns::Ma,
             other => Ns::Other(other.to_owned()),
         }
@@ -83,6 +96,7 @@ impl Ns {
             Ns::Rgp => RGP,
             Ns::AllocationToken => ALLOCATION_TOKEN,
             Ns::Fee => FEE,
+            Ns::LoginSec => LOGIN_SEC,
             Ns::Ma => MA,
             Ns::Other(uri) => uri,
         }
@@ -97,6 +111,7 @@ pub fn extension_uri(ext: &crate::model::ResponseExtension) -> &'static str {
         RgpInfo(_) => RGP,
         FeeTransform { .. } | FeeCheck { .. } => FEE,
         ChangePoll(_) => CHANGE_POLL,
+        LoginSecData(_) => LOGIN_SEC,
         MaContactInfo(_) | MaDomainInfo { .. } | MaQuota(_) => MA,
     }
 }

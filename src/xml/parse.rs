@@ -12,7 +12,7 @@ use crate::model::{
     Disclose, DomainCreate, DomainDelta, DomainInfo, DomainRenew, DomainTransfer, DomainUpdate,
     DsData, FeeQuery, HostCreate, HostUpdate, HostsFilter, IdentityDoc, IdentityKind, Login,
     ObjectKind, OffendingValue, PeriodSpec, Phone, PostalChange, PostalInfo, PostalType, Request,
-    RestoreOp, SecDnsUpdate, Status, Text, TransferOp,
+    RestoreOp, SecDnsUpdate, Status, Text, TransferOp, UserAgent,
 };
 
 /// A request that could not be parsed, with the clTRID when it could be read.
@@ -205,6 +205,9 @@ fn parse_command(command: &Element) -> Result<Command, EppError> {
     }?;
     if let Some(ext) = extension {
         apply_extensions(&mut parsed, ext)?;
+    }
+    if let Command::Login(login) = &parsed {
+        check_login_placeholders(login)?;
     }
     Ok(parsed)
 }
@@ -451,7 +454,85 @@ fn parse_login(login: &Element) -> Result<Login, EppError> {
         lang,
         obj_uris,
         ext_uris,
+        user_agent: None,
     })
+}
+
+/// The value RFC 8807 puts in `<pw>` or `<newPW>` when the password
+/// travels in `<loginSec:pw>` or `<loginSec:newPW>`.
+pub const LOGIN_SECURITY_SENTINEL: &str = "[LOGIN-SECURITY]";
+
+/// `<loginSec:loginSec>` (RFC 8807) in a login: the user agent, and the
+/// password and new password of any length, which replace the
+/// `[LOGIN-SECURITY]` placeholders of `<pw>` and `<newPW>`.
+fn apply_login_security(login: &mut Login, el: &Element) -> Result<(), EppError> {
+    let mut ch = Children::of(el, Ns::LoginSec);
+    let user_agent = ch.optional("userAgent");
+    let password = ch.optional("pw").map(long_password).transpose()?;
+    let new_password = ch.optional("newPW").map(long_password).transpose()?;
+    ch.end()?;
+    if let Some(agent) = user_agent {
+        let mut a = Children::of(agent, Ns::LoginSec);
+        let mut part = |name| a.optional(name).map(|e| e.text().to_owned());
+        let (app, tech, os) = (part("app"), part("tech"), part("os"));
+        a.end()?;
+        login.user_agent = Some(UserAgent { app, tech, os });
+    }
+    if let Some(password) = password {
+        if login.password != LOGIN_SECURITY_SENTINEL {
+            return Err(placeholder_expected("pw"));
+        }
+        login.password = password;
+    }
+    if let Some(new_password) = new_password {
+        if login.new_password.as_deref() != Some(LOGIN_SECURITY_SENTINEL) {
+            return Err(placeholder_expected("newPW"));
+        }
+        login.new_password = Some(new_password);
+    }
+    Ok(())
+}
+
+/// A `<pw>` or `<newPW>` still holding the placeholder after the
+/// extension was applied: its `<loginSec:…>` counterpart is missing.
+fn check_login_placeholders(login: &Login) -> Result<(), EppError> {
+    for (element, value) in [
+        ("pw", Some(login.password.as_str())),
+        ("newPW", login.new_password.as_deref()),
+    ] {
+        if value == Some(LOGIN_SECURITY_SENTINEL) {
+            return Err(EppError::MissingParameter(Text::new(
+                format!(
+                    "<{element}> holds {LOGIN_SECURITY_SENTINEL} but the login has no <loginSec:{element}>"
+                ),
+                format!(
+                    "<{element}> contient {LOGIN_SECURITY_SENTINEL} mais la connexion n'a pas de <loginSec:{element}>"
+                ),
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn placeholder_expected(element: &str) -> EppError {
+    EppError::Policy(
+        Text::new(
+            format!(
+                "<loginSec:{element}> is given, so <{element}> must hold {LOGIN_SECURITY_SENTINEL} (RFC 8807)"
+            ),
+            format!(
+                "<loginSec:{element}> est donné, donc <{element}> doit contenir {LOGIN_SECURITY_SENTINEL} (RFC 8807)"
+            ),
+        ),
+        None,
+    )
+}
+
+/// A `<loginSec:pw>` or `<loginSec:newPW>`: a schema `token` of at least 6
+/// characters, with no upper bound of its own (the frame and value limits
+/// bound it).
+fn long_password(el: &Element) -> Result<String, EppError> {
+    token(el, 6, usize::MAX)
 }
 
 /// A schema `token` of `min..=max` characters; 2001 otherwise.
@@ -1557,10 +1638,17 @@ fn apply_extensions(cmd: &mut Command, ext: &Element) -> Result<(), EppError> {
             (Ns::Fee, "create" | "renew" | "update", _) => {
                 // The client's agreement to a fee: the server charges its own price.
             }
+            (Ns::LoginSec, "loginSec", Command::Login(login)) => {
+                apply_login_security(login, el)?;
+            }
             (Ns::AllocationToken, "allocationToken", Command::DomainCreate(c)) => {
                 c.allocation_token = Some(token(el, 1, 255)?);
             }
-            (Ns::SecDns | Ns::Ma | Ns::Rgp | Ns::AllocationToken | Ns::Fee, _, _) => {
+            (
+                Ns::SecDns | Ns::Ma | Ns::Rgp | Ns::AllocationToken | Ns::Fee | Ns::LoginSec,
+                _,
+                _,
+            ) => {
                 return Err(not_applicable(el));
             }
             _ => {

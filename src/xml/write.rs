@@ -162,7 +162,7 @@ pub fn write_response(r: &Response) -> Vec<u8> {
             }
             Some(OffendingValue::Extension(ext)) => {
                 d.open("value", &[]);
-                write_extension(&mut d, ext);
+                write_extension(&mut d, ext, r.lang);
                 d.close("value");
             }
             None => {
@@ -200,7 +200,7 @@ pub fn write_response(r: &Response) -> Vec<u8> {
     if !r.extensions.is_empty() {
         d.open("extension", &[]);
         for ext in &r.extensions {
-            write_extension(&mut d, ext);
+            write_extension(&mut d, ext, r.lang);
         }
         d.close("extension");
     }
@@ -486,8 +486,33 @@ fn write_identity(d: &mut Doc, identity: Option<&Identity>) {
 }
 
 /// Writes one response extension element, declaring its namespace.
-fn write_extension(d: &mut Doc, ext: &ResponseExtension) {
+fn write_extension(d: &mut Doc, ext: &ResponseExtension, lang: Lang) {
     match ext {
+        ResponseExtension::LoginSecData(events) => {
+            d.open(
+                "loginSec:loginSecData",
+                &[("xmlns:loginSec", ns::LOGIN_SEC)],
+            );
+            for event in events {
+                let ex_date = event
+                    .ex_date
+                    .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
+                let mut attrs: Vec<(&str, &str)> = vec![("type", event.kind.as_str())];
+                if let Some(name) = event.name {
+                    attrs.push(("name", name));
+                }
+                attrs.push(("level", if event.error { "error" } else { "warning" }));
+                if let Some(ex_date) = &ex_date {
+                    attrs.push(("exDate", ex_date));
+                }
+                if let Some(value) = &event.value {
+                    attrs.push(("value", value));
+                }
+                attrs.push(("lang", lang.tag()));
+                d.leaf_attrs("loginSec:event", &attrs, event.text.get(lang));
+            }
+            d.close("loginSec:loginSecData");
+        }
         ResponseExtension::SecDnsInfo(list) => {
             d.open("secDNS:infData", &[("xmlns:secDNS", ns::SECDNS)]);
             for ds in list {

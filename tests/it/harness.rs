@@ -103,6 +103,7 @@ impl TestServer {
                         email: Some(format!("{clid}@registrar.example")),
                         address: None,
                         created: Utc::now(),
+                        password_set: Utc::now(),
                     },
                     &ma_registry::flows::registry_audit(
                         &store,

@@ -28,6 +28,7 @@ mod import;
 mod instant;
 mod lifecycle_domain;
 mod lifecycle_objects;
+mod login_security;
 mod ma_extension;
 mod operator_reports;
 mod ownership;

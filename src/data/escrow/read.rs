@@ -419,6 +419,7 @@ fn registrar(node: &Node) -> Result<Registrar, String> {
         Some("terminated") => RegistrarState::Terminated,
         Some(other) => return Err(format!("{other:?} is not a registrar status")),
     };
+    let created = node.opt_date(ns, "crDate")?.unwrap_or_default();
     Ok(Registrar {
         id: node.req_text(ns, "id")?,
         name: node.req_text(ns, "name")?,
@@ -428,7 +429,7 @@ fn registrar(node: &Node) -> Result<Registrar, String> {
         session_limit: None,
         state,
         email: node.opt_text(ns, "email"),
-        created: node.opt_date(ns, "crDate")?.unwrap_or_default(),
+        created,
         address: node
             .child(ns, "postalInfo")
             .and_then(|p| p.child(ns, "addr"))
@@ -442,6 +443,7 @@ fn registrar(node: &Node) -> Result<Registrar, String> {
                 })
             })
             .transpose()?,
+        password_set: created,
     })
 }
 
