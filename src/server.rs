@@ -61,6 +61,15 @@ impl Drop for SessionSlot {
 }
 
 impl ServerContext {
+    /// How many sessions `registrar` has open.
+    pub fn open_sessions(&self, registrar: &str) -> u32 {
+        self.sessions
+            .lock()
+            .ok()
+            .and_then(|map| map.get(registrar).copied())
+            .unwrap_or(0)
+    }
+
     /// Takes one of the registrar's `limit` session slots, if one is free.
     pub fn acquire_session(&self, registrar: &str, limit: u32) -> Option<SessionSlot> {
         let mut map = self.sessions.lock().ok()?;

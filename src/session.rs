@@ -27,6 +27,8 @@ struct LoggedIn {
     registrar: String,
     /// Extension URIs the client selected at login.
     ext_uris: Vec<String>,
+    /// The registrar's concurrent session limit.
+    session_limit: u32,
     _slot: SessionSlot,
 }
 
@@ -231,6 +233,9 @@ impl Session {
                         info!(code = response.code.code(), "answered");
                         return (xml::write_response(&response), true);
                     }
+                    if command == Command::QuotaInfo {
+                        break 'run Ok(self.quota_info(logged_in));
+                    }
                     let ctx = FlowCtx {
                         store: &self.ctx.store,
                         settings: &self.ctx.settings,
@@ -275,6 +280,28 @@ impl Session {
             }
             Err(error) => self.error_to_response(&error, cl_trid, sv_trid),
         }
+    }
+
+    /// `<info><quota:info/></info>`: the state of the registrar's command
+    /// quotas (the classes that have one) and of its sessions.
+    fn quota_info(&self, logged_in: &LoggedIn) -> Outcome {
+        let now = std::time::Instant::now();
+        let registrar = &logged_in.registrar;
+        let buckets = [CommandClass::Query, CommandClass::Transform]
+            .into_iter()
+            .filter_map(|class| {
+                let rate = crate::quota::rate(&self.ctx.settings.limits, registrar, class);
+                (rate > 0).then(|| self.ctx.quotas.peek(registrar, class, rate, now))
+            })
+            .collect();
+        let mut outcome = Outcome::code(ResultCode::Success);
+        outcome.res_data = Some(crate::model::ResData::QuotaInfo {
+            registrar: registrar.clone(),
+            buckets,
+            session_limit: logged_in.session_limit,
+            sessions_open: self.ctx.open_sessions(registrar),
+        });
+        outcome
     }
 
     /// Answers a login: the result, with the RFC 8807 security events when
@@ -428,6 +455,7 @@ impl Session {
         self.login = Some(LoggedIn {
             registrar: registrar.id,
             ext_uris: login.ext_uris,
+            session_limit: limit,
             _slot: slot,
         });
         Ok(Outcome::code(ResultCode::Success))

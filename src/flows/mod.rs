@@ -168,9 +168,9 @@ pub async fn run(ctx: &FlowCtx<'_>, command: Command) -> Result<Outcome, EppErro
         Command::ContactTransfer(t) => contact::transfer::run(ctx, t).await,
         Command::PollRequest => poll::request(ctx),
         Command::PollAck(id) => poll::ack(ctx, &id).await,
-        Command::Hello | Command::Login(_) | Command::Logout => Err(EppError::Internal(
-            "session command routed to object flows".into(),
-        )),
+        Command::Hello | Command::Login(_) | Command::Logout | Command::QuotaInfo => Err(
+            EppError::Internal("session command routed to object flows".into()),
+        ),
     }
 }
 

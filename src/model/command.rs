@@ -46,6 +46,8 @@ pub enum Command {
     Login(Login),
     /// `<logout/>`
     Logout,
+    /// `<info><quota:info/></info>`: the registrar's quotas and sessions.
+    QuotaInfo,
     /// `<check>` of names or ids of one object kind.
     Check(ObjectKind, Vec<String>),
     /// `<domain:check>` with an RFC 8748 `<fee:check>`: the names and the
@@ -94,6 +96,7 @@ impl Command {
             Command::Hello => "hello",
             Command::Login(_) => "login",
             Command::Logout => "logout",
+            Command::QuotaInfo => "quota:info",
             Command::Check(ObjectKind::Domain, _) => "domain:check",
             Command::Check(ObjectKind::Contact, _) => "contact:check",
             Command::Check(ObjectKind::Host, _) => "host:check",

@@ -148,6 +148,17 @@ pub struct CheckItem {
 /// The `<resData>` payloads.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResData {
+    /// `<quota:infData>`: a registrar's command quotas and sessions.
+    QuotaInfo {
+        /// The registrar.
+        registrar: String,
+        /// Each class of commands that has a quota.
+        buckets: Vec<crate::quota::QuotaState>,
+        /// Concurrent sessions allowed.
+        session_limit: u32,
+        /// Sessions open now, this one included.
+        sessions_open: u32,
+    },
     /// `<domain:chkData>`, `<contact:chkData>`, `<host:chkData>`
     Check(super::ObjectKind, Vec<CheckItem>),
     /// `<domain:infData>`

@@ -77,6 +77,7 @@ impl Element {
             Ns::AllocationToken => "allocationToken:",
             Ns::Fee => "fee:",
             Ns::LoginSec => "loginSec:",
+            Ns::Quota => "quota:",
             Ns::Ma => "ma:",
             Ns::Other(_) => "",
         };

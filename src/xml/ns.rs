@@ -20,11 +20,14 @@ pub const RGP: &str = "urn:ietf:params:xml:ns:rgp-1.0";
 pub const CHANGE_POLL: &str = "urn:ietf:params:xml:ns:changePoll-1.0";
 /// RFC 8807 login security.
 pub const LOGIN_SEC: &str = "urn:ietf:params:xml:ns:epp:loginSec-1.0";
+/// The registry's quota mapping: a registrar reads its command quotas and
+/// session count.
+pub const QUOTA: &str = "http://www.anrt.ma/epp/quota-1.0";
 /// The registry's own `.ma` extension.
 pub const MA: &str = "http://www.anrt.ma/epp/ma-1.0";
 
 /// Object URIs served, in greeting order.
-pub const OBJECT_URIS: &[&str] = &[DOMAIN, CONTACT, HOST];
+pub const OBJECT_URIS: &[&str] = &[DOMAIN, CONTACT, HOST, QUOTA];
 
 /// Extension URIs served, in greeting order.
 pub const EXTENSION_URIS: &[&str] = &[
@@ -60,6 +63,8 @@ pub enum Ns {
     Fee,
     /// loginSec-1.0
     LoginSec,
+    /// The quota mapping.
+    Quota,
     /// The .ma extension.
     Ma,
     /// Any other URI.
@@ -79,6 +84,7 @@ impl Ns {
             "urn:ietf:params:xml:ns:allocationToken-1.0" => Ns::AllocationToken,
             "urn:ietf:params:xml:ns:epp:fee-1.0" => Ns::Fee,
             "urn:ietf:params:xml:ns:epp:loginSec-1.0" => Ns::LoginSec,
+            "http://www.anrt.ma/epp/quota-1.0" => Ns::Quota,
             "http://www.anrt.ma/epp/ma-1.0" => Ns::Ma,
             other => Ns::Other(other.to_owned()),
         }
@@ -97,6 +103,7 @@ impl Ns {
             Ns::AllocationToken => ALLOCATION_TOKEN,
             Ns::Fee => FEE,
             Ns::LoginSec => LOGIN_SEC,
+            Ns::Quota => QUOTA,
             Ns::Ma => MA,
             Ns::Other(uri) => uri,
         }

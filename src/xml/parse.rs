@@ -554,6 +554,33 @@ fn token(el: &Element, min: usize, max: usize) -> Result<String, EppError> {
     Ok(value.to_owned())
 }
 
+/// The quota mapping: `<info><quota:info/></info>`, and nothing else.
+fn parse_quota_command(verb: &Element, object: &Element) -> Result<Command, EppError> {
+    if verb.name != "info" {
+        return Err(EppError::UnimplementedCommand(Text::new(
+            format!("<{}> is not served for quotas: use <info>", verb.name),
+            format!(
+                "<{}> n'est pas pris en charge pour les quotas : utilisez <info>",
+                verb.name
+            ),
+        )));
+    }
+    if object.name != "info" {
+        return Err(EppError::syntax(
+            format!(
+                "<info> holds <{}>, expected <quota:info>",
+                object.display_name()
+            ),
+            format!(
+                "<info> contient <{}>, <quota:info> était attendu",
+                object.display_name()
+            ),
+        ));
+    }
+    no_children(object)?;
+    Ok(Command::QuotaInfo)
+}
+
 fn parse_object_command(verb: &Element) -> Result<Command, EppError> {
     let [object] = verb.children.as_slice() else {
         return Err(EppError::syntax(
@@ -568,6 +595,7 @@ fn parse_object_command(verb: &Element) -> Result<Command, EppError> {
         Ns::Domain => ObjectKind::Domain,
         Ns::Contact => ObjectKind::Contact,
         Ns::Host => ObjectKind::Host,
+        Ns::Quota => return parse_quota_command(verb, object),
         Ns::Epp | Ns::None => return Err(wrong_ns(object)),
         other => {
             return Err(EppError::UnimplementedObject(Text::new(

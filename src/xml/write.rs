@@ -219,6 +219,37 @@ fn itoa(n: u16) -> String {
 
 fn write_res_data(d: &mut Doc, data: &ResData, lang: Lang) {
     match data {
+        ResData::QuotaInfo {
+            registrar,
+            buckets,
+            session_limit,
+            sessions_open,
+        } => {
+            d.open("quota:infData", &[("xmlns:quota", ns::QUOTA)]);
+            d.leaf("quota:clID", registrar);
+            for bucket in buckets {
+                let (remaining, limit, reset_in) = (
+                    bucket.remaining.to_string(),
+                    bucket.limit.to_string(),
+                    bucket.reset_in.to_string(),
+                );
+                d.empty(
+                    "quota:commands",
+                    &[
+                        ("class", bucket.class.as_str()),
+                        ("perSecond", limit.as_str()),
+                        ("remaining", remaining.as_str()),
+                        ("resetIn", reset_in.as_str()),
+                    ],
+                );
+            }
+            let (limit, open) = (session_limit.to_string(), sessions_open.to_string());
+            d.empty(
+                "quota:sessions",
+                &[("limit", limit.as_str()), ("open", open.as_str())],
+            );
+            d.close("quota:infData");
+        }
         ResData::Check(kind, items) => write_check(d, *kind, items, lang),
         ResData::DomainInfo(info) => write_domain_info(d, info),
         ResData::DomainCreate {

@@ -118,3 +118,89 @@ async fn quota_2502_reports_the_bucket_only_to_clients_of_the_ma_extension() {
         r.xml
     );
 }
+
+const QUOTA_INFO: &str =
+    r#"<info><quota:info xmlns:quota="http://www.anrt.ma/epp/quota-1.0"/></info>"#;
+
+#[tokio::test]
+async fn success_quota_info_reports_the_buckets_and_the_sessions() {
+    let server = TestServer::start_with(
+        |s| {
+            s.limits.registrar_quotas.push(RegistrarQuota {
+                clid: "reg2".into(),
+                query_per_second: 0,
+                transform_per_second: 5,
+            })
+        },
+        None,
+    )
+    .await;
+    // The greeting offers the mapping as an object service.
+    let mut c = server.client("reg1").await;
+    assert!(
+        c.greeting
+            .texts("objURI")
+            .contains(&"http://www.anrt.ma/epp/quota-1.0".to_string())
+    );
+    // Before login, like any command: 2002.
+    let r = c.cmd(&command(QUOTA_INFO, "qi-0")).await;
+    assert_eq!(r.code(), 2002, "{}", r.xml);
+    // A login that does not list the mapping may still use it.
+    assert_eq!(
+        c.cmd(&login_xml("reg1", password("reg1"), "en"))
+            .await
+            .code(),
+        1000
+    );
+    let r = c.cmd(&command(QUOTA_INFO, "qi-1")).await;
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+    assert_eq!(r.text("clID").as_deref(), Some("reg1"));
+    assert_eq!(r.attrs("commands", "class"), ["query", "transform"]);
+    assert_eq!(r.attrs("commands", "perSecond"), ["2000", "200"]);
+    // The info itself is a query.
+    assert_eq!(r.attrs("commands", "remaining"), ["1999", "200"]);
+    assert_eq!(r.attrs("sessions", "limit"), ["10"]);
+    assert_eq!(r.attrs("sessions", "open"), ["1"]);
+
+    let _second = server.login("reg1").await;
+    let r = c.cmd(&command(QUOTA_INFO, "qi-2")).await;
+    assert_eq!(r.attrs("sessions", "open"), ["2"]);
+
+    // A class without a quota is not listed.
+    let mut other = server.login("reg2").await;
+    let r = other.cmd(&command(QUOTA_INFO, "qi-3")).await;
+    assert_eq!(r.attrs("commands", "class"), ["transform"], "{}", r.xml);
+    assert_eq!(r.attrs("commands", "perSecond"), ["5"]);
+    assert_eq!(r.attrs("commands", "remaining"), ["5"]);
+    // Transforms take from the bucket (which refills at 5 per second).
+    for i in 0..3 {
+        let r = other
+            .cmd(&command(&contact_create(&format!("qi-{i}"), "MA"), "qi-c"))
+            .await;
+        assert_eq!(r.code(), 1000, "{}", r.xml);
+    }
+    let r = other.cmd(&command(QUOTA_INFO, "qi-4")).await;
+    let remaining: u32 = r.attrs("commands", "remaining")[0].parse().unwrap();
+    assert!(remaining < 5, "{}", r.xml);
+    assert_eq!(r.attrs("commands", "resetIn"), ["1"], "{}", r.xml);
+}
+
+#[tokio::test]
+async fn failure_quota_mapping_serves_info_only() {
+    let server = TestServer::start().await;
+    let mut c = server.login("reg1").await;
+    let r = c
+        .cmd(&command(
+            r#"<check><quota:check xmlns:quota="http://www.anrt.ma/epp/quota-1.0"/></check>"#,
+            "qi-4",
+        ))
+        .await;
+    assert_eq!(r.code(), 2101, "{}", r.xml);
+    let r = c
+        .cmd(&command(
+            r#"<info><quota:info xmlns:quota="http://www.anrt.ma/epp/quota-1.0"><quota:clID>reg2</quota:clID></quota:info></info>"#,
+            "qi-5",
+        ))
+        .await;
+    assert_eq!(r.code(), 2001, "{}", r.xml);
+}
