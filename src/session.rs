@@ -29,6 +29,8 @@ struct LoggedIn {
     ext_uris: Vec<String>,
     /// The registrar's concurrent session limit.
     session_limit: u32,
+    /// [`Store::registrars_epoch`] when the registrar was last seen active.
+    registrars_epoch: std::cell::Cell<u64>,
     _slot: SessionSlot,
 }
 
@@ -200,6 +202,11 @@ impl Session {
             command => match &self.login {
                 None => Err(not_logged_in()),
                 Some(logged_in) => 'run: {
+                    if let Err(error) = self.still_active(logged_in) {
+                        let response = self.error_to_response(&error, cl_trid, sv_trid);
+                        info!(code = response.code.code(), "answered");
+                        return (xml::write_response(&response), true);
+                    }
                     let class = CommandClass::of(command_name);
                     let per_second =
                         crate::quota::rate(&self.ctx.settings.limits, &logged_in.registrar, class);
@@ -282,6 +289,35 @@ impl Session {
         }
     }
 
+    /// Whether the session's registrar is still active: a registrar the
+    /// registry suspends or terminates loses its open sessions at their
+    /// next command (2500, connection closed). The record is read again
+    /// only when some registrar was written since the last look.
+    fn still_active(&self, logged_in: &LoggedIn) -> Result<(), EppError> {
+        let epoch = self.ctx.store.registrars_epoch();
+        if epoch == logged_in.registrars_epoch.get() {
+            return Ok(());
+        }
+        let state = self
+            .ctx
+            .store
+            .registrar(&logged_in.registrar)?
+            .map(|r| r.state);
+        match state {
+            Some(crate::model::RegistrarState::Active) => {
+                logged_in.registrars_epoch.set(epoch);
+                Ok(())
+            }
+            _ => {
+                warn!("the registrar is no longer active; closing its session");
+                Err(EppError::Closing(Text::new(
+                    "the registry has suspended or terminated this registrar; the session is closed",
+                    "le registre a suspendu ou résilié ce prestataire ; la session est fermée",
+                )))
+            }
+        }
+    }
+
     /// `<info><quota:info/></info>`: the state of the registrar's command
     /// quotas (the classes that have one) and of its sessions.
     fn quota_info(&self, logged_in: &LoggedIn) -> Outcome {
@@ -356,6 +392,7 @@ impl Session {
                 "trop d'échecs d'authentification depuis cette adresse ; réessayez plus tard",
             )));
         }
+        let epoch = self.ctx.store.registrars_epoch();
         let authenticated = login::authenticate(
             &self.ctx.store,
             &self.ctx.password_cache,
@@ -456,6 +493,7 @@ impl Session {
             registrar: registrar.id,
             ext_uris: login.ext_uris,
             session_limit: limit,
+            registrars_epoch: std::cell::Cell::new(epoch),
             _slot: slot,
         });
         Ok(Outcome::code(ResultCode::Success))

@@ -393,6 +393,9 @@ struct Inner {
     meta: sled::Tree,
     boot: u64,
     sv_seq: AtomicU64,
+    /// Counts the registrar writes since the store opened, so sessions
+    /// notice a change of standing without reading the record each command.
+    registrars_epoch: AtomicU64,
     /// Shared by every write, taken alone by a backup: a backup sees no
     /// half of a change.
     gate: std::sync::RwLock<()>,
@@ -689,6 +692,7 @@ impl Store {
                 boot,
                 gate: std::sync::RwLock::new(()),
                 sv_seq: AtomicU64::new(0),
+                registrars_epoch: AtomicU64::new(0),
                 roid_base: AtomicU64::new(roid_base),
             }),
         })
@@ -777,7 +781,15 @@ impl Store {
             Ok(())
         });
         // Nothing in it aborts: the only failures are storage errors.
-        flatten(result).map(|_| ())
+        let _never_aborted = flatten(result)?;
+        self.inner.registrars_epoch.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    /// A number that changes whenever a registrar is written: a session
+    /// re-reads its registrar only when it moved.
+    pub fn registrars_epoch(&self) -> u64 {
+        self.inner.registrars_epoch.load(Ordering::Acquire)
     }
 
     /// Every registrar, by clID.

@@ -454,3 +454,43 @@ async fn success_registrar_address_is_recorded_and_an_incomplete_one_refused() {
         history.out
     );
 }
+
+#[tokio::test]
+async fn success_suspending_a_registrar_closes_its_open_sessions() {
+    let server = TestServer::start().await;
+    let mut suspended = server.login("reg2").await;
+    let mut other = server.login("reg1").await;
+    let r = suspended
+        .cmd(&command(&check("domain", &["libre.ma"]), "susp-0"))
+        .await;
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+    // A change to another registrar's record does not disturb the session.
+    let run = admin_live(&server, &[], None, &["registrar", "limit", "reg3", "4"]).await;
+    assert_eq!(run.code, 0, "{}{}", run.out, run.err);
+    let r = suspended
+        .cmd(&command(&check("domain", &["libre.ma"]), "susp-1"))
+        .await;
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+
+    let run = admin_live(&server, &[], None, &["registrar", "suspend", "reg2"]).await;
+    assert_eq!(run.code, 0, "{}{}", run.out, run.err);
+    let r = suspended
+        .cmd(&command(&contact_create("susp-c", "MA"), "susp-2"))
+        .await;
+    assert_eq!(r.code(), 2500, "{}", r.xml);
+    assert!(r.reason().unwrap().contains("suspended"), "{}", r.xml);
+    assert!(suspended.is_closed().await);
+    // Nothing was created, and other registrars are served as before.
+    let r = other
+        .cmd(&command(&check("contact", &["susp-c"]), "susp-3"))
+        .await;
+    assert_eq!(r.attrs("id", "avail"), ["1"], "{}", r.xml);
+    // Active again, the registrar logs in.
+    let run = admin_live(&server, &[], None, &["registrar", "activate", "reg2"]).await;
+    assert_eq!(run.code, 0, "{}{}", run.out, run.err);
+    let mut back = server.login("reg2").await;
+    let r = back
+        .cmd(&command(&check("domain", &["libre.ma"]), "susp-4"))
+        .await;
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+}
