@@ -62,7 +62,9 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
-/// Serves WHOIS queries until `stop` is cancelled.
+/// Serves WHOIS queries until `stop` is cancelled, then ends the
+/// connections still open (a lookup only reads) and returns once they are
+/// gone, so nothing holds the store after the server stops.
 pub async fn serve(
     listener: TcpListener,
     store: Store,
@@ -74,9 +76,10 @@ pub async fn serve(
         per_minute: settings.whois.queries_per_minute,
         buckets: Mutex::new(HashMap::new()),
     });
+    let connections = tokio_util::task::TaskTracker::new();
     loop {
         let (tcp, peer) = tokio::select! {
-            _ = stop.cancelled() => return,
+            _ = stop.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
@@ -92,12 +95,21 @@ pub async fn serve(
             clock.clone(),
             Arc::clone(&limiter),
         );
-        tokio::spawn(async move {
-            if let Err(e) = answer(tcp, peer, &store, &settings, &clock, &limiter).await {
-                debug!(%peer, error = %e, "WHOIS connection ended");
+        let stop = stop.clone();
+        connections.spawn(async move {
+            tokio::select! {
+                _ = stop.cancelled() => debug!(%peer, "WHOIS connection closed at shutdown"),
+                answered = answer(tcp, peer, &store, &settings, &clock, &limiter) => {
+                    if let Err(e) = answered {
+                        debug!(%peer, error = %e, "WHOIS connection ended");
+                    }
+                }
             }
         });
     }
+    drop(listener);
+    connections.close();
+    connections.wait().await;
 }
 
 async fn answer(

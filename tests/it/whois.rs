@@ -138,3 +138,23 @@ async fn r16_each_address_is_rate_limited() {
             .contains("Rate limit exceeded")
     );
 }
+
+#[tokio::test]
+async fn success_shutdown_closes_a_stalled_whois_connection() {
+    let mut server = TestServer::start().await;
+    let mut stalled = tokio::net::TcpStream::connect(server.whois_addr())
+        .await
+        .unwrap();
+    // Half a query, and then nothing: the server waits for the line.
+    stalled.write_all(b"exam").await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    server.stop().await;
+    // The server closed it while stopping, well before its 10 s read limit.
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stalled.read_to_end(&mut rest),
+    )
+    .await;
+    assert!(matches!(read, Ok(Ok(0))), "{read:?}");
+}
