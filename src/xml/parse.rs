@@ -471,11 +471,23 @@ fn apply_login_security(login: &mut Login, el: &Element) -> Result<(), EppError>
     let password = ch.optional("pw").map(long_password).transpose()?;
     let new_password = ch.optional("newPW").map(long_password).transpose()?;
     ch.end()?;
+    if user_agent.is_none() && password.is_none() && new_password.is_none() {
+        return Err(EppError::syntax(
+            "<loginSec:loginSec> must hold <loginSec:userAgent>, <loginSec:pw> or <loginSec:newPW>",
+            "<loginSec:loginSec> doit contenir <loginSec:userAgent>, <loginSec:pw> ou <loginSec:newPW>",
+        ));
+    }
     if let Some(agent) = user_agent {
         let mut a = Children::of(agent, Ns::LoginSec);
         let mut part = |name| a.optional(name).map(|e| e.text().to_owned());
         let (app, tech, os) = (part("app"), part("tech"), part("os"));
         a.end()?;
+        if app.is_none() && tech.is_none() && os.is_none() {
+            return Err(EppError::syntax(
+                "<loginSec:userAgent> must hold <loginSec:app>, <loginSec:tech> or <loginSec:os>",
+                "<loginSec:userAgent> doit contenir <loginSec:app>, <loginSec:tech> ou <loginSec:os>",
+            ));
+        }
         login.user_agent = Some(UserAgent { app, tech, os });
     }
     if let Some(password) = password {

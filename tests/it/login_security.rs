@@ -139,6 +139,28 @@ async fn failure_placeholders_must_match_the_extension() {
     // A <loginSec:pw> under 6 characters breaks the schema.
     let r = c.cmd(&secure_login("reg1", "abc", None, "")).await;
     assert_eq!(r.code(), 2001, "{}", r.xml);
+    // An empty extension, or an empty user agent: 2001 (RFC 8807 wants at
+    // least one element in each).
+    let empty = secure_login("reg1", password("reg1"), None, "").replace(
+        &format!("<loginSec:pw>{}</loginSec:pw>", password("reg1")),
+        "",
+    );
+    let r = c
+        .cmd(&empty.replace(
+            &format!("<pw>{PLACEHOLDER}</pw>"),
+            &format!("<pw>{}</pw>", password("reg1")),
+        ))
+        .await;
+    assert_eq!(r.code(), 2001, "{}", r.xml);
+    let r = c
+        .cmd(&secure_login(
+            "reg1",
+            password("reg1"),
+            None,
+            "<loginSec:userAgent/>",
+        ))
+        .await;
+    assert_eq!(r.code(), 2001, "{}", r.xml);
     // None of these counted as a failed password: the right one still logs in.
     let r = c
         .cmd(&secure_login("reg1", password("reg1"), None, ""))
