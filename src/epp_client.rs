@@ -275,29 +275,45 @@ impl Default for Xml {
 }
 
 /// A standard login: version 1.0, the domain, contact and host object
-/// services, and the extension URIs given.
+/// services (RFC 5731–5733, which any EPP registry serves), and the
+/// extension URIs given. A password longer than the 16 characters of
+/// `<pw>` goes in `<loginSec:pw>` (RFC 8807), with the login security
+/// extension selected.
 pub fn login_xml(clid: &str, password: &str, lang: &str, ext_uris: &[String]) -> Vec<u8> {
+    const PLACEHOLDER: &str = "[LOGIN-SECURITY]";
+    let long = password.chars().count() > 16;
     Xml::new().command(
         |x| {
             x.open("login", &[])
                 .leaf("clID", &[], clid)
-                .leaf("pw", &[], password)
+                .leaf("pw", &[], if long { PLACEHOLDER } else { password })
                 .open("options", &[])
                 .leaf("version", &[], "1.0")
                 .leaf("lang", &[], lang)
                 .close("options")
                 .open("svcs", &[]);
-            for uri in ns::OBJECT_URIS {
+            for uri in [ns::DOMAIN, ns::CONTACT, ns::HOST] {
                 x.leaf("objURI", &[], uri);
             }
-            if !ext_uris.is_empty() {
+            let login_sec_listed = ext_uris.iter().any(|u| u == ns::LOGIN_SEC);
+            if !ext_uris.is_empty() || long {
                 x.open("svcExtension", &[]);
                 for uri in ext_uris {
                     x.leaf("extURI", &[], uri);
                 }
+                if long && !login_sec_listed {
+                    x.leaf("extURI", &[], ns::LOGIN_SEC);
+                }
                 x.close("svcExtension");
             }
             x.close("svcs").close("login");
+            if long {
+                x.open("extension", &[])
+                    .open("loginSec:loginSec", &[("xmlns:loginSec", ns::LOGIN_SEC)])
+                    .leaf("loginSec:pw", &[], password)
+                    .close("loginSec:loginSec")
+                    .close("extension");
+            }
         },
         "cli-login",
     )
@@ -350,6 +366,34 @@ mod tests {
         assert!(plain.contains(ns::CONTACT) && !plain.contains("svcExtension"));
         let ext = String::from_utf8(login_xml("r1", "pw", "fr", &[ns::MA.to_owned()])).unwrap();
         assert!(ext.contains(&format!("<extURI>{}</extURI>", ns::MA)));
+        assert!(
+            !ext.contains(ns::QUOTA),
+            "only the standard object services"
+        );
+    }
+
+    #[test]
+    fn a_long_password_travels_in_login_security() {
+        let xml =
+            String::from_utf8(login_xml("r1", "a passphrase of many words", "en", &[])).unwrap();
+        assert!(xml.contains("<pw>[LOGIN-SECURITY]</pw>"), "{xml}");
+        assert!(
+            xml.contains(&format!("<extURI>{}</extURI>", ns::LOGIN_SEC)),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<loginSec:pw>a passphrase of many words</loginSec:pw>"),
+            "{xml}"
+        );
+        // The extension comes after <login>, before the clTRID.
+        let (login_end, ext) = (
+            xml.find("</login>").unwrap(),
+            xml.find("<extension>").unwrap(),
+        );
+        assert!(
+            login_end < ext && ext < xml.find("<clTRID>").unwrap(),
+            "{xml}"
+        );
     }
 
     #[test]
