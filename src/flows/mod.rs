@@ -8,6 +8,7 @@ pub mod contact;
 pub mod domain;
 pub mod host;
 pub mod login;
+pub mod password_gate;
 pub mod poll;
 pub mod registrar;
 pub mod server_status;
