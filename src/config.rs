@@ -27,6 +27,10 @@ pub struct ServerSettings {
     pub server_id: String,
     /// The sled store's directory.
     pub data_dir: PathBuf,
+    /// Connections the kernel may hold for the EPP listener until the
+    /// server accepts them (the `listen` backlog; the kernel caps it at
+    /// `net.core.somaxconn`).
+    pub listen_backlog: u32,
 }
 
 impl Default for ServerSettings {
@@ -35,6 +39,7 @@ impl Default for ServerSettings {
             epp_listen: SocketAddr::from(([0, 0, 0, 0], 700)),
             server_id: "ma-registry".into(),
             data_dir: PathBuf::from("data"),
+            listen_backlog: 1024,
         }
     }
 }
@@ -627,6 +632,11 @@ impl Settings {
             }
         }
         self.dns.validate()?;
+        if !(1..=65_535).contains(&self.server.listen_backlog) {
+            return Err(ConfigError::Invalid(
+                "server.listen_backlog must be between 1 and 65535".into(),
+            ));
+        }
         if self.lifecycle.interval_secs == 0 {
             return Err(ConfigError::Invalid(
                 "lifecycle.interval_secs must be at least 1".into(),
@@ -684,6 +694,15 @@ mod tests {
     fn unknown_keys_are_refused() {
         assert!(Settings::from_toml("[server]\nepp_port = 7").is_err());
         assert!(Settings::from_toml("bogus = 1").is_err());
+    }
+
+    #[test]
+    fn the_listen_backlog_is_1024_unless_set_and_never_0() {
+        assert_eq!(Settings::default().server.listen_backlog, 1024);
+        let s = Settings::from_toml("[server]\nlisten_backlog = 4096").unwrap();
+        assert_eq!(s.server.listen_backlog, 4096);
+        assert!(Settings::from_toml("[server]\nlisten_backlog = 0").is_err());
+        assert!(Settings::from_toml("[server]\nlisten_backlog = 70000").is_err());
     }
 
     #[test]

@@ -121,8 +121,8 @@ pub struct Connection {
 impl Connection {
     /// Connects to `addr` (`host:port`), completes the TLS handshake
     /// verifying the server as `name`, and reads the greeting (kept until
-    /// the next frame is received). `timeout` bounds each frame sent or
-    /// received.
+    /// the next frame is received). `timeout` bounds the connection, the
+    /// handshake, and each frame sent or received.
     ///
     /// # Errors
     /// [`ClientError`]: connection, handshake or greeting.
@@ -132,12 +132,19 @@ impl Connection {
         config: Arc<ClientConfig>,
         timeout: Duration,
     ) -> Result<Self, ClientError> {
-        let tcp = TcpStream::connect(addr)
+        let connect_failed = |source| ClientError::Connect {
+            addr: addr.to_owned(),
+            source,
+        };
+        let tcp = tokio::time::timeout(timeout, TcpStream::connect(addr))
             .await
-            .map_err(|source| ClientError::Connect {
-                addr: addr.to_owned(),
-                source,
-            })?;
+            .map_err(|_| {
+                connect_failed(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "connection timed out",
+                ))
+            })?
+            .map_err(connect_failed)?;
         // Commands are small and answered one at a time: never hold one back.
         let _ = tcp.set_nodelay(true);
         let tls = tokio::time::timeout(timeout, TlsConnector::from(config).connect(name, tcp))

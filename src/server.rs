@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -144,8 +144,7 @@ impl RunningServer {
     ) -> Result<Self, StartError> {
         let acceptor = transport::acceptor(&settings.tls)?;
         let addr = settings.server.epp_listen;
-        let listener = TcpListener::bind(addr)
-            .await
+        let listener = listen(addr, settings.server.listen_backlog)
             .map_err(|source| StartError::Bind { addr, source })?;
         let epp_addr = listener
             .local_addr()
@@ -269,6 +268,58 @@ impl RunningServer {
         self.shutdown.cancelled().await;
         self.shutdown().await;
     }
+}
+
+/// A listener on `addr` whose kernel queue holds `backlog` connections not
+/// yet accepted; a storm of logins waits there while the accept loop
+/// catches up.
+fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As `TcpListener::bind` does: a restarted server binds at once.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
+/// Raises the process's soft limit of open files to its hard limit. Each
+/// session is a socket, and the common soft limit of 1,024 would make
+/// `accept` fail once about a thousand sessions are open. Gives the limit
+/// before and after when it was raised.
+pub fn raise_open_files_limit() -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        let (Some(current), Some(maximum)) = (limit.current, limit.maximum) else {
+            return None;
+        };
+        if current >= maximum {
+            return None;
+        }
+        let raised = Rlimit {
+            current: Some(maximum),
+            maximum: Some(maximum),
+        };
+        setrlimit(Resource::Nofile, raised).ok()?;
+        Some((current, maximum))
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// The soft limit of open files, when there is one.
+pub fn open_files_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+    }
+    #[cfg(not(unix))]
+    None
 }
 
 async fn accept_loop(ctx: Arc<ServerContext>, listener: TcpListener) {

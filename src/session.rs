@@ -195,7 +195,9 @@ impl Session {
         let result = match command {
             Command::Hello => return (self.greeting(), false),
             Command::Login(login) => return self.answer_login(login, cl_trid, sv_trid).await,
-            Command::Logout => match self.login {
+            // The session slot is free before the answer leaves, so a
+            // client that reconnects at once finds it.
+            Command::Logout => match self.login.take() {
                 Some(_) => Ok(Outcome::code(ResultCode::SuccessEndingSession)),
                 None => Err(not_logged_in()),
             },

@@ -3,14 +3,18 @@
 //! registrar, prepares what a scenario needs (contacts, domains), then
 //! sends commands for a duration or a count and measures each one's
 //! latency; or, in the `login` scenario, times whole connections (TCP,
-//! TLS handshake, greeting, login, logout). [`report`] turns the
-//! measurements into a table or JSON.
+//! TLS handshake, greeting, login, logout); or, in the `storm` scenario,
+//! opens every session at the same moment and reports who was served.
+//! The sessions log in as one registrar, or round-robin over the
+//! registrars of a file. [`report`] turns the measurements into a table or
+//! JSON.
 
 mod commands;
 pub mod report;
 
+use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,7 +29,7 @@ use tokio_rustls::rustls::pki_types::ServerName;
 use crate::epp_client::{
     self, ClientError, Connection, login_xml, logout_xml, random_password, result_code,
 };
-use report::{Report, Setup, Stats};
+use report::{Report, Setup, Stats, StormSummary};
 
 /// The scenarios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -42,6 +46,9 @@ pub enum Scenario {
     /// A new connection per command: TCP, TLS handshake, greeting, login,
     /// logout, close.
     Login,
+    /// Every session connects, handshakes and logs in at the same moment,
+    /// stays logged in until every login is answered, then logs out.
+    Storm,
 }
 
 impl Scenario {
@@ -52,6 +59,7 @@ impl Scenario {
             Scenario::Create => "create",
             Scenario::Mix => "mix",
             Scenario::Login => "login",
+            Scenario::Storm => "storm",
         }
     }
 }
@@ -72,6 +80,11 @@ pub struct BenchArgs {
     /// Registrar clID.
     #[arg(long, default_value = "demo1")]
     pub clid: String,
+    /// A file of registrars, one per line: `CLID PASSWORD [CERT KEY]`
+    /// (`#` starts a comment line); the sessions go round-robin over them,
+    /// instead of all logging in as --clid.
+    #[arg(long, conflicts_with = "clid")]
+    pub registrars: Option<PathBuf>,
     /// Registrar password.
     #[arg(long, default_value = "demo1-pass", env = "MA_REGISTRY_PASSWORD")]
     pub password: String,
@@ -260,31 +273,100 @@ impl Mix {
     }
 }
 
+/// One registrar the sessions log in as.
+struct Identity {
+    clid: String,
+    config: Arc<ClientConfig>,
+    login: Vec<u8>,
+}
+
 /// How to reach and log in to the server.
 struct Target {
     addr: String,
     name: ServerName<'static>,
-    config: Arc<ClientConfig>,
-    login: Vec<u8>,
+    /// Never empty: session `s` logs in as `identities[s % len]`.
+    identities: Vec<Identity>,
     timeout: Duration,
 }
 
 impl Target {
-    /// Connects and logs in.
-    async fn session(&self) -> Result<Connection, SessionError> {
-        let mut conn = Connection::open(
+    fn identity(&self, s: usize) -> &Identity {
+        &self.identities[s % self.identities.len()]
+    }
+
+    /// Connects as session `s`'s registrar: TCP, TLS handshake, greeting.
+    async fn connect(&self, s: usize) -> Result<Connection, ClientError> {
+        Connection::open(
             &self.addr,
             self.name.clone(),
-            self.config.clone(),
+            self.identity(s).config.clone(),
             self.timeout,
         )
-        .await?;
-        let response = conn.transact(&self.login).await?;
+        .await
+    }
+
+    /// Connects and logs in as session `s`'s registrar; gives the login's
+    /// result code with the connection.
+    async fn login(&self, s: usize) -> Result<(Connection, u16), SessionError> {
+        let mut conn = self.connect(s).await?;
+        let response = conn.transact(&self.identity(s).login).await?;
         match result_code(response) {
-            Some(code) if code < 2000 => Ok(conn),
+            Some(code) if code < 2000 => Ok((conn, code)),
             code => Err(SessionError::Refused(code, message(response))),
         }
     }
+
+    /// Connects and logs in as session `s`'s registrar.
+    async fn session(&self, s: usize) -> Result<Connection, SessionError> {
+        self.login(s).await.map(|(conn, _)| conn)
+    }
+}
+
+/// One line of a `--registrars` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RegistrarLine {
+    clid: String,
+    password: String,
+    /// The certificate and key, when the line gives them.
+    files: Option<(PathBuf, PathBuf)>,
+}
+
+/// Parses a `--registrars` file: `CLID PASSWORD [CERT KEY]` per line,
+/// separated by spaces or tabs; empty lines and lines starting with `#`
+/// are skipped.
+fn parse_registrars(text: &str) -> Result<Vec<RegistrarLine>, String> {
+    let mut lines = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (clid, password, files) = match fields.as_slice() {
+            [clid, password] => (clid, password, None),
+            [clid, password, cert, key] => (
+                clid,
+                password,
+                Some((PathBuf::from(cert), PathBuf::from(key))),
+            ),
+            _ => {
+                return Err(format!(
+                    "line {}: expected CLID PASSWORD [CERT KEY], found {} fields",
+                    n + 1,
+                    fields.len()
+                ));
+            }
+        };
+        lines.push(RegistrarLine {
+            clid: (*clid).to_owned(),
+            password: (*password).to_owned(),
+            files,
+        });
+    }
+    if lines.is_empty() {
+        return Err("no registrar in the file".into());
+    }
+    Ok(lines)
 }
 
 /// Why a session could not be opened.
@@ -389,6 +471,8 @@ impl Plan {
 /// Unusable options or files, a server that cannot be reached or refuses
 /// the login, a preparation that fails.
 pub fn main(args: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode, BenchError> {
+    // One socket per session.
+    let _ = crate::server::raise_open_files_limit();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     runtime.enable_all();
     if let Some(threads) = args.threads {
@@ -457,10 +541,13 @@ fn read_file(path: &PathBuf) -> Result<String, BenchError> {
 
 /// Finds the address that answers: the first of the host's addresses
 /// where a session opens; that session then logs out. This also makes
-/// the server verify the password once before anything is measured.
+/// the server verify the first registrar's password once before anything
+/// is measured. With `log_in` false, the first address where the TLS
+/// handshake succeeds and a greeting comes, without a login.
 async fn first_answering(
     args: &BenchArgs,
     mut target: Target,
+    log_in: bool,
 ) -> Result<(Target, String), BenchError> {
     let addr = if args.host.contains(':') && !args.host.starts_with('[') {
         format!("[{}]:{}", args.host, args.port)
@@ -481,7 +568,19 @@ async fn first_answering(
     };
     for candidate in candidates {
         target.addr = candidate.clone();
-        match target.session().await {
+        if !log_in {
+            match target.connect(0).await {
+                Ok(conn) => {
+                    drop(conn);
+                    return Ok((target, candidate));
+                }
+                Err(e) => {
+                    last = e.into();
+                    continue;
+                }
+            }
+        }
+        match target.session(0).await {
             Ok(mut conn) => {
                 let _ = conn.transact(&logout_xml()).await;
                 return Ok((target, candidate));
@@ -504,34 +603,50 @@ async fn run(args: &BenchArgs) -> Result<Report, BenchError> {
         Some(path) => Some(read_file(path)?.trim().to_owned()),
         None => None,
     };
-    let cert = args
-        .cert
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("certs/{}.pem", args.clid)));
-    let key = args
-        .key
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("certs/{}.key", args.clid)));
-    let mut config = epp_client::tls_config(&args.ca, &cert, &key)?;
-    if !args.tls_resumption {
-        config.resumption = Resumption::disabled();
+    if args.scenario == Scenario::Storm && (args.count.is_some() || args.duration.is_some()) {
+        return Err(BenchError::Usage(
+            "storm makes one login per session: --count and --duration do not apply".into(),
+        ));
     }
+    let identities = identities(args)?;
     let server_name = args.server_name.as_deref().unwrap_or(&args.host);
     let target = Target {
         addr: String::new(),
         name: epp_client::server_name(server_name)?,
-        config: Arc::new(config),
-        login: login_xml(&args.clid, &args.password, &args.lang, &args.ext_uris),
+        identities,
         timeout: Duration::from_secs(args.timeout.max(1)),
     };
-    let (target, server) = first_answering(args, target).await?;
+    let (target, server) = first_answering(args, target, args.scenario != Scenario::Storm).await?;
     let target = Arc::new(target);
     let sessions = args.sessions as usize;
+    let registrars = u32::try_from(target.identities.len()).unwrap_or(u32::MAX);
+    let first_clid = target.identity(0).clid.clone();
+
+    if args.scenario == Scenario::Storm {
+        let empty = report::empty_histogram()?;
+        let (stats, summary, elapsed) = storm(target, sessions, &empty).await;
+        let mut report = Report::new(
+            args.scenario.name(),
+            &server,
+            &first_clid,
+            args.sessions,
+            elapsed,
+            &stats,
+            Setup::default(),
+        );
+        report.registrars = registrars;
+        report.storm = Some(summary);
+        return Ok(report);
+    }
 
     let setup_started = Instant::now();
     let mut setup = Setup::default();
     let mut conns = Vec::new();
-    if args.scenario != Scenario::Login {
+    if args.scenario == Scenario::Login {
+        // The password of every registrar is verified once before
+        // anything is measured, not only the first one's.
+        warm_up(&target).await?;
+    } else {
         conns = open_sessions(&target, sessions).await?;
     }
     let needs_info = match args.scenario {
@@ -639,8 +754,13 @@ async fn run(args: &BenchArgs) -> Result<Report, BenchError> {
     });
     let mut tasks = tokio::task::JoinSet::new();
     if args.scenario == Scenario::Login {
-        for _ in 0..sessions {
-            tasks.spawn(login_loop(target.clone(), plan.clone(), Stats::new(&empty)));
+        for s in 0..sessions {
+            tasks.spawn(login_loop(
+                s,
+                target.clone(),
+                plan.clone(),
+                Stats::new(&empty),
+            ));
         }
     } else {
         for (s, conn) in conns.into_iter().enumerate() {
@@ -665,15 +785,191 @@ async fn run(args: &BenchArgs) -> Result<Report, BenchError> {
     for mut conn in open {
         let _ = conn.transact(&logout_xml()).await;
     }
-    Ok(Report::new(
+    let mut report = Report::new(
         args.scenario.name(),
         &server,
-        &args.clid,
+        &first_clid,
         args.sessions,
         elapsed,
         &stats,
         setup,
-    ))
+    );
+    report.registrars = registrars;
+    Ok(report)
+}
+
+/// The registrars of the run: those of `--registrars`, or `--clid` alone;
+/// each with its TLS configuration (one per distinct certificate and key)
+/// and its login command.
+fn identities(args: &BenchArgs) -> Result<Vec<Identity>, BenchError> {
+    let default_files = |clid: &str| {
+        (
+            args.cert
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(format!("certs/{clid}.pem"))),
+            args.key
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(format!("certs/{clid}.key"))),
+        )
+    };
+    let lines = match &args.registrars {
+        Some(path) => parse_registrars(&read_file(path)?)
+            .map_err(|e| BenchError::Usage(format!("--registrars {}: {e}", path.display())))?,
+        None => vec![RegistrarLine {
+            clid: args.clid.clone(),
+            password: args.password.clone(),
+            files: None,
+        }],
+    };
+    let mut configs: HashMap<(PathBuf, PathBuf), Arc<ClientConfig>> = HashMap::new();
+    let mut identities = Vec::with_capacity(lines.len());
+    for line in lines {
+        let (cert, key) = line.files.unwrap_or_else(|| default_files(&line.clid));
+        let config = match configs.get(&(cert.clone(), key.clone())) {
+            Some(config) => config.clone(),
+            None => {
+                let config = Arc::new(client_config(args, &cert, &key)?);
+                configs.insert((cert, key), config.clone());
+                config
+            }
+        };
+        identities.push(Identity {
+            login: login_xml(&line.clid, &line.password, &args.lang, &args.ext_uris),
+            clid: line.clid,
+            config,
+        });
+    }
+    Ok(identities)
+}
+
+fn client_config(args: &BenchArgs, cert: &Path, key: &Path) -> Result<ClientConfig, BenchError> {
+    let mut config = epp_client::tls_config(&args.ca, cert, key)?;
+    if !args.tls_resumption {
+        config.resumption = Resumption::disabled();
+    }
+    Ok(config)
+}
+
+/// Logs every registrar of the run in and out once, all at once (the
+/// first one is verified already).
+async fn warm_up(target: &Arc<Target>) -> Result<(), BenchError> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for s in 1..target.identities.len() {
+        let target = target.clone();
+        tasks.spawn(async move {
+            match target.session(s).await {
+                Ok(mut conn) => {
+                    let _ = conn.transact(&logout_xml()).await;
+                    Ok(())
+                }
+                Err(e) => Err(e.into_bench(&format!("login of {}", target.identity(s).clid))),
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.map_err(|e| BenchError::Usage(format!("a session task failed: {e}")))??;
+    }
+    Ok(())
+}
+
+/// What one session of a storm saw.
+struct StormSession {
+    stats: Stats,
+    /// When it started to connect.
+    started: Instant,
+    /// When its login was answered or failed.
+    done: Instant,
+    /// Whether it was logged in.
+    served: bool,
+    /// Whether its logout failed.
+    logout_failed: bool,
+}
+
+/// The `storm` scenario: every session waits until all are ready, then
+/// connects, handshakes and logs in at once; the logged-in ones stay
+/// logged in until every login is answered, then log out. Gives the
+/// logins' measurements, the summary, and the time from the first
+/// connection to the last login answered.
+async fn storm(
+    target: Arc<Target>,
+    sessions: usize,
+    empty: &hdrhistogram::Histogram<u64>,
+) -> (Stats, StormSummary, Duration) {
+    let ready = Arc::new(tokio::sync::Barrier::new(sessions + 1));
+    let answered = Arc::new(tokio::sync::Barrier::new(sessions));
+    let mut tasks = tokio::task::JoinSet::new();
+    for s in 0..sessions {
+        let target = target.clone();
+        let ready = ready.clone();
+        let answered = answered.clone();
+        let mut stats = Stats::new(empty);
+        tasks.spawn(async move {
+            ready.wait().await;
+            let started = Instant::now();
+            let result = target.login(s).await;
+            let done = Instant::now();
+            let conn = match result {
+                Ok((conn, code)) => {
+                    stats.answered(Kind::Login.name(), done - started, Some(code));
+                    Some(conn)
+                }
+                Err(SessionError::Refused(code, _)) => {
+                    stats.answered(Kind::Login.name(), done - started, code.or(Some(2400)));
+                    None
+                }
+                Err(e) => {
+                    stats.lost(Kind::Login.name(), &e.label());
+                    None
+                }
+            };
+            answered.wait().await;
+            let served = conn.is_some();
+            let mut logout_failed = false;
+            if let Some(mut conn) = conn {
+                logout_failed = !matches!(
+                    conn.transact(&logout_xml()).await.map(result_code),
+                    Ok(Some(1500))
+                );
+            }
+            StormSession {
+                stats,
+                started,
+                done,
+                served,
+                logout_failed,
+            }
+        });
+    }
+    ready.wait().await;
+    let mut stats = Stats::new(empty);
+    let mut summary = StormSummary::default();
+    let mut first: Option<Instant> = None;
+    let mut last: Option<Instant> = None;
+    let mut last_served: Option<Instant> = None;
+    while let Some(done) = tasks.join_next().await {
+        let Ok(session) = done else {
+            summary.refused += 1;
+            continue;
+        };
+        stats.merge(&session.stats);
+        first = Some(first.map_or(session.started, |f| f.min(session.started)));
+        last = Some(last.map_or(session.done, |l| l.max(session.done)));
+        if session.served {
+            summary.served += 1;
+            last_served = Some(last_served.map_or(session.done, |l| l.max(session.done)));
+        } else {
+            summary.refused += 1;
+        }
+        if session.logout_failed {
+            summary.logout_failures += 1;
+        }
+    }
+    let since_first = |t: Option<Instant>| match (first, t) {
+        (Some(first), Some(t)) => t.saturating_duration_since(first),
+        _ => Duration::ZERO,
+    };
+    summary.all_in_secs = last_served.map(|t| since_first(Some(t)).as_secs_f64());
+    (stats, summary, since_first(last))
 }
 
 /// Opens `n` sessions at once.
@@ -681,7 +977,7 @@ async fn open_sessions(target: &Arc<Target>, n: usize) -> Result<Vec<Connection>
     let mut tasks = tokio::task::JoinSet::new();
     for s in 0..n {
         let target = target.clone();
-        tasks.spawn(async move { (s, target.session().await) });
+        tasks.spawn(async move { (s, target.session(s).await) });
     }
     let mut conns: Vec<Option<Connection>> = (0..n).map(|_| None).collect();
     while let Some(done) = tasks.join_next().await {
@@ -778,7 +1074,7 @@ async fn command_loop(
             Scenario::Check => Kind::Check,
             Scenario::Info => Kind::Info,
             Scenario::Create => Kind::Create,
-            Scenario::Mix | Scenario::Login => plan.mix.pick(&mut rng),
+            Scenario::Mix | Scenario::Login | Scenario::Storm => plan.mix.pick(&mut rng),
         };
         let cl_trid = format!("b{s}-{seq}");
         let xml = match kind {
@@ -804,7 +1100,7 @@ async fn command_loop(
         };
         let live = match conn.as_mut() {
             Some(live) => live,
-            None => match target.session().await {
+            None => match target.session(s).await {
                 Ok(fresh) => {
                     failed_reconnects = 0;
                     conn.insert(fresh)
@@ -837,6 +1133,7 @@ async fn command_loop(
 
 /// One session of the `login` scenario: a whole connection per command.
 async fn login_loop(
+    s: usize,
     target: Arc<Target>,
     plan: Arc<Plan>,
     mut stats: Stats,
@@ -844,7 +1141,7 @@ async fn login_loop(
     let logout = logout_xml();
     while plan.take() {
         let t0 = Instant::now();
-        match target.session().await {
+        match target.session(s).await {
             Ok(mut conn) => match conn.transact(&logout).await {
                 Ok(response) => {
                     let elapsed = t0.elapsed();
@@ -894,6 +1191,29 @@ mod tests {
         for bad in ["0", "-1", "inf", "x"] {
             assert!(positive_secs(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn registrar_files_give_two_or_four_fields() {
+        let text = "# clid password cert key\n\
+                    \n\
+                    r001 pw-r001-x /tmp/r001.pem /tmp/r001.key\n\
+                    \t r002\tpw-r002-x  \n";
+        let lines = parse_registrars(text).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].clid, "r001");
+        assert_eq!(
+            lines[0].files,
+            Some(("/tmp/r001.pem".into(), "/tmp/r001.key".into()))
+        );
+        assert_eq!(
+            (lines[1].clid.as_str(), lines[1].password.as_str()),
+            ("r002", "pw-r002-x")
+        );
+        assert_eq!(lines[1].files, None);
+        let bad = parse_registrars("r001 pw cert\n").unwrap_err();
+        assert!(bad.starts_with("line 1:"), "{bad}");
+        assert!(parse_registrars("# nobody\n\n").is_err());
     }
 
     #[test]

@@ -201,6 +201,21 @@ pub struct Setup {
     pub secs: f64,
 }
 
+/// What a `storm` adds: who was served.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StormSummary {
+    /// Sessions logged in.
+    pub served: u64,
+    /// Sessions not logged in: a refusal or a transport failure (by code
+    /// in `errors_by_code`).
+    pub refused: u64,
+    /// Seconds from the first connection to the last login served; absent
+    /// when none was.
+    pub all_in_secs: Option<f64>,
+    /// Sessions served whose logout was not answered 1500.
+    pub logout_failures: u64,
+}
+
 /// The result of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -208,8 +223,10 @@ pub struct Report {
     pub scenario: String,
     /// The server address.
     pub server: String,
-    /// The registrar.
+    /// The registrar, or the first of several.
     pub clid: String,
+    /// How many registrars the sessions logged in as.
+    pub registrars: u32,
     /// Concurrent sessions.
     pub sessions: u32,
     /// Seconds of the measured phase.
@@ -221,6 +238,9 @@ pub struct Report {
     pub commands: BTreeMap<String, Line>,
     /// The preparation.
     pub setup: Setup,
+    /// The `storm` scenario's outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storm: Option<StormSummary>,
 }
 
 impl Report {
@@ -245,11 +265,13 @@ impl Report {
             scenario: scenario.to_owned(),
             server: server.to_owned(),
             clid: clid.to_owned(),
+            registrars: 1,
             sessions,
             elapsed_secs: secs,
             total: Line::of(&all, secs),
             commands,
             setup,
+            storm: None,
         }
     }
 
@@ -262,10 +284,14 @@ impl Report {
     /// The report as a table for people.
     pub fn table(&self) -> String {
         let mut out = String::new();
+        let who = match self.registrars {
+            0 | 1 => self.clid.clone(),
+            n => format!("{n} registrars ({} and others)", self.clid),
+        };
         let _ = writeln!(
             out,
             "scenario {}: {} sessions to {} as {}, {:.2} s measured",
-            self.scenario, self.sessions, self.server, self.clid, self.elapsed_secs
+            self.scenario, self.sessions, self.server, who, self.elapsed_secs
         );
         if self.setup.contacts + self.setup.domains + self.setup.names_read > 0 {
             let _ = writeln!(
@@ -309,6 +335,17 @@ impl Report {
                 .map(|(code, n)| format!("{code}: {n}"))
                 .collect();
             let _ = writeln!(out, "errors by code: {}", list.join(", "));
+        }
+        if let Some(storm) = &self.storm {
+            let all_in = match storm.all_in_secs {
+                Some(secs) => format!("{secs:.3} s"),
+                None => "-".into(),
+            };
+            let _ = writeln!(
+                out,
+                "storm: {} served, {} refused; all served in after {all_in}; {} logouts failed",
+                storm.served, storm.refused, storm.logout_failures
+            );
         }
         out
     }
@@ -354,5 +391,46 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&r.json()).unwrap();
         assert_eq!(json["count"], 103);
         assert_eq!(json["commands"]["info"]["errors"], 1);
+        assert_eq!(json["registrars"], 1);
+        assert!(json.get("storm").is_none(), "{json}");
+    }
+
+    #[test]
+    fn a_storm_reports_who_was_served() {
+        let empty = empty_histogram().unwrap();
+        let mut stats = Stats::new(&empty);
+        for _ in 0..8 {
+            stats.answered("login", Duration::from_millis(40), Some(1000));
+        }
+        stats.answered("login", Duration::from_millis(45), Some(2502));
+        stats.lost("login", "handshake");
+        let mut r = Report::new(
+            "storm",
+            "127.0.0.1:700",
+            "r001",
+            10,
+            Duration::from_millis(500),
+            &stats,
+            Setup::default(),
+        );
+        r.registrars = 5;
+        r.storm = Some(StormSummary {
+            served: 8,
+            refused: 2,
+            all_in_secs: Some(0.45),
+            logout_failures: 0,
+        });
+        let table = r.table();
+        assert!(
+            table.contains("as 5 registrars (r001 and others)"),
+            "{table}"
+        );
+        assert!(table.contains("storm: 8 served, 2 refused; all served in after 0.450 s"));
+        assert!(table.contains("2502: 1, handshake: 1"), "{table}");
+        let json: serde_json::Value = serde_json::from_str(&r.json()).unwrap();
+        assert_eq!(json["storm"]["served"], 8);
+        assert_eq!(json["storm"]["refused"], 2);
+        assert_eq!(json["errors_by_code"]["2502"], 1);
+        assert_eq!(json["registrars"], 5);
     }
 }

@@ -45,6 +45,15 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         settings.whois.listen = Some(addr);
     }
     let clock = Clock::from_env()?;
+    // Each session is a socket.
+    match crate::server::raise_open_files_limit() {
+        Some((before, after)) => tracing::info!(before, after, "open files limit raised"),
+        None => {
+            if let Some(limit) = crate::server::open_files_limit() {
+                tracing::info!(limit, "open files limit");
+            }
+        }
+    }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let store =

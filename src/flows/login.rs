@@ -32,6 +32,7 @@ pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Er
 pub struct PasswordCache {
     key: [u8; 32],
     verified: Mutex<HashMap<String, (String, [u8; 32])>>,
+    gate: super::password_gate::PasswordGate,
 }
 
 impl Default for PasswordCache {
@@ -41,6 +42,7 @@ impl Default for PasswordCache {
         Self {
             key,
             verified: Mutex::new(HashMap::new()),
+            gate: Default::default(),
         }
     }
 }
@@ -76,8 +78,15 @@ impl PasswordCache {
         if self.confirms(r, password) {
             return true;
         }
+        // Logins with the same password wait for the one verifying it.
+        let _turn = self.gate.turn(self.digest(&r.id, password)).await;
+        if self.confirms(r, password) {
+            return true;
+        }
         let phc = r.password_hash.clone();
         let pw = password.to_owned();
+        // At most one argon2 per core at once.
+        let _place = self.gate.argon2_place().await;
         let ok = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&phc)
                 .map(|parsed| {

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod host;
 pub mod login;
 pub mod login_security;
+pub mod password_gate;
 pub mod poll;
 pub mod registrar;
 pub mod server_status;

@@ -148,6 +148,45 @@ impl TestServer {
         self.boot(store, now).await;
     }
 
+    /// Adds registrars (clID, password) with a session limit, all
+    /// presenting reg1's certificate (the server lets several registrars
+    /// record the same one), then starts the server again on the same
+    /// store.
+    pub async fn add_registrars(&mut self, registrars: &[(String, String)], session_limit: u32) {
+        self.stop().await;
+        let store = open_store_retrying(&self.settings.server.data_dir).await;
+        let (certs, _) = self.identity("reg1");
+        let fingerprint = transport::fingerprint(certs[0].as_ref());
+        for (clid, pw) in registrars {
+            store
+                .put_registrar(
+                    &Registrar {
+                        id: clid.clone(),
+                        name: format!("Registrar {clid}"),
+                        password_hash: hash_password(pw).unwrap(),
+                        cert_fingerprints: vec![fingerprint.clone()],
+                        ip_allow: vec![],
+                        session_limit: Some(session_limit),
+                        state: RegistrarState::Active,
+                        email: None,
+                        address: None,
+                        created: Utc::now(),
+                        password_set: Utc::now(),
+                    },
+                    &ma_registry::flows::registry_audit(
+                        &store,
+                        Utc::now(),
+                        "test",
+                        "test:registrar",
+                    ),
+                )
+                .unwrap();
+        }
+        store.flush_now().unwrap();
+        self.settings.server.epp_listen = "127.0.0.1:0".parse().unwrap();
+        self.boot(store, None).await;
+    }
+
     /// Stops the server (graceful shutdown) and waits until its store is
     /// free for another process (the admin CLI).
     pub async fn stop(&mut self) {

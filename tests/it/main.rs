@@ -39,6 +39,7 @@ mod registrars;
 mod restricted;
 mod rfc5730;
 mod rfc5734;
+mod storm;
 mod terms;
 mod transfer;
 mod whois;
