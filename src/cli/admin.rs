@@ -67,6 +67,13 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let result = runtime.block_on(execute(&mut ctx, &args.command));
     emit(&ctx.out, &ctx.err);
+    drop(ctx);
+    drop(runtime);
+    drop(store);
+    if args.command.loads_in_bulk() {
+        Store::checkpoint(dir, settings.store.cache_bytes())
+            .with_context(|| format!("cannot open the store in {} again", dir.display()))?;
+    }
     result.map(|()| ExitCode::SUCCESS)
 }
 
@@ -78,7 +85,7 @@ fn restore(settings: &crate::config::Settings, file: &std::path::Path) -> anyhow
     if std::os::unix::net::UnixStream::connect(&path).is_ok() {
         anyhow::bail!("a server runs on {}: stop it first", dir.display());
     }
-    let report = Store::restore(file, dir)
+    let report = Store::restore(file, dir, settings.store.cache_bytes())
         .with_context(|| format!("cannot restore {} into {}", file.display(), dir.display()))?;
     emit(
         &format!(
