@@ -161,6 +161,31 @@ impl Default for LoginSettings {
     }
 }
 
+/// The sled store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSettings {
+    /// Sled's page cache, in MiB. Sled counts its cache by the on-disk size
+    /// of the pages it holds, so the memory it takes is a few times this.
+    pub cache_mib: u64,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self { cache_mib: 64 }
+    }
+}
+
+impl StoreSettings {
+    /// Most MiB `cache_mib` may ask for.
+    pub const MAX_CACHE_MIB: u64 = 64 * 1024;
+
+    /// The page cache in bytes.
+    pub fn cache_bytes(&self) -> u64 {
+        self.cache_mib.saturating_mul(1024 * 1024)
+    }
+}
+
 /// The life-cycle engine.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -467,6 +492,8 @@ pub struct Settings {
     pub limits: Limits,
     /// Login security (RFC 8807).
     pub login: LoginSettings,
+    /// The store.
+    pub store: StoreSettings,
     /// The life-cycle engine.
     pub lifecycle: LifecycleSettings,
     /// authInfo policy.
@@ -492,6 +519,7 @@ impl Default for Settings {
             tls: TlsSettings::default(),
             limits: Limits::default(),
             login: LoginSettings::default(),
+            store: StoreSettings::default(),
             lifecycle: LifecycleSettings::default(),
             authinfo: AuthInfoSettings::default(),
             policy: PolicySettings::default(),
@@ -637,6 +665,12 @@ impl Settings {
                 "server.listen_backlog must be between 1 and 65535".into(),
             ));
         }
+        if self.store.cache_mib == 0 || self.store.cache_mib > StoreSettings::MAX_CACHE_MIB {
+            return Err(ConfigError::Invalid(format!(
+                "store.cache_mib must be between 1 and {}",
+                StoreSettings::MAX_CACHE_MIB
+            )));
+        }
         if self.lifecycle.interval_secs == 0 {
             return Err(ConfigError::Invalid(
                 "lifecycle.interval_secs must be at least 1".into(),
@@ -727,6 +761,16 @@ mod tests {
         assert!(Settings::from_toml("[dns]\nttl = 0").is_err());
         assert!(Settings::from_toml("[dns]\nmname = \"ns 1.nic.ma\"").is_err());
         assert!(Settings::from_toml("[dns]\nnameservers = []").is_err());
+    }
+
+    #[test]
+    fn store_cache_has_a_default_and_a_range() {
+        assert_eq!(Settings::default().store.cache_bytes(), 64 * 1024 * 1024);
+        let s = Settings::from_toml("[store]\ncache_mib = 16").unwrap();
+        assert_eq!(s.store.cache_bytes(), 16 * 1024 * 1024);
+        assert!(Settings::from_toml("[store]\ncache_mib = 0").is_err());
+        assert!(Settings::from_toml("[store]\ncache_mib = 65537").is_err());
+        assert!(Settings::from_toml("[store]\ncache = 16").is_err());
     }
 
     #[test]

@@ -14,6 +14,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod admin;
+pub mod alloc;
 pub mod bench;
 pub mod cli;
 pub mod clock;

@@ -120,16 +120,13 @@ pub struct RunningServer {
     accept_loop: tokio::task::JoinHandle<()>,
 }
 
-/// Sled's page cache for the server (bytes).
-pub const STORE_CACHE_BYTES: u64 = 256 * 1024 * 1024;
-
 impl RunningServer {
     /// Opens the store, binds the listeners and starts serving.
     ///
     /// # Errors
     /// [`StartError`].
     pub async fn start(settings: Settings, clock: Clock) -> Result<Self, StartError> {
-        let store = Store::open(&settings.server.data_dir, STORE_CACHE_BYTES)?;
+        let store = Store::open(&settings.server.data_dir, settings.store.cache_bytes())?;
         Self::start_with_store(settings, clock, store).await
     }
 

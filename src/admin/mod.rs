@@ -1767,6 +1767,18 @@ impl AdminCommand {
         }
     }
 
+    /// Whether the command may write a large part of the store at once
+    /// (`import`, `escrow import`).
+    pub(crate) fn loads_in_bulk(&self) -> bool {
+        matches!(
+            self,
+            AdminCommand::Import { dry_run: false, .. }
+                | AdminCommand::Escrow {
+                    command: data::EscrowCommand::Import { .. }
+                }
+        )
+    }
+
     /// Whether the command reads its standard input (a password).
     pub(crate) fn reads_stdin(&self) -> bool {
         matches!(

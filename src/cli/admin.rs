@@ -14,9 +14,6 @@ use crate::admin::{AdminArgs, Ctx, execute};
 use crate::clock::Clock;
 use crate::store::Store;
 
-/// Sled's page cache for an offline admin command (bytes).
-const OFFLINE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
-
 pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
     let settings = super::settings(cli)?;
     if let Some(file) = args.command.restore_file() {
@@ -48,7 +45,7 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(reply.code));
     }
     let dir = &settings.server.data_dir;
-    let store = open_when_free(dir).with_context(|| {
+    let store = open_when_free(dir, settings.store.cache_bytes()).with_context(|| {
         format!(
             "cannot open the store in {} (no server answers on {})",
             dir.display(),
@@ -70,6 +67,13 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let result = runtime.block_on(execute(&mut ctx, &args.command));
     emit(&ctx.out, &ctx.err);
+    drop(ctx);
+    drop(runtime);
+    drop(store);
+    if args.command.loads_in_bulk() {
+        Store::checkpoint(dir, settings.store.cache_bytes())
+            .with_context(|| format!("cannot open the store in {} again", dir.display()))?;
+    }
     result.map(|()| ExitCode::SUCCESS)
 }
 
@@ -81,7 +85,7 @@ fn restore(settings: &crate::config::Settings, file: &std::path::Path) -> anyhow
     if std::os::unix::net::UnixStream::connect(&path).is_ok() {
         anyhow::bail!("a server runs on {}: stop it first", dir.display());
     }
-    let report = Store::restore(file, dir)
+    let report = Store::restore(file, dir, settings.store.cache_bytes())
         .with_context(|| format!("cannot restore {} into {}", file.display(), dir.display()))?;
     emit(
         &format!(
@@ -98,10 +102,10 @@ fn restore(settings: &crate::config::Settings, file: &std::path::Path) -> anyhow
 
 /// Opens the store, giving a server that is just stopping a moment to let
 /// go of its lock (sled releases it from a background thread).
-fn open_when_free(dir: &std::path::Path) -> Result<Store, crate::store::StoreError> {
+fn open_when_free(dir: &std::path::Path, cache: u64) -> Result<Store, crate::store::StoreError> {
     let mut attempt = 0;
     loop {
-        match Store::open(dir, OFFLINE_CACHE_BYTES) {
+        match Store::open(dir, cache) {
             Err(e) if attempt < 30 && e.to_string().contains("could not acquire lock") => {
                 attempt += 1;
                 std::thread::sleep(std::time::Duration::from_millis(100));

@@ -105,6 +105,9 @@ pub fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+    if matches!(cli.command, Command::Serve(_) | Command::Admin(_)) {
+        crate::alloc::limit_arenas();
+    }
     let result = match &cli.command {
         Command::Serve(args) => serve::run(&cli, args),
         Command::Admin(args) => admin::run(&cli, args),

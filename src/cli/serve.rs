@@ -11,7 +11,7 @@ use anyhow::Context;
 use super::Cli;
 use crate::clock::Clock;
 use crate::model::{Registrar, RegistrarState};
-use crate::server::{RunningServer, STORE_CACHE_BYTES};
+use crate::server::RunningServer;
 use crate::store::Store;
 
 /// `serve` options.
@@ -56,8 +56,8 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let store =
-            Store::open(&settings.server.data_dir, STORE_CACHE_BYTES).with_context(|| {
+        let store = Store::open(&settings.server.data_dir, settings.store.cache_bytes())
+            .with_context(|| {
                 format!(
                     "cannot open the store in {}",
                     settings.server.data_dir.display()

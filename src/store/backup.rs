@@ -124,10 +124,15 @@ impl Store {
     /// number (the first part of every svTRID) is moved past any the
     /// original store could have used since, so no id is ever given twice.
     ///
+    /// Sled's page cache is `cache_bytes`, and the records go to disk as
+    /// they are written, so the memory a restore takes does not grow with
+    /// the backup. The store is then opened once more, so that its next
+    /// opening does not replay the whole restore (see [`Store::checkpoint`]).
+    ///
     /// # Errors
     /// [`StoreError::Backup`] for a damaged or foreign file or a directory
     /// in use; storage errors.
-    pub fn restore(file: &Path, dir: &Path) -> Result<BackupReport, StoreError> {
+    pub fn restore(file: &Path, dir: &Path, cache_bytes: u64) -> Result<BackupReport, StoreError> {
         if dir.exists() && std::fs::read_dir(dir).map_err(io(dir))?.next().is_some() {
             return Err(StoreError::Backup(format!(
                 "{} is not empty: restore into a new directory",
@@ -152,7 +157,10 @@ impl Store {
         let mut mark = [0u8; 8];
         mark.copy_from_slice(&head[12..20]);
         let mark = u64::from_be_bytes(mark);
-        let db = sled::Config::new().path(dir).open()?;
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            .open()?;
         let mut report = BackupReport {
             trees: 0,
             records: 0,
@@ -179,11 +187,14 @@ impl Store {
                     batch.insert(key, value);
                     pending += 1;
                     report.records += 1;
-                    if pending >= 10_000
+                    if pending >= RESTORE_BATCH
                         && let Some(t) = &tree
                     {
                         t.apply_batch(std::mem::take(&mut batch))?;
                         pending = 0;
+                    }
+                    if report.records.is_multiple_of(RESTORE_FLUSH) {
+                        db.flush()?;
                     }
                 }
                 END => break,
@@ -208,9 +219,18 @@ impl Store {
             Some(before.max(seconds).to_be_bytes().to_vec())
         })?;
         db.flush()?;
+        drop(meta);
+        drop(db);
+        Store::checkpoint(dir, cache_bytes)?;
         Ok(report)
     }
 }
+
+/// Records per batch of a restore.
+const RESTORE_BATCH: usize = 10_000;
+/// Records between two flushes of a restore: sled holds what is not on disk
+/// yet in memory, several times its size.
+const RESTORE_FLUSH: u64 = 200_000;
 
 fn chunk(input: &mut impl Read, file: &Path) -> Result<Vec<u8>, StoreError> {
     let mut len = [0u8; 4];

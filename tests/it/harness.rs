@@ -634,3 +634,38 @@ pub async fn admin_live(
     .await
     .unwrap()
 }
+
+/// The log position of the newest page-table snapshot sled (0.34) keeps in
+/// `data` (its file is `snap.` and the position in 16 hex digits), 0 when
+/// there is none: an opening reads the log from there on.
+pub fn snapshot_position(data: &Path) -> u64 {
+    std::fs::read_dir(data)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().ok()?;
+            u64::from_str_radix(name.strip_prefix("snap.")?, 16).ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Opens the store in `data` with sled alone, closes it, and returns how
+/// much log that opening read past the snapshot it found (bytes): what a
+/// server starting on it would replay.
+pub fn log_replayed_at_open(data: &Path) -> u64 {
+    let before = snapshot_position(data);
+    let mut attempt = 0;
+    let db = loop {
+        match sled::Config::new().path(data).open() {
+            Ok(db) => break db,
+            Err(e) if attempt < 30 => {
+                attempt += 1;
+                eprintln!("{e}; again");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    drop(db);
+    snapshot_position(data) - before
+}

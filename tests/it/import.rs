@@ -260,6 +260,22 @@ fn bulk(domains: usize) {
 }
 
 #[test]
+fn success_the_store_opens_after_an_import_without_reading_its_log_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = generate(dir.path(), 2000);
+    let (ok, report, err) = import(&data, &file, &[]);
+    assert!(ok, "{err}");
+    assert_eq!(counts(&report, "loaded"), [5, 2000, 20, 2000]);
+    // The import wrote megabytes of log, and its snapshot covers them: the
+    // next opening (a server's start) reads none of it again.
+    let covered = snapshot_position(&data);
+    assert!(covered > 1 << 20, "the snapshot covers {covered} bytes");
+    let replayed = log_replayed_at_open(&data);
+    assert!(replayed < 4096, "{replayed} bytes of log read again");
+}
+
+#[test]
 fn success_10000_domains_load_once() {
     bulk(10_000);
 }
