@@ -226,10 +226,12 @@ impl Store {
     }
 }
 
-/// Records per batch of a restore.
-const RESTORE_BATCH: usize = 10_000;
-/// Records between two flushes of a restore: sled holds what is not on disk
-/// yet in memory, several times its size.
+/// Records per batch of a restore. Sled (0.34) keeps memory for every
+/// record of a large batch long after it is applied: restoring a
+/// 1,000,000-domain store in batches of 10,000 grew past 23 GB, in batches
+/// of 1,000 it stays under 600 MiB.
+const RESTORE_BATCH: usize = 1_000;
+/// Records between two flushes of a restore.
 const RESTORE_FLUSH: u64 = 200_000;
 
 fn chunk(input: &mut impl Read, file: &Path) -> Result<Vec<u8>, StoreError> {
