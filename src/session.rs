@@ -242,7 +242,7 @@ impl Session {
                         info!(code = response.code.code(), "answered");
                         return (xml::write_response(&response), true);
                     }
-                    if command == Command::QuotaInfo {
+                    if matches!(command, Command::QuotaInfo) {
                         break 'run Ok(self.quota_info(logged_in));
                     }
                     let ctx = FlowCtx {

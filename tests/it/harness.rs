@@ -42,6 +42,30 @@ pub fn password(clid: &str) -> &'static str {
         .expect("unknown test registrar")
 }
 
+/// An active test registrar with `clid` and password `pw`, created now,
+/// with no certificate, session limit or e-mail.
+fn test_registrar(clid: &str, pw: &str) -> Registrar {
+    Registrar {
+        id: clid.to_owned(),
+        name: format!("Registrar {clid}"),
+        password_hash: hash_password(pw).unwrap(),
+        cert_fingerprints: vec![],
+        ip_allow: vec![],
+        session_limit: None,
+        state: RegistrarState::Active,
+        email: None,
+        address: None,
+        created: Utc::now(),
+        password_set: Utc::now(),
+    }
+}
+
+/// Writes `registrar` into `store`, with its history record.
+fn put_test_registrar(store: &Store, registrar: Registrar) {
+    let audit = ma_registry::flows::registry_audit(store, Utc::now(), "test", "test:registrar");
+    store.put_registrar(&registrar, &audit).unwrap();
+}
+
 /// A server under test.
 pub struct TestServer {
     /// Holds the temp dir (store, PKI) for the server's lifetime.
@@ -90,29 +114,14 @@ impl TestServer {
         for (clid, cert, _) in &pki.registrars {
             let pw = password(clid);
             let der = CertificateDer::from_pem_slice(cert.as_bytes()).unwrap();
-            store
-                .put_registrar(
-                    &Registrar {
-                        id: clid.clone(),
-                        name: format!("Registrar {clid}"),
-                        password_hash: hash_password(pw).unwrap(),
-                        cert_fingerprints: vec![transport::fingerprint(der.as_ref())],
-                        ip_allow: vec![],
-                        session_limit: None,
-                        state: RegistrarState::Active,
-                        email: Some(format!("{clid}@registrar.example")),
-                        address: None,
-                        created: Utc::now(),
-                        password_set: Utc::now(),
-                    },
-                    &ma_registry::flows::registry_audit(
-                        &store,
-                        Utc::now(),
-                        "test",
-                        "test:registrar",
-                    ),
-                )
-                .unwrap();
+            put_test_registrar(
+                &store,
+                Registrar {
+                    cert_fingerprints: vec![transport::fingerprint(der.as_ref())],
+                    email: Some(format!("{clid}@registrar.example")),
+                    ..test_registrar(clid, pw)
+                },
+            );
         }
         store.flush_now().unwrap();
         let mut this = Self {
@@ -158,29 +167,14 @@ impl TestServer {
         let (certs, _) = self.identity("reg1");
         let fingerprint = transport::fingerprint(certs[0].as_ref());
         for (clid, pw) in registrars {
-            store
-                .put_registrar(
-                    &Registrar {
-                        id: clid.clone(),
-                        name: format!("Registrar {clid}"),
-                        password_hash: hash_password(pw).unwrap(),
-                        cert_fingerprints: vec![fingerprint.clone()],
-                        ip_allow: vec![],
-                        session_limit: Some(session_limit),
-                        state: RegistrarState::Active,
-                        email: None,
-                        address: None,
-                        created: Utc::now(),
-                        password_set: Utc::now(),
-                    },
-                    &ma_registry::flows::registry_audit(
-                        &store,
-                        Utc::now(),
-                        "test",
-                        "test:registrar",
-                    ),
-                )
-                .unwrap();
+            put_test_registrar(
+                &store,
+                Registrar {
+                    cert_fingerprints: vec![fingerprint.clone()],
+                    session_limit: Some(session_limit),
+                    ..test_registrar(clid, pw)
+                },
+            );
         }
         store.flush_now().unwrap();
         self.settings.server.epp_listen = "127.0.0.1:0".parse().unwrap();
