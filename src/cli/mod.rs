@@ -101,10 +101,29 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("MA_REGISTRY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    // ANSI colours only on a terminal: a log file gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_ansi(ansi);
+    // The server logs a line per command: they go to stderr from a thread
+    // of their own, in one write per batch rather than one per line, and
+    // a command never waits on the log. The guard writes what is left when
+    // `main` returns. The other commands write their lines as they come.
+    let _log_guard = if matches!(cli.command, Command::Serve(_)) {
+        let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+            .lossy(false)
+            .thread_name("log-writer")
+            .finish(std::io::BufWriter::with_capacity(
+                64 * 1024,
+                std::io::stderr(),
+            ));
+        let _ = builder.with_writer(writer).try_init();
+        Some(guard)
+    } else {
+        let _ = builder.with_writer(std::io::stderr).try_init();
+        None
+    };
     if matches!(cli.command, Command::Serve(_) | Command::Admin(_)) {
         crate::alloc::limit_arenas();
     }
