@@ -166,36 +166,16 @@ impl Store {
             records: 0,
             bytes: std::fs::metadata(file).map_err(io(file))?.len(),
         };
-        let mut tree: Option<sled::Tree> = None;
-        let mut batch = sled::Batch::default();
-        let mut pending = 0usize;
+        let mut writer = super::compact::BulkWriter::new(db);
         loop {
             let mut tag = [0u8; 1];
             input.read_exact(&mut tag).map_err(io(file))?;
             match tag[0] {
-                TREE => {
-                    if let Some(t) = tree.take() {
-                        t.apply_batch(std::mem::take(&mut batch))?;
-                    }
-                    let name = chunk(&mut input, file)?;
-                    tree = Some(db.open_tree(name)?);
-                    report.trees += 1;
-                }
+                TREE => writer.start_tree(&chunk(&mut input, file)?)?,
                 RECORD => {
                     let key = chunk(&mut input, file)?;
                     let value = chunk(&mut input, file)?;
-                    batch.insert(key, value);
-                    pending += 1;
-                    report.records += 1;
-                    if pending >= RESTORE_BATCH
-                        && let Some(t) = &tree
-                    {
-                        t.apply_batch(std::mem::take(&mut batch))?;
-                        pending = 0;
-                    }
-                    if report.records.is_multiple_of(RESTORE_FLUSH) {
-                        db.flush()?;
-                    }
+                    writer.insert(&key, &value)?;
                 }
                 END => break,
                 other => {
@@ -206,10 +186,9 @@ impl Store {
                 }
             }
         }
-        if let Some(t) = tree.take() {
-            t.apply_batch(batch)?;
-        }
-        while db.generate_id()? <= mark {}
+        report.trees = writer.trees;
+        report.records = writer.records;
+        let db = writer.finish(mark)?;
         let meta = db.open_tree("meta")?;
         let seconds = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
         meta.update_and_fetch("boot", |old| {
@@ -225,14 +204,6 @@ impl Store {
         Ok(report)
     }
 }
-
-/// Records per batch of a restore. Sled (0.34) keeps memory for every
-/// record of a large batch long after it is applied: restoring a
-/// 1,000,000-domain store (10.7 million records) in batches of 10,000 grew
-/// past 23 GB; in batches of 1,000 it peaked between 0.6 and 2.7 GiB.
-const RESTORE_BATCH: usize = 1_000;
-/// Records between two flushes of a restore.
-const RESTORE_FLUSH: u64 = 200_000;
 
 fn chunk(input: &mut impl Read, file: &Path) -> Result<Vec<u8>, StoreError> {
     let mut len = [0u8; 4];

@@ -29,9 +29,11 @@
 mod backup;
 mod codec;
 mod commit;
+mod compact;
 mod migrate;
 
 pub use backup::BackupReport;
+pub use compact::CompactReport;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -41,6 +41,8 @@
 #          CONFIG the server's configuration (default
 #                 docs/examples/bench/ma-registry-bench.toml)
 #          WORK   where the files and stores go (default a new dir under /tmp)
+#          RESTORE 0: skip the backup, the restore and what is measured on
+#                 the restored store
 #          KEEP   1: keep WORK (import files, stores, backups, names) at the end
 #          MA_REGISTRY_LOG  the server's log filter (default info)
 #
@@ -326,10 +328,12 @@ rejected = len(r.get("rejected", []))
 print(f"{sys.argv[3]} domains: import {secs} s, peak RSS {int(kb) // 1024} MiB, loaded {loaded}, "
       f"{rejected} lines refused (load {sys.argv[4]})")
 EOF
+    say "$n domains: $(grep -h 'compacted' "$WORK/import-$n.err" || echo 'no compaction reported')"
     say "$n domains: store on disk $(du -sh "$DATA" | cut -f1) ($(du -sb "$DATA" | cut -f1) bytes)"
     lifecycle "$n domains, offline, after the import"
     lifecycle "$n domains, offline, again"
     measure "$n domains" "info-$n"
+    [ "${RESTORE:-1}" = 1 ] || continue
 
     l=$(load)
     t0=$(date +%s.%N)
