@@ -5,14 +5,6 @@
 
 use crate::harness::*;
 
-async fn roid_of(c: &mut RawClient, name: &str) -> String {
-    let r = c
-        .cmd(&command(&domain_info(name, "all", None), "bk-info"))
-        .await;
-    assert_eq!(r.code(), 1000, "{name}: {}", r.xml);
-    r.text("roid").unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn success_backup_during_creates_restores_a_whole_registry() {
     let server = TestServer::start().await;

@@ -36,14 +36,6 @@ fn all_records(data: &Path) -> BTreeMap<Vec<u8>, Records> {
     trees
 }
 
-async fn roid_of(c: &mut RawClient, name: &str) -> String {
-    let r = c
-        .cmd(&command(&domain_info(name, "all", None), "cp-info"))
-        .await;
-    assert_eq!(r.code(), 1000, "{name}: {}", r.xml);
-    r.text("roid").unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn success_compact_keeps_every_record_and_the_other_files() {
     let mut server = TestServer::start().await;

@@ -535,6 +535,15 @@ pub fn check(kind: &str, names: &[&str]) -> String {
 }
 
 /// An info body for a domain, with an optional authInfo.
+/// The roid `domain:info` gives for `name`, which must exist.
+pub async fn roid_of(c: &mut RawClient, name: &str) -> String {
+    let r = c
+        .cmd(&command(&domain_info(name, "all", None), "roid-info"))
+        .await;
+    assert_eq!(r.code(), 1000, "{name}: {}", r.xml);
+    r.text("roid").unwrap()
+}
+
 pub fn domain_info(name: &str, hosts: &str, auth: Option<&str>) -> String {
     let auth = auth
         .map(|a| format!("<domain:authInfo><domain:pw>{a}</domain:pw></domain:authInfo>"))
