@@ -31,6 +31,9 @@ pub struct ServerSettings {
     /// server accepts them (the `listen` backlog; the kernel caps it at
     /// `net.core.somaxconn`).
     pub listen_backlog: u32,
+    /// At shutdown (SIGTERM), how long a session still waits for a command
+    /// its client had already sent before it closes (milliseconds).
+    pub shutdown_grace_ms: u64,
 }
 
 impl Default for ServerSettings {
@@ -40,6 +43,7 @@ impl Default for ServerSettings {
             server_id: "ma-registry".into(),
             data_dir: PathBuf::from("data"),
             listen_backlog: 1024,
+            shutdown_grace_ms: 500,
         }
     }
 }
@@ -168,11 +172,21 @@ pub struct StoreSettings {
     /// Sled's page cache, in MiB. Sled counts its cache by the on-disk size
     /// of the pages it holds, so the memory it takes is a few times this.
     pub cache_mib: u64,
+    /// After a failed write (a full or failing disk) writes are refused;
+    /// the server tries again every `recovery_interval_ms` and takes writes
+    /// again, without a restart, once this much space is free (MiB).
+    pub min_free_mib: u64,
+    /// How often a store whose writes are suspended tries to recover (ms).
+    pub recovery_interval_ms: u64,
 }
 
 impl Default for StoreSettings {
     fn default() -> Self {
-        Self { cache_mib: 64 }
+        Self {
+            cache_mib: 64,
+            min_free_mib: 64,
+            recovery_interval_ms: 1000,
+        }
     }
 }
 
@@ -183,6 +197,11 @@ impl StoreSettings {
     /// The page cache in bytes.
     pub fn cache_bytes(&self) -> u64 {
         self.cache_mib.saturating_mul(1024 * 1024)
+    }
+
+    /// The free space recovery needs, in bytes.
+    pub fn min_free_bytes(&self) -> u64 {
+        self.min_free_mib.saturating_mul(1024 * 1024)
     }
 }
 

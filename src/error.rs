@@ -79,6 +79,16 @@ pub enum EppError {
     /// 2400: an internal failure; details are logged, never sent.
     #[error("internal: {0}")]
     Internal(String),
+    /// 2400 with a reason: the store takes no writes for now (a full or
+    /// failing disk); nothing was changed.
+    #[error("store unavailable: {0}")]
+    StoreUnavailable(Text),
+    /// A change was committed but could not be made durable, so whether it
+    /// survives is unknown. No answer may say "failed": the session closes
+    /// without answering (RFC 5730 §2.1: the client then queries). Mapped
+    /// to 2500 for completeness; never sent.
+    #[error("outcome unknown: {0}")]
+    OutcomeUnknown(String),
     /// 2500: the server must close the connection (e.g. an unreadable frame).
     #[error("closing: {0}")]
     Closing(Text),
@@ -118,8 +128,8 @@ impl EppError {
             AssociationProhibits(_) => ResultCode::ObjectAssociationProhibitsOperation,
             Policy(..) => ResultCode::ParameterValuePolicyError,
             UnimplementedObject(_) => ResultCode::UnimplementedObjectService,
-            Internal(_) => ResultCode::CommandFailed,
-            Closing(_) => ResultCode::CommandFailedServerClosingConnection,
+            Internal(_) | StoreUnavailable(_) => ResultCode::CommandFailed,
+            Closing(_) | OutcomeUnknown(_) => ResultCode::CommandFailedServerClosingConnection,
             AuthenticationClosing(_) => ResultCode::AuthenticationErrorServerClosingConnection,
             SessionLimit(_) => ResultCode::SessionLimitExceededServerClosingConnection,
         }
@@ -152,10 +162,11 @@ impl EppError {
             | AssociationProhibits(t)
             | Policy(t, _)
             | UnimplementedObject(t)
+            | StoreUnavailable(t)
             | Closing(t)
             | AuthenticationClosing(t)
             | SessionLimit(t) => Some(t),
-            Internal(_) => None,
+            Internal(_) | OutcomeUnknown(_) => None,
         }
     }
 
@@ -205,6 +216,17 @@ impl EppError {
 /// A store failure becomes a 2400 for the client and an error log for the operator.
 impl From<crate::store::StoreError> for EppError {
     fn from(err: crate::store::StoreError) -> Self {
-        EppError::Internal(err.to_string())
+        use crate::store::StoreError;
+        match err {
+            StoreError::NotDurable(detail) => EppError::OutcomeUnknown(detail),
+            StoreError::WritesSuspended(detail) => {
+                tracing::warn!(%detail, "write refused: the store takes no writes");
+                EppError::StoreUnavailable(Text::new(
+                    "the registry cannot write to its store at the moment (disk full or failing); nothing was changed; try again later",
+                    "le registre ne peut pas écrire dans sa base pour le moment (disque plein ou défaillant) ; rien n'a été modifié ; réessayez plus tard",
+                ))
+            }
+            other => EppError::Internal(other.to_string()),
+        }
     }
 }

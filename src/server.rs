@@ -222,8 +222,14 @@ impl RunningServer {
             ctx.settings.clone(),
             shutdown.clone(),
         ));
+        let recovery = tokio::spawn(recover_store_when_possible(
+            ctx.store.clone(),
+            ctx.settings.store.clone(),
+            shutdown.clone(),
+        ));
         let accept_loop = tokio::spawn(async move {
             accept_loop(ctx, listener).await;
+            let _ = recovery.await;
             let _ = lifecycle.await;
             let _ = admin_task.await;
             if let Some(task) = whois_task {
@@ -317,6 +323,40 @@ pub fn open_files_limit() -> Option<u64> {
     }
     #[cfg(not(unix))]
     None
+}
+
+/// While the store's writes are suspended (a full or failing disk), tries
+/// at a fixed interval to reopen it, so writes resume by themselves once
+/// the disk has room again; reads go on meanwhile.
+async fn recover_store_when_possible(
+    store: Store,
+    settings: crate::config::StoreSettings,
+    stop: CancellationToken,
+) {
+    let interval = std::time::Duration::from_millis(settings.recovery_interval_ms.max(10));
+    let mut last_error = String::new();
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+        if store.suspension().is_none() {
+            continue;
+        }
+        let attempt = store.clone();
+        let min_free = settings.min_free_bytes();
+        match tokio::task::spawn_blocking(move || attempt.recover(min_free)).await {
+            Ok(Ok(_)) => last_error.clear(),
+            Ok(Err(e)) => {
+                let error = e.to_string();
+                if error != last_error {
+                    warn!(%error, "the store could not be reopened yet; writes stay suspended");
+                    last_error = error;
+                }
+            }
+            Err(e) => warn!(error = %e, "store recovery task failed"),
+        }
+    }
 }
 
 async fn accept_loop(ctx: Arc<ServerContext>, listener: TcpListener) {

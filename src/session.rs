@@ -100,11 +100,36 @@ impl Session {
         let idle = Duration::from_secs(limits.idle_timeout_secs);
         let frame_timeout = Duration::from_secs(limits.frame_timeout_secs);
         let mut buf = Vec::with_capacity(4096);
+        // Once the server stops, the session answers what the client had
+        // already sent (a frame under way or arriving within the grace),
+        // then closes: a command in flight at SIGTERM is never dropped.
+        let grace = Duration::from_millis(self.ctx.settings.server.shutdown_grace_ms);
+        let mut stopping = false;
         loop {
-            let read = tokio::select! {
-                _ = self.ctx.shutdown.cancelled() => break,
-                read = transport::read_frame(&mut tls, &mut buf, limits.max_frame_bytes, idle, frame_timeout) => read,
+            let wait = if stopping { grace } else { idle };
+            let read = {
+                let next = transport::read_frame(
+                    &mut tls,
+                    &mut buf,
+                    limits.max_frame_bytes,
+                    wait,
+                    frame_timeout,
+                );
+                tokio::pin!(next);
+                tokio::select! {
+                    read = &mut next => read,
+                    _ = self.ctx.shutdown.cancelled(), if !stopping => {
+                        stopping = true;
+                        match tokio::time::timeout(grace, &mut next).await {
+                            Ok(read) => read,
+                            Err(_) => break,
+                        }
+                    }
+                }
             };
+            if stopping && !matches!(read, Ok(true)) {
+                break;
+            }
             let (payload, close) = match read {
                 Ok(true) => self.handle_frame(&buf).await,
                 Ok(false) => break,
@@ -134,11 +159,12 @@ impl Session {
                     break;
                 }
             };
-            if transport::write_frame(&mut tls, &payload, write_timeout)
-                .await
-                .is_err()
-                || close
-            {
+            // An empty payload: no answer may be given (the outcome is unknown).
+            let written = payload.is_empty()
+                || transport::write_frame(&mut tls, &payload, write_timeout)
+                    .await
+                    .is_ok();
+            if !written || close {
                 break;
             }
         }
@@ -162,7 +188,9 @@ impl Session {
         &self.ctx.store
     }
 
-    /// Handles one frame; returns the bytes to send and whether to close after.
+    /// Handles one frame; returns the bytes to send and whether to close
+    /// after. No bytes: the command's outcome is unknown, so no answer may
+    /// be given, and the session closes.
     async fn handle_frame(&mut self, frame: &[u8]) -> (Vec<u8>, bool) {
         let request = match xml::parse_request(frame, self.ctx.xml_limits) {
             Ok(request) => request,
@@ -259,6 +287,10 @@ impl Session {
                 }
             },
         };
+        if let Err(EppError::OutcomeUnknown(detail)) = &result {
+            error!(%detail, "the change was committed but its flush failed, so its outcome is unknown; closing the session without an answer (the registrar queries the object)");
+            return (Vec::new(), true);
+        }
         let response = self.respond(result, cl_trid, sv_trid);
         info!(code = response.code.code(), "answered");
         let close = response.code.closes_session();

@@ -33,6 +33,9 @@ macro_rules! say_err {
 }
 
 mod data;
+mod store_check;
+
+pub(crate) use store_check::StoreCommand;
 
 /// What one operator command runs with.
 pub struct Ctx<'a> {
@@ -161,6 +164,12 @@ pub(crate) enum ReportCommand {
 /// The operator's commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum AdminCommand {
+    /// The store itself: `store verify` reads it all back and walks the
+    /// history chain.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
     /// Registrars (prestataires).
     Registrar {
         #[command(subcommand)]
@@ -708,6 +717,7 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
     let command = match command {
         AdminCommand::Registrar { command } => command,
         AdminCommand::Escrow { command } => return data::escrow(ctx, command).await,
+        AdminCommand::Store { command } => return store_check::run(ctx, command).await,
         AdminCommand::Import { file, dry_run } => return data::import(ctx, file, *dry_run).await,
         AdminCommand::Lifecycle {
             command: LifecycleCommand::Run,

@@ -96,6 +96,17 @@ pub fn parse_admin(argv: &[String]) -> Result<crate::admin::AdminArgs, String> {
     }
 }
 
+/// A write past the file-size limit (`ulimit -f`) then fails with an error
+/// the store handles (writes suspended, then resumed), instead of killing
+/// the process with SIGXFSZ.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -126,6 +137,7 @@ pub fn main() -> ExitCode {
     };
     if matches!(cli.command, Command::Serve(_) | Command::Admin(_)) {
         crate::alloc::limit_arenas();
+        ignore_file_size_signal();
     }
     let result = match &cli.command {
         Command::Serve(args) => serve::run(&cli, args),

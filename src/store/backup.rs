@@ -67,6 +67,7 @@ impl Store {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.flush_now()?;
+        let engine = self.engine()?;
         let staging = PathBuf::from(format!("{}.partial", path.display()));
         let file = std::fs::File::create(&staging).map_err(io(&staging))?;
         let mut out = Hashing {
@@ -74,7 +75,7 @@ impl Store {
             digest: Sha256::new(),
             bytes: 0,
         };
-        let mark = self.inner.db.generate_id()?;
+        let mark = engine.db.generate_id()?;
         let mut report = BackupReport {
             trees: 0,
             records: 0,
@@ -87,11 +88,11 @@ impl Store {
             out.put(&FORMAT_VERSION.to_be_bytes())
                 .map_err(io(&staging))?;
             out.put(&mark.to_be_bytes()).map_err(io(&staging))?;
-            for name in self.inner.db.tree_names() {
+            for name in engine.db.tree_names() {
                 if name.as_ref() == b"__sled__default" {
                     continue;
                 }
-                let tree = self.inner.db.open_tree(&name)?;
+                let tree = engine.db.open_tree(&name)?;
                 out.put(&[TREE]).map_err(io(&staging))?;
                 out.put_chunk(&name).map_err(io(&staging))?;
                 report.trees += 1;

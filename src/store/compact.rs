@@ -229,7 +229,8 @@ impl Store {
             .open()?;
         let mut writer = BulkWriter::new(copy);
         let mut digest = Sha256::new();
-        let db = &source.inner.db;
+        let engine = source.engine()?;
+        let db = &engine.db;
         let mark = db.generate_id()?;
         for name in db.tree_names() {
             if name.as_ref() == b"__sled__default" {

@@ -103,7 +103,13 @@ mod tests {
         assert_eq!(r.password_set, created);
         assert_eq!(r.session_limit, Some(4));
         assert_eq!(r.cert_fingerprints, ["ab"]);
-        let version = store.inner.meta.get("format_version").unwrap().unwrap();
+        let version = store
+            .engine()
+            .unwrap()
+            .meta
+            .get("format_version")
+            .unwrap()
+            .unwrap();
         assert_eq!(version.as_ref(), FORMAT_VERSION.to_be_bytes());
         drop(store);
         // Opening again finds the current format and changes nothing.

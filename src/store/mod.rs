@@ -31,9 +31,11 @@ mod codec;
 mod commit;
 mod compact;
 mod migrate;
+mod verify;
 
 pub use backup::BackupReport;
 pub use compact::CompactReport;
+pub use verify::StoreCheck;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -84,6 +86,26 @@ pub enum StoreError {
     /// The disk flush failed, so durability cannot be promised.
     #[error("flush to disk failed: {0}")]
     Flush(String),
+    /// A change was committed in memory, and the flush that had to make it
+    /// durable failed: it may or may not survive.
+    #[error("a committed change could not be made durable: {0}")]
+    NotDurable(String),
+    /// The store takes no writes until its disk works again (it failed a
+    /// write or a flush; see [`Store::health`]); nothing was changed.
+    #[error("the store takes no writes for now: {0}")]
+    WritesSuspended(String),
+    /// The store's files are damaged: sled cannot read them back.
+    #[error(
+        "the store in {dir} is damaged: {file} cannot be read back ({detail}); restore the last backup (admin restore) or start from the standby; `ma-registry serve --check` tells what is wrong"
+    )]
+    Damaged {
+        /// The data directory.
+        dir: String,
+        /// The file that could not be read.
+        file: String,
+        /// What sled reported.
+        detail: String,
+    },
     /// A backup could not be written, read or restored.
     #[error("backup: {0}")]
     Backup(String),
@@ -176,7 +198,7 @@ struct LedgerWrite {
 
 impl LedgerWrite {
     fn prepare(store: &Store, charge: &Charge, audit: &Audit) -> Result<Self, StoreError> {
-        let seq = store.inner.db.generate_id()?;
+        let seq = store.engine()?.db.generate_id()?;
         let mut entry_key = prefix1_bytes(&charge.registrar);
         entry_key.extend_from_slice(&seq.to_be_bytes());
         Ok(Self {
@@ -380,7 +402,32 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
+/// What outlives a reopening of the engine: the process's counters, the
+/// write gate and the store's health.
 struct Inner {
+    /// The open sled database; `None` only while it is being reopened.
+    engine: std::sync::RwLock<Option<Arc<Engine>>>,
+    path: std::path::PathBuf,
+    cache_bytes: u64,
+    boot: u64,
+    sv_seq: AtomicU64,
+    /// Counts the registrar writes since the store opened, so sessions
+    /// notice a change of standing without reading the record each command.
+    registrars_epoch: AtomicU64,
+    /// Shared by every write, taken alone by a backup or a reopening: a
+    /// backup sees no half of a change.
+    gate: std::sync::RwLock<()>,
+    roid_base: AtomicU64,
+    /// Why writes are suspended (a write or a flush failed), if they are.
+    suspended: std::sync::Mutex<Option<String>>,
+    /// Whether `suspended` is set, read without the lock on every write.
+    suspended_flag: std::sync::atomic::AtomicBool,
+    /// How many times the engine was reopened after a failure.
+    reopened: AtomicU64,
+}
+
+/// One opening of the sled database: its trees and its group commit.
+struct Engine {
     db: sled::Db,
     registrars: sled::Tree,
     domains: sled::Tree,
@@ -393,16 +440,78 @@ struct Inner {
     history: sled::Tree,
     ledger: sled::Tree,
     meta: sled::Tree,
-    boot: u64,
-    sv_seq: AtomicU64,
-    /// Counts the registrar writes since the store opened, so sessions
-    /// notice a change of standing without reading the record each command.
-    registrars_epoch: AtomicU64,
-    /// Shared by every write, taken alone by a backup: a backup sees no
-    /// half of a change.
-    gate: std::sync::RwLock<()>,
-    roid_base: AtomicU64,
     commit: GroupCommit,
+}
+
+impl Engine {
+    /// Opens the trees of an opened database.
+    fn new(db: sled::Db, path: &Path) -> Result<Self, StoreError> {
+        Ok(Self {
+            registrars: db.open_tree("registrars")?,
+            domains: db.open_tree("domains")?,
+            contacts: db.open_tree("contacts")?,
+            hosts: db.open_tree("hosts")?,
+            refs: db.open_tree("refs")?,
+            poll: db.open_tree("poll")?,
+            due: db.open_tree("due")?,
+            names: db.open_tree("names")?,
+            history: db.open_tree("history")?,
+            ledger: db.open_tree("ledger")?,
+            meta: db.open_tree("meta")?,
+            commit: GroupCommit::new(
+                db.clone(),
+                commit::DiskSync::open(path, db.open_tree("history")?)?,
+            ),
+            db,
+        })
+    }
+
+    /// Refuses a store that lost changes it had made durable: its history
+    /// must reach the chain head its durable mark recorded at the last
+    /// flush (see `commit.rs`).
+    fn check_durable_mark(
+        history: &sled::Tree,
+        dir: &Path,
+        (place, hash): (u64, [u8; 32]),
+    ) -> Result<(), StoreError> {
+        let damaged = |detail: String| StoreError::Damaged {
+            dir: dir.display().to_string(),
+            file: dir.join("db").display().to_string(),
+            detail,
+        };
+        let head = history.get(CHAIN_HEAD)?;
+        let head_place = head
+            .as_deref()
+            .and_then(|h| h.get(..8))
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u64::from_be_bytes);
+        if head_place < place {
+            return Err(damaged(format!(
+                "its history ends at record {head_place}, but record {place} was on disk at the last flush: the log was cut short or cannot be read past a damaged part"
+            )));
+        }
+        let held = if head_place == place {
+            head.as_deref()
+                .and_then(|h| h.get(8..40))
+                .map(<[u8]>::to_vec)
+        } else {
+            match history.get(chain_index_key(place + 1))? {
+                Some(key) => match history.get(&key)? {
+                    Some(value) => codec::decode::<HistoryRecord>("history", &value)
+                        .ok()
+                        .map(|r| r.prev.to_vec()),
+                    None => None,
+                },
+                None => None,
+            }
+        };
+        if held.as_deref() != Some(&hash[..]) {
+            return Err(damaged(format!(
+                "history record {place} is not the one that was on disk at the last flush"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// What waits for the registry (R20), as kept in the `refs` tree under
@@ -604,6 +713,70 @@ fn registrar_snapshot(r: &Registrar) -> Option<String> {
     )
 }
 
+/// Opens the sled database in `path`. Sled (0.34) panics on some damaged
+/// files (a log cut short): the panic is caught, kept off stderr, and
+/// becomes [`StoreError::Damaged`] naming the file.
+fn open_sled(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+    let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
+    let opened = quiet_panics::catch(|| config.open());
+    let damaged = |file: std::path::PathBuf, detail: String| StoreError::Damaged {
+        dir: path.display().to_string(),
+        file: file.display().to_string(),
+        detail,
+    };
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(e @ (sled::Error::Corruption { .. } | sled::Error::ReportableBug(_)))) => {
+            Err(damaged(path.join("db"), e.to_string()))
+        }
+        Ok(Err(e)) => Err(e.into()),
+        Err(panic) => Err(damaged(
+            path.join("db"),
+            format!("its log or snapshot does not hold together: {panic}"),
+        )),
+    }
+}
+
+/// Catching a panic without its message on stderr, for the one thread
+/// that asks: every other thread's panics still print.
+mod quiet_panics {
+    use std::cell::Cell;
+    use std::sync::Once;
+
+    thread_local! {
+        static QUIET: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Runs `f`; a panic becomes `Err` with its message.
+    pub(super) fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+        static HOOK: Once = Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                if !QUIET.with(Cell::get) {
+                    previous(info);
+                }
+            }));
+        });
+        QUIET.with(|q| q.set(true));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        QUIET.with(|q| q.set(false));
+        result.map_err(|payload| {
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "sled panicked".to_owned())
+        })
+    }
+}
+
+/// The bytes free for an unprivileged writer on the file system of `path`.
+fn free_bytes(path: &Path) -> std::io::Result<u64> {
+    let stat = rustix::fs::statvfs(path).map_err(std::io::Error::from)?;
+    Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
 fn key2(tag: u8, a: &str, b: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(2 + a.len() + b.len());
     k.push(tag);
@@ -627,10 +800,10 @@ impl Store {
     /// # Errors
     /// sled errors, a foreign database, or another format version.
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(cache_bytes)
-            .open()?;
+        let db = open_sled(path, cache_bytes)?;
+        if let Some(mark) = commit::read_mark(path) {
+            Engine::check_durable_mark(&db.open_tree("history")?, path, mark)?;
+        }
         let meta = db.open_tree("meta")?;
         match meta.get("format_version")? {
             Some(v) => {
@@ -675,27 +848,21 @@ impl Store {
             .map(u64::from_be_bytes)
             .unwrap_or(1);
         let roid_base = read_u64(meta.get("roid_base")?.as_deref());
-        db.flush()?;
+        let engine = Engine::new(db, path)?;
+        engine.commit.disk().flush_now(&engine.db)?;
         Ok(Self {
             inner: Arc::new(Inner {
-                registrars: db.open_tree("registrars")?,
-                domains: db.open_tree("domains")?,
-                contacts: db.open_tree("contacts")?,
-                hosts: db.open_tree("hosts")?,
-                refs: db.open_tree("refs")?,
-                poll: db.open_tree("poll")?,
-                due: db.open_tree("due")?,
-                names: db.open_tree("names")?,
-                history: db.open_tree("history")?,
-                ledger: db.open_tree("ledger")?,
-                meta: meta.clone(),
-                commit: GroupCommit::new(db.clone()),
-                db,
+                engine: std::sync::RwLock::new(Some(Arc::new(engine))),
+                path: path.to_path_buf(),
+                cache_bytes,
                 boot,
                 gate: std::sync::RwLock::new(()),
                 sv_seq: AtomicU64::new(0),
                 registrars_epoch: AtomicU64::new(0),
                 roid_base: AtomicU64::new(roid_base),
+                suspended: std::sync::Mutex::new(None),
+                suspended_flag: std::sync::atomic::AtomicBool::new(false),
+                reopened: AtomicU64::new(0),
             }),
         })
     }
@@ -730,13 +897,163 @@ impl Store {
         }
     }
 
-    /// Every write holds this while it runs; a backup waits for them and
-    /// holds them off (see `backup.rs`).
-    fn write_gate(&self) -> std::sync::RwLockReadGuard<'_, ()> {
-        self.inner
+    /// Every write holds this while it runs; a backup or a reopening waits
+    /// for them and holds them off (see `backup.rs`). While writes are
+    /// suspended it refuses at once: nothing is attempted, nothing changes.
+    fn write_gate(&self) -> Result<std::sync::RwLockReadGuard<'_, ()>, StoreError> {
+        self.writable()?;
+        let gate = self
+            .inner
             .gate
             .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A reopening may have suspended writes while this one waited.
+        self.writable()?;
+        Ok(gate)
+    }
+
+    /// `Err(WritesSuspended)` while writes are suspended.
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.inner.suspended_flag.load(Ordering::Acquire) {
+            let reason = self
+                .suspension()
+                .unwrap_or_else(|| "the store is being reopened".to_owned());
+            return Err(StoreError::WritesSuspended(reason));
+        }
+        Ok(())
+    }
+
+    /// The open database, unless it is being reopened.
+    fn engine(&self) -> Result<Arc<Engine>, StoreError> {
+        self.inner
+            .engine
+            .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| {
+                StoreError::WritesSuspended(
+                    "the store is being reopened after a disk failure".to_owned(),
+                )
+            })
+    }
+
+    /// Why writes are suspended, if they are.
+    pub fn suspension(&self) -> Option<String> {
+        self.inner
+            .suspended
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// How many times the store was reopened after a disk failure since it
+    /// opened.
+    pub fn reopen_count(&self) -> u64 {
+        self.inner.reopened.load(Ordering::Relaxed)
+    }
+
+    /// Suspends writes: a write or a flush failed, so sled's memory may hold
+    /// changes that are not on disk, and sled (0.34) refuses every write
+    /// after its first I/O error. [`Self::recover`] lifts it.
+    fn suspend(&self, reason: String) {
+        let mut slot = self
+            .inner
+            .suspended
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.is_none() {
+            tracing::error!(%reason, path = %self.inner.path.display(), "store write failed; writes are suspended until the disk works again");
+            *slot = Some(reason);
+        }
+        self.inner.suspended_flag.store(true, Ordering::Release);
+    }
+
+    /// A storage error inside a write: an I/O error leaves the write's
+    /// outcome unknown (it may be in sled's memory, or even on disk) and
+    /// suspends writes; any other is a plain failure.
+    fn storage_failed(&self, e: sled::Error) -> StoreError {
+        match e {
+            sled::Error::Io(_) | sled::Error::Corruption { .. } | sled::Error::ReportableBug(_) => {
+                let reason = e.to_string();
+                self.suspend(reason.clone());
+                StoreError::NotDurable(reason)
+            }
+            other => StoreError::Sled(other),
+        }
+    }
+
+    /// A change's transaction result: a conflict is the inner `Err`.
+    fn settle(&self, result: Result<(), TransactionError<Conflict>>) -> ChangeResult {
+        match result {
+            Ok(()) => Ok(Ok(())),
+            Err(TransactionError::Abort(conflict)) => Ok(Err(conflict)),
+            Err(TransactionError::Storage(e)) => Err(self.storage_failed(e)),
+        }
+    }
+
+    /// Lifts a suspension of writes when the disk works again: closes the
+    /// failed database and opens it again from what is on disk, which is
+    /// the truth (a change that never reached the disk was never
+    /// acknowledged). Waits for the writes in flight, holds new ones off
+    /// meanwhile, and needs `min_free_bytes` free on the store's file
+    /// system. Returns whether writes are allowed again.
+    ///
+    /// # Errors
+    /// The reopening failed; writes stay suspended, and it may be tried again.
+    pub fn recover(&self, min_free_bytes: u64) -> Result<bool, StoreError> {
+        if !self.inner.suspended_flag.load(Ordering::Acquire) {
+            return Ok(true);
+        }
+        let free = free_bytes(&self.inner.path)
+            .map_err(|e| StoreError::Flush(format!("{}: {e}", self.inner.path.display())))?;
+        if free < min_free_bytes {
+            return Ok(false);
+        }
+        let _exclusive = self
+            .inner
+            .gate
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let old = self
+            .inner
+            .engine
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        // Reads in flight hold the old database for a moment; sled lets
+        // the store go when the last of them ends.
+        drop(old);
+        let mut attempt = 0;
+        let db = loop {
+            match sled::Config::new()
+                .path(&self.inner.path)
+                .cache_capacity(self.inner.cache_bytes)
+                .open()
+            {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e)) if attempt < 100 && e.to_string().contains("lock") => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let engine = Engine::new(db, &self.inner.path)?;
+        engine.commit.disk().flush_now(&engine.db)?;
+        *self
+            .inner
+            .engine
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(engine));
+        *self
+            .inner
+            .suspended
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        self.inner.suspended_flag.store(false, Ordering::Release);
+        self.inner.reopened.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(path = %self.inner.path.display(), "store reopened from disk; writes are allowed again");
+        Ok(true)
     }
 
     /// A new server transaction id, unique forever: the process's boot number
@@ -751,7 +1068,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn next_roid(&self, kind: char) -> Result<String, StoreError> {
-        let id = self.inner.db.generate_id()?;
+        let id = self.engine()?.db.generate_id()?;
         let base = self.inner.roid_base.load(Ordering::Relaxed);
         Ok(format!("{kind}{}-MA", id.saturating_add(base)))
     }
@@ -765,7 +1082,9 @@ impl Store {
         let wanted = above.saturating_add(1);
         if self.inner.roid_base.fetch_max(wanted, Ordering::Relaxed) < wanted {
             let base = self.inner.roid_base.load(Ordering::Relaxed);
-            self.inner.meta.insert("roid_base", &base.to_be_bytes())?;
+            self.engine()?
+                .meta
+                .insert("roid_base", &base.to_be_bytes())?;
         }
         Ok(())
     }
@@ -776,7 +1095,15 @@ impl Store {
     /// # Errors
     /// [`StoreError::Flush`] when the disk flush failed.
     pub async fn durable(&self) -> Result<(), StoreError> {
-        self.inner.commit.durable().await
+        let engine = self.engine()?;
+        match engine.commit.durable().await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let reason = e.to_string();
+                self.suspend(reason.clone());
+                Err(StoreError::NotDurable(reason))
+            }
+        }
     }
 
     /// Flushes synchronously (for the offline admin CLI).
@@ -784,8 +1111,16 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn flush_now(&self) -> Result<(), StoreError> {
-        self.inner.db.flush()?;
-        Ok(())
+        let engine = self.engine()?;
+        engine.commit.disk().flush_now(&engine.db)?;
+        engine.commit.disk().sync_mark()
+    }
+
+    /// How many disk syncs (`fdatasync` of the log) covered a flush since
+    /// the store opened.
+    pub fn disk_syncs(&self) -> u64 {
+        self.engine()
+            .map_or(0, |engine| engine.commit.disk().count())
     }
 
     // ----- registrars -----
@@ -795,7 +1130,7 @@ impl Store {
     /// # Errors
     /// sled or decoding errors.
     pub fn registrar(&self, id: &str) -> Result<Option<Registrar>, StoreError> {
-        codec::get(&self.inner.registrars, "registrars", id.as_bytes())
+        codec::get(&self.engine()?.registrars, "registrars", id.as_bytes())
     }
 
     /// Writes a registrar, with its history record (R24) in the same transaction.
@@ -803,17 +1138,17 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn put_registrar(&self, r: &Registrar, audit: &Audit) -> Result<(), StoreError> {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let value = codec::encode(r)?;
         let hw = self.history_write(audit, "registrar", &r.id, registrar_snapshot(r))?;
-        let i = &self.inner;
+        let i = self.engine()?;
         let result = (&i.registrars, &i.history).transaction(|(registrars, history)| {
             registrars.insert(r.id.as_bytes(), value.as_slice())?;
             hw.apply(history)?;
             Ok(())
         });
         // Nothing in it aborts: the only failures are storage errors.
-        let _never_aborted = flatten(result)?;
+        let _never_aborted = self.settle(result)?;
         self.inner.registrars_epoch.fetch_add(1, Ordering::Release);
         Ok(())
     }
@@ -829,7 +1164,7 @@ impl Store {
     /// # Errors
     /// sled or decoding errors.
     pub fn registrars(&self) -> Result<Vec<Registrar>, StoreError> {
-        self.inner
+        self.engine()?
             .registrars
             .iter()
             .values()
@@ -844,36 +1179,51 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn holds_objects(&self) -> Result<bool, StoreError> {
-        let i = &self.inner;
+        let i = self.engine()?;
         Ok(!(i.domains.is_empty() && i.contacts.is_empty() && i.hosts.is_empty()))
     }
 
     /// Every domain, by name, read as the iteration reaches it (nothing is
     /// held in memory but the current record).
     pub fn all_domains(&self) -> impl Iterator<Item = Result<Domain, StoreError>> + '_ {
-        self.inner
-            .domains
-            .iter()
-            .values()
-            .map(|v| codec::decode("domains", &v?))
+        let (values, unavailable) = match self.engine() {
+            Ok(engine) => (Some(engine.domains.iter().values()), None),
+            Err(e) => (None, Some(Err(e))),
+        };
+        unavailable.into_iter().chain(
+            values
+                .into_iter()
+                .flatten()
+                .map(|v| codec::decode("domains", &v?)),
+        )
     }
 
     /// Every contact, by id, read as the iteration reaches it.
     pub fn all_contacts(&self) -> impl Iterator<Item = Result<Contact, StoreError>> + '_ {
-        self.inner
-            .contacts
-            .iter()
-            .values()
-            .map(|v| codec::decode("contacts", &v?))
+        let (values, unavailable) = match self.engine() {
+            Ok(engine) => (Some(engine.contacts.iter().values()), None),
+            Err(e) => (None, Some(Err(e))),
+        };
+        unavailable.into_iter().chain(
+            values
+                .into_iter()
+                .flatten()
+                .map(|v| codec::decode("contacts", &v?)),
+        )
     }
 
     /// Every host, by name, read as the iteration reaches it.
     pub fn all_hosts(&self) -> impl Iterator<Item = Result<Host, StoreError>> + '_ {
-        self.inner
-            .hosts
-            .iter()
-            .values()
-            .map(|v| codec::decode("hosts", &v?))
+        let (values, unavailable) = match self.engine() {
+            Ok(engine) => (Some(engine.hosts.iter().values()), None),
+            Err(e) => (None, Some(Err(e))),
+        };
+        unavailable.into_iter().chain(
+            values
+                .into_iter()
+                .flatten()
+                .map(|v| codec::decode("hosts", &v?)),
+        )
     }
 
     /// A domain by its stored name.
@@ -881,7 +1231,7 @@ impl Store {
     /// # Errors
     /// sled or decoding errors.
     pub fn domain(&self, name: &str) -> Result<Option<Domain>, StoreError> {
-        codec::get(&self.inner.domains, "domains", name.as_bytes())
+        codec::get(&self.engine()?.domains, "domains", name.as_bytes())
     }
 
     /// Whether a domain exists.
@@ -889,17 +1239,22 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn domain_exists(&self, name: &str) -> Result<bool, StoreError> {
-        Ok(self.inner.domains.contains_key(name.as_bytes())?)
+        Ok(self.engine()?.domains.contains_key(name.as_bytes())?)
     }
 
     /// Every domain in name order, read and decoded one at a time (an
     /// iterator over the tree, not a list in memory).
     pub fn domains_iter(&self) -> impl Iterator<Item = Result<Domain, StoreError>> + '_ {
-        self.inner
-            .domains
-            .iter()
-            .values()
-            .map(|v| codec::decode("domains", &v?))
+        let (values, unavailable) = match self.engine() {
+            Ok(engine) => (Some(engine.domains.iter().values()), None),
+            Err(e) => (None, Some(Err(e))),
+        };
+        unavailable.into_iter().chain(
+            values
+                .into_iter()
+                .flatten()
+                .map(|v| codec::decode("domains", &v?)),
+        )
     }
 
     /// A contact by id.
@@ -907,7 +1262,7 @@ impl Store {
     /// # Errors
     /// sled or decoding errors.
     pub fn contact(&self, id: &str) -> Result<Option<Contact>, StoreError> {
-        codec::get(&self.inner.contacts, "contacts", id.as_bytes())
+        codec::get(&self.engine()?.contacts, "contacts", id.as_bytes())
     }
 
     /// Whether a contact exists.
@@ -915,7 +1270,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn contact_exists(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self.inner.contacts.contains_key(id.as_bytes())?)
+        Ok(self.engine()?.contacts.contains_key(id.as_bytes())?)
     }
 
     /// A host by name.
@@ -923,7 +1278,7 @@ impl Store {
     /// # Errors
     /// sled or decoding errors.
     pub fn host(&self, name: &str) -> Result<Option<Host>, StoreError> {
-        codec::get(&self.inner.hosts, "hosts", name.as_bytes())
+        codec::get(&self.engine()?.hosts, "hosts", name.as_bytes())
     }
 
     /// Whether a host exists.
@@ -931,7 +1286,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn host_exists(&self, name: &str) -> Result<bool, StoreError> {
-        Ok(self.inner.hosts.contains_key(name.as_bytes())?)
+        Ok(self.engine()?.hosts.contains_key(name.as_bytes())?)
     }
 
     /// Whether any domain uses this contact.
@@ -939,7 +1294,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn contact_linked(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self.inner.refs.contains_key(counter_key(b'c', id))?)
+        Ok(self.engine()?.refs.contains_key(counter_key(b'c', id))?)
     }
 
     /// How many domains delegate to this host.
@@ -948,7 +1303,7 @@ impl Store {
     /// sled errors.
     pub fn host_use_count(&self, name: &str) -> Result<u32, StoreError> {
         Ok(self
-            .inner
+            .engine()?
             .refs
             .get(counter_key(b'h', name))?
             .and_then(|v| <[u8; 4]>::try_from(v.as_ref()).ok())
@@ -961,7 +1316,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn host_linked(&self, name: &str) -> Result<bool, StoreError> {
-        Ok(self.inner.refs.contains_key(counter_key(b'h', name))?)
+        Ok(self.engine()?.refs.contains_key(counter_key(b'h', name))?)
     }
 
     /// The domains that use a contact (any role), by name.
@@ -989,7 +1344,7 @@ impl Store {
     }
 
     fn names_after(&self, prefix: Vec<u8>) -> Result<Vec<String>, StoreError> {
-        self.inner
+        self.engine()?
             .refs
             .scan_prefix(&prefix)
             .keys()
@@ -1008,7 +1363,10 @@ impl Store {
     /// sled errors.
     pub fn balance(&self, registrar: &str) -> Result<i64, StoreError> {
         Ok(read_i64(
-            self.inner.ledger.get(balance_key(registrar))?.as_deref(),
+            self.engine()?
+                .ledger
+                .get(balance_key(registrar))?
+                .as_deref(),
         ))
     }
 
@@ -1023,7 +1381,7 @@ impl Store {
         description: &str,
         audit: &Audit,
     ) -> Result<i64, StoreError> {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let charge = Charge {
             registrar: registrar.to_owned(),
             amount: -amount,
@@ -1031,10 +1389,10 @@ impl Store {
             allow_negative: true,
         };
         let lw = LedgerWrite::prepare(self, &charge, audit)?;
-        let result = self.inner.ledger.transaction(|ledger| lw.apply(ledger));
+        let result = self.engine()?.ledger.transaction(|ledger| lw.apply(ledger));
         match result {
             Ok(()) => self.balance(registrar),
-            Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+            Err(TransactionError::Storage(e)) => Err(self.storage_failed(e)),
             Err(TransactionError::Abort(c)) => Err(StoreError::Flush(format!("{c:?}"))),
         }
     }
@@ -1044,7 +1402,7 @@ impl Store {
     /// # Errors
     /// sled or decoding errors.
     pub fn ledger(&self, registrar: &str) -> Result<Vec<LedgerEntry>, StoreError> {
-        self.inner
+        self.engine()?
             .ledger
             .scan_prefix(prefix1_bytes(registrar))
             .values()
@@ -1063,7 +1421,7 @@ impl Store {
         sv_trid: &str,
     ) -> Result<Option<LedgerEntry>, StoreError> {
         for value in self
-            .inner
+            .engine()?
             .ledger
             .scan_prefix(prefix1_bytes(registrar))
             .values()
@@ -1083,7 +1441,7 @@ impl Store {
     /// Storage failures.
     pub fn waiting(&self) -> Result<Vec<WaitingItem>, StoreError> {
         let mut items = Vec::new();
-        for entry in self.inner.refs.scan_prefix([b'W']) {
+        for entry in self.engine()?.refs.scan_prefix([b'W']) {
             let (key, value) = entry?;
             if let Some(item) = waiting_item(&key, &value) {
                 items.push(item);
@@ -1102,7 +1460,7 @@ impl Store {
         prefix.extend_from_slice(registrar.as_bytes());
         prefix.push(0);
         let mut out = Vec::new();
-        for entry in self.inner.refs.scan_prefix(&prefix) {
+        for entry in self.engine()?.refs.scan_prefix(&prefix) {
             let (key, value) = entry?;
             let month = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
             let n = value
@@ -1124,7 +1482,7 @@ impl Store {
         name: &str,
         after: Option<String>,
     ) -> Result<HistoryWrite, StoreError> {
-        let seq = self.inner.db.generate_id()?;
+        let seq = self.engine()?.db.generate_id()?;
         let mut key = format!("{kind}:{name}").into_bytes();
         key.push(0);
         key.extend_from_slice(&seq.to_be_bytes());
@@ -1154,7 +1512,7 @@ impl Store {
             .gate
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let history = &self.inner.history;
+        let history = &self.engine()?.history;
         let head = match history.get(CHAIN_HEAD)? {
             Some(head) if head.len() == 40 => {
                 let mut place = [0u8; 8];
@@ -1229,7 +1587,7 @@ impl Store {
     pub fn history(&self, kind: &str, name: &str) -> Result<Vec<HistoryRecord>, StoreError> {
         let mut prefix = format!("{kind}:{name}").into_bytes();
         prefix.push(0);
-        self.inner
+        self.engine()?
             .history
             .scan_prefix(prefix)
             .values()
@@ -1252,7 +1610,7 @@ impl Store {
     /// sled errors.
     pub fn reserved(&self, label: &str) -> Result<Option<String>, StoreError> {
         Ok(self
-            .inner
+            .engine()?
             .names
             .get(Self::term_key(b'r', label))?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
@@ -1297,7 +1655,7 @@ impl Store {
     /// sled errors.
     pub fn blocked(&self, label: &str) -> Result<Option<String>, StoreError> {
         Ok(self
-            .inner
+            .engine()?
             .names
             .get(Self::term_key(b'b', label))?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
@@ -1341,9 +1699,9 @@ impl Store {
         (kind, name, after): (&str, &str, Option<String>),
         audit: &Audit,
     ) -> Result<bool, StoreError> {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let hw = self.history_write(audit, kind, name, after)?;
-        let i = &self.inner;
+        let i = self.engine()?;
         let result = (&i.names, &i.history).transaction(|(names, history)| {
             let before = match &value {
                 Some(v) => names.insert(key.as_slice(), v.as_slice())?,
@@ -1356,7 +1714,7 @@ impl Store {
         });
         match result {
             Ok(existed) => Ok(existed),
-            Err(sled::transaction::TransactionError::Storage(e)) => Err(e.into()),
+            Err(sled::transaction::TransactionError::Storage(e)) => Err(self.storage_failed(e)),
             Err(sled::transaction::TransactionError::Abort(c)) => Err(StoreError::Corrupt {
                 tree: "names",
                 detail: format!("{c:?}"),
@@ -1369,7 +1727,7 @@ impl Store {
     /// sled errors.
     pub fn terms(&self, reserved: bool) -> Result<Vec<(String, String)>, StoreError> {
         let tag = if reserved { b'r' } else { b'b' };
-        self.inner
+        self.engine()?
             .names
             .scan_prefix([tag])
             .map(|kv| {
@@ -1387,7 +1745,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn terms_seeded(&self) -> Result<bool, StoreError> {
-        Ok(self.inner.meta.contains_key("terms_seeded")?)
+        Ok(self.engine()?.meta.contains_key("terms_seeded")?)
     }
 
     /// Records that the shipped reserved list was loaded.
@@ -1395,8 +1753,8 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn mark_terms_seeded(&self) -> Result<(), StoreError> {
-        let _write = self.write_gate();
-        self.inner.meta.insert("terms_seeded", &[1])?;
+        let _write = self.write_gate()?;
+        self.engine()?.meta.insert("terms_seeded", &[1])?;
         Ok(())
     }
 
@@ -1407,7 +1765,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn zone_serial_next(&self, zone: &str, candidate: u32) -> Result<u32, StoreError> {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let next = |last: Option<&[u8]>| match last.and_then(|v| <[u8; 4]>::try_from(v).ok()) {
             Some(last) if u32::from_be_bytes(last) >= candidate => {
                 u32::from_be_bytes(last).wrapping_add(1)
@@ -1415,7 +1773,7 @@ impl Store {
             _ => candidate,
         };
         let stored = self
-            .inner
+            .engine()?
             .meta
             .update_and_fetch(format!("zone_serial:{zone}"), |last| {
                 Some(next(last).to_be_bytes().to_vec())
@@ -1450,7 +1808,7 @@ impl Store {
     /// # Errors
     /// sled or decoding errors.
     pub fn token(&self, token: &str) -> Result<Option<AllocationToken>, StoreError> {
-        codec::get(&self.inner.names, "names", &Self::term_key(b't', token))
+        codec::get(&self.engine()?.names, "names", &Self::term_key(b't', token))
     }
 
     /// Every allocation token.
@@ -1458,7 +1816,7 @@ impl Store {
     /// # Errors
     /// sled or decoding errors.
     pub fn tokens(&self) -> Result<Vec<AllocationToken>, StoreError> {
-        self.inner
+        self.engine()?
             .names
             .scan_prefix([b't'])
             .values()
@@ -1473,7 +1831,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn next_message_id(&self) -> Result<u64, StoreError> {
-        Ok(self.inner.db.generate_id()? + 1)
+        Ok(self.engine()?.db.generate_id()? + 1)
     }
 
     /// The oldest message of a registrar's queue, and the queue's length.
@@ -1482,7 +1840,7 @@ impl Store {
     /// sled or decoding errors.
     pub fn poll_head(&self, registrar: &str) -> Result<Option<(PollMessage, u64)>, StoreError> {
         let prefix = prefix1_bytes(registrar);
-        let Some(first) = self.inner.poll.scan_prefix(&prefix).next() else {
+        let Some(first) = self.engine()?.poll.scan_prefix(&prefix).next() else {
             return Ok(None);
         };
         let (_, value) = first?;
@@ -1496,7 +1854,10 @@ impl Store {
     /// sled errors.
     pub fn poll_count(&self, registrar: &str) -> Result<u64, StoreError> {
         Ok(read_u64(
-            self.inner.poll.get(poll_count_key(registrar))?.as_deref(),
+            self.engine()?
+                .poll
+                .get(poll_count_key(registrar))?
+                .as_deref(),
         ))
     }
 
@@ -1506,10 +1867,10 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn poll_ack(&self, registrar: &str, id: u64) -> Result<Option<u64>, StoreError> {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let key = poll_key(registrar, id);
         let count_key = poll_count_key(registrar);
-        let result = self.inner.poll.transaction(|poll| {
+        let result = self.engine()?.poll.transaction(|poll| {
             if poll.remove(key.as_slice())?.is_none() {
                 return Ok(None);
             }
@@ -1518,7 +1879,7 @@ impl Store {
             Ok(Some(n))
         });
         result.map_err(|e: TransactionError<()>| match e {
-            TransactionError::Storage(e) => StoreError::Sled(e),
+            TransactionError::Storage(e) => self.storage_failed(e),
             TransactionError::Abort(()) => StoreError::Flush("aborted".into()),
         })
     }
@@ -1528,19 +1889,19 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn queue_messages(&self, messages: &[PollMessage]) -> Result<(), StoreError> {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let encoded = messages
             .iter()
             .map(|m| Ok((poll_key(&m.registrar, m.id), codec::encode(m)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let result = self.inner.poll.transaction(|poll| {
+        let result = self.engine()?.poll.transaction(|poll| {
             for (key, value) in &encoded {
                 queue(poll, key, value)?;
             }
             Ok(())
         });
         result.map_err(|e: TransactionError<()>| match e {
-            TransactionError::Storage(e) => StoreError::Sled(e),
+            TransactionError::Storage(e) => self.storage_failed(e),
             TransactionError::Abort(()) => StoreError::Flush("aborted".into()),
         })
     }
@@ -1555,7 +1916,7 @@ impl Store {
         let end = u64::try_from(now.timestamp_millis())
             .unwrap_or(0)
             .saturating_add(1);
-        self.inner
+        self.engine()?
             .due
             .range(..end.to_be_bytes().to_vec())
             .keys()
@@ -1571,8 +1932,8 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn remove_due(&self, entry: &DueEntry) -> Result<(), StoreError> {
-        let _write = self.write_gate();
-        self.inner.due.remove(entry.key())?;
+        let _write = self.write_gate()?;
+        self.engine()?.due.remove(entry.key())?;
         Ok(())
     }
 
@@ -1591,7 +1952,7 @@ impl Store {
         token: Option<&str>,
         effects: &Effects,
     ) -> ChangeResult {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let value = codec::encode(d)?;
         let hw = self.history_write(&effects.audit, "domain", &d.name, domain_snapshot(d))?;
         let lw = effects
@@ -1599,7 +1960,7 @@ impl Store {
             .as_ref()
             .map(|c| LedgerWrite::prepare(self, c, &effects.audit))
             .transpose()?;
-        let i = &self.inner;
+        let i = self.engine()?;
         let trees = (
             &i.domains,
             &i.contacts,
@@ -1634,7 +1995,7 @@ impl Store {
                 insert_new_domain(domains, contacts, hosts, refs, d, &value)
             },
         );
-        flatten(result)
+        self.settle(result)
     }
 
     /// Replaces `old` by `new` (same name) if the domain is still `old`,
@@ -1650,7 +2011,7 @@ impl Store {
         new: &Domain,
         effects: &Effects,
     ) -> ChangeResult {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let old_value = codec::encode(old)?;
         let new_value = codec::encode(new)?;
         let (old_waiting, new_waiting) = (domain_waiting(old), domain_waiting(new));
@@ -1665,7 +2026,7 @@ impl Store {
             .as_ref()
             .map(|c| LedgerWrite::prepare(self, c, &effects.audit))
             .transpose()?;
-        let i = &self.inner;
+        let i = self.engine()?;
         let old_contacts = contact_ids(old);
         let new_contacts = contact_ids(new);
         let trees = (
@@ -1739,7 +2100,7 @@ impl Store {
                 Ok(())
             },
         );
-        flatten(result)
+        self.settle(result)
     }
 
     /// Deletes a domain that is still `old`, with its subordinate hosts,
@@ -1749,7 +2110,7 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn delete_domain_with(&self, old: &Domain, effects: &Effects) -> ChangeResult {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let old_value = codec::encode(old)?;
         let old_waiting = domain_waiting(old);
         let messages = effects
@@ -1763,7 +2124,7 @@ impl Store {
             .as_ref()
             .map(|c| LedgerWrite::prepare(self, c, &effects.audit))
             .transpose()?;
-        let i = &self.inner;
+        let i = self.engine()?;
         let trees = (
             &i.domains, &i.hosts, &i.refs, &i.poll, &i.due, &i.history, &i.ledger,
         );
@@ -1805,7 +2166,7 @@ impl Store {
             domains.remove(old.name.as_bytes())?;
             Ok(())
         });
-        flatten(result)
+        self.settle(result)
     }
 
     /// Encodes objects for [`Self::commit_many`], with their history
@@ -1852,10 +2213,10 @@ impl Store {
         batch: &PreparedBatch,
         range: std::ops::Range<usize>,
     ) -> Result<Result<(), (usize, Conflict)>, StoreError> {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let objects = batch.objects.get(range.clone()).unwrap_or_default();
         let encoded = batch.encoded.get(range.clone()).unwrap_or_default();
-        let i = &self.inner;
+        let i = self.engine()?;
         let trees = (
             &i.domains,
             &i.contacts,
@@ -1884,7 +2245,7 @@ impl Store {
         match result {
             Ok(()) => Ok(Ok(())),
             Err(TransactionError::Abort(conflict)) => Ok(Err(conflict)),
-            Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+            Err(TransactionError::Storage(e)) => Err(self.storage_failed(e)),
         }
     }
 
@@ -1893,16 +2254,16 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn create_contact(&self, c: &Contact, audit: &Audit) -> ChangeResult {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let value = codec::encode(c)?;
         let hw = self.history_write(audit, "contact", &c.id, contact_snapshot(c))?;
-        let i = &self.inner;
+        let i = self.engine()?;
         let result = (&i.contacts, &i.refs, &i.history).transaction(|(contacts, refs, history)| {
             insert_new_contact(contacts, refs, c, &value)?;
             hw.apply(history)?;
             Ok(())
         });
-        flatten(result)
+        self.settle(result)
     }
 
     /// Replaces a contact that is still `old`.
@@ -1925,7 +2286,7 @@ impl Store {
         new: &Contact,
         effects: &Effects,
     ) -> ChangeResult {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let old_value = codec::encode(old)?;
         let new_value = codec::encode(new)?;
         let messages = effects
@@ -1940,7 +2301,7 @@ impl Store {
             .as_ref()
             .map(|c| LedgerWrite::prepare(self, c, &effects.audit))
             .transpose()?;
-        let i = &self.inner;
+        let i = self.engine()?;
         let trees = (&i.contacts, &i.refs, &i.poll, &i.due, &i.history, &i.ledger);
         let result = trees.transaction(|(contacts, refs, poll, due, history, ledger)| {
             if contacts.get(old.id.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
@@ -1963,7 +2324,7 @@ impl Store {
             hw.apply(history)?;
             Ok(())
         });
-        flatten(result)
+        self.settle(result)
     }
 
     /// Deletes a contact that is still `old` and used by no domain.
@@ -1971,11 +2332,11 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn delete_contact(&self, old: &Contact, audit: &Audit) -> ChangeResult {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let old_value = codec::encode(old)?;
         let old_waiting = contact_waiting(old);
         let hw = self.history_write(audit, "contact", &old.id, None)?;
-        let i = &self.inner;
+        let i = self.engine()?;
         let result = (&i.contacts, &i.refs, &i.history).transaction(|(contacts, refs, history)| {
             hw.apply(history)?;
             if contacts.get(old.id.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
@@ -1988,7 +2349,7 @@ impl Store {
             contacts.remove(old.id.as_bytes())?;
             Ok(())
         });
-        flatten(result)
+        self.settle(result)
     }
 
     /// Creates a host if the name is free and, for a host in a registry zone,
@@ -1997,15 +2358,15 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn create_host(&self, h: &Host, audit: &Audit) -> ChangeResult {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let value = codec::encode(h)?;
         let hw = self.history_write(audit, "host", &h.name, json_snapshot(h))?;
-        let i = &self.inner;
+        let i = self.engine()?;
         let result = (&i.hosts, &i.domains, &i.history).transaction(|(hosts, domains, history)| {
             hw.apply(history)?;
             insert_new_host(hosts, domains, h, &value)
         });
-        flatten(result)
+        self.settle(result)
     }
 
     /// Replaces a host that is still `old` by `new`. When the name changes,
@@ -2038,7 +2399,7 @@ impl Store {
         messages: &[PollMessage],
         audit: &Audit,
     ) -> ChangeResult {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let old_value = codec::encode(old)?;
         let new_value = codec::encode(new)?;
         let messages = messages
@@ -2046,7 +2407,7 @@ impl Store {
             .map(|m| Ok((poll_key(&m.registrar, m.id), codec::encode(m)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         let hw = self.history_write(audit, "host", &new.name, json_snapshot(new))?;
-        let i = &self.inner;
+        let i = self.engine()?;
         let renamed = old.name != new.name;
         let trees = (&i.hosts, &i.domains, &i.refs, &i.poll, &i.history);
         let result = trees.transaction(|(hosts, domains, refs, poll, history)| {
@@ -2098,7 +2459,7 @@ impl Store {
             hosts.insert(new.name.as_bytes(), new_value.as_slice())?;
             Ok(())
         });
-        flatten(result)
+        self.settle(result)
     }
 
     /// Deletes a host that is still `old` and used by no domain.
@@ -2106,10 +2467,10 @@ impl Store {
     /// # Errors
     /// sled errors; conflicts are the inner `Err`.
     pub fn delete_host(&self, old: &Host, audit: &Audit) -> ChangeResult {
-        let _write = self.write_gate();
+        let _write = self.write_gate()?;
         let old_value = codec::encode(old)?;
         let hw = self.history_write(audit, "host", &old.name, None)?;
-        let i = &self.inner;
+        let i = self.engine()?;
         let trees = (&i.hosts, &i.domains, &i.refs, &i.history);
         let result = trees.transaction(|(hosts, domains, refs, history)| {
             hw.apply(history)?;
@@ -2129,7 +2490,7 @@ impl Store {
             hosts.remove(old.name.as_bytes())?;
             Ok(())
         });
-        flatten(result)
+        self.settle(result)
     }
 }
 
@@ -2374,14 +2735,6 @@ fn unlink(refs: &Tx, list_tag: u8, count_tag: u8, id: &str, domain: &str) -> TxR
     set_count(refs, count_tag, id, n.saturating_sub(1))
 }
 
-fn flatten(result: Result<(), TransactionError<Conflict>>) -> ChangeResult {
-    match result {
-        Ok(()) => Ok(Ok(())),
-        Err(TransactionError::Abort(conflict)) => Ok(Err(conflict)),
-        Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2393,7 +2746,8 @@ mod tests {
             let store = Store::open(dir.path(), 1 << 20).unwrap();
             assert_eq!(store.next_sv_trid(), "MA-1-1");
             store
-                .inner
+                .engine()
+                .unwrap()
                 .db
                 .open_tree("meta")
                 .unwrap()

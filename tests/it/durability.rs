@@ -4,45 +4,10 @@
 //! registrar's ledger agrees with its domains. `MA_REGISTRY_KILLS=N` repeats
 //! the kill N times (the benchmark suite runs 20; CI runs 1).
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::harness::*;
-
-/// Starts `ma-registry serve` on `config`; returns the child and the EPP address.
-fn spawn_server(config: &std::path::Path) -> (Child, std::net::SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
-        .arg("--config")
-        .arg(config)
-        .arg("serve")
-        .env_remove("MA_REGISTRY_NOW")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("the server printed its address")
-            .unwrap();
-        if let Some(addr) = line.strip_prefix("ma-registry: EPP on ") {
-            break addr.trim().parse().unwrap();
-        }
-    };
-    // Keep reading so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
-}
-
-fn frame(xml: &str) -> Vec<u8> {
-    let mut raw = ((xml.len() + 4) as u32).to_be_bytes().to_vec();
-    raw.extend_from_slice(xml.as_bytes());
-    raw
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn durability_sigkill_during_creates_loses_nothing_acknowledged() {
@@ -55,19 +20,10 @@ async fn durability_sigkill_during_creates_loses_nothing_acknowledged() {
     let data = setup.settings.server.data_dir.clone();
     let (ok, _, err) = admin_in(&data, None, &["registrar", "credit", "reg1", "1000000"]);
     assert!(ok, "{err}");
-    let config = data.parent().unwrap().join("durability.toml");
-    let tls = &setup.settings.tls;
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nepp_listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n\n[tls]\ncert = {:?}\nkey = {:?}\nclient_ca = {:?}\n\n[whois]\nenabled = false\n\n[[billing.prices]]\nzone = \"ma\"\ncreate = 1.0\nrenew = 1.0\nrestore = 1.0\nownership = 1.0\n",
-            data, tls.cert, tls.key, tls.client_ca
-        ),
-    )
-    .unwrap();
+    let config = serve_config(&setup, "durability.toml", "");
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     for round in 0..kills {
-        let (mut child, addr) = spawn_server(&config);
+        let (mut child, addr) = spawn_serve(&config, &[]);
         let mut c = RawClient::connect(addr, setup.client_config("reg1")).await;
         assert_eq!(
             c.cmd(&login_xml("reg1", password("reg1"), "en"))
@@ -105,8 +61,7 @@ async fn durability_sigkill_during_creates_loses_nothing_acknowledged() {
         }
         // Let the creates run, then kill the process mid-stream.
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        child.kill().unwrap();
-        child.wait().unwrap();
+        child.kill();
         for w in writers {
             let _ = w.await;
         }
@@ -118,7 +73,7 @@ async fn durability_sigkill_during_creates_loses_nothing_acknowledged() {
     );
 
     // Restarted on the same store: every acknowledged create is there.
-    let (mut child, addr) = spawn_server(&config);
+    let (mut child, addr) = spawn_serve(&config, &[]);
     let mut c = RawClient::connect(addr, setup.client_config("reg1")).await;
     assert_eq!(
         c.cmd(&login_xml("reg1", password("reg1"), "en"))
@@ -138,8 +93,7 @@ async fn durability_sigkill_during_creates_loses_nothing_acknowledged() {
         );
     }
     drop(c);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
 
     // The ledger agrees with the domains: one 1.00 charge per domain.
     let (ok, out, err) = admin_in(&data, None, &["--json", "stats"]);

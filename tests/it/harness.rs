@@ -109,6 +109,12 @@ impl TestServer {
         settings.server.data_dir = dir.path().join("data");
         settings.server.epp_listen = "127.0.0.1:0".parse().unwrap();
         settings.whois.listen = Some("127.0.0.1:0".parse().unwrap());
+        // No test may depend on how fast the machine is: the rate limits
+        // (commands and connections per second) are off, and the tests of
+        // a rate set that rate themselves.
+        settings.limits.query_per_second = 0;
+        settings.limits.transform_per_second = 0;
+        settings.limits.connections_per_second_per_address = 0;
         adjust(&mut settings);
         let store = Store::open(&settings.server.data_dir, 16 << 20).unwrap();
         for (clid, cert, _) in &pki.registrars {
@@ -671,4 +677,129 @@ pub fn log_replayed_at_open(data: &Path) -> u64 {
     };
     drop(db);
     snapshot_position(data) - before
+}
+
+/// A process a test started (`ma-registry serve`, a long `admin` run): it
+/// leads a process group of its own, and that group is killed (SIGKILL)
+/// when the guard drops, whether the test passed or panicked. The child
+/// also dies with the test thread that started it (`PR_SET_PDEATHSIG`), so
+/// a test binary killed from outside leaves no server behind either.
+pub struct ChildGuard {
+    child: std::process::Child,
+}
+
+impl ChildGuard {
+    /// Spawns `cmd` in its own process group, tied to this thread's life.
+    pub fn spawn(mut cmd: Command) -> Self {
+        use std::os::unix::process::CommandExt as _;
+        cmd.process_group(0);
+        // SAFETY: prctl is async-signal-safe and touches only the child.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Self {
+            child: cmd.spawn().unwrap(),
+        }
+    }
+
+    /// The child, to take its pipes or read its id.
+    pub fn child(&mut self) -> &mut std::process::Child {
+        &mut self.child
+    }
+
+    /// Sends `signal` to the child's whole process group.
+    pub fn signal(&self, signal: i32) {
+        let group = i32::try_from(self.child.id()).unwrap();
+        // SAFETY: a plain kill(2) on a process group this guard leads.
+        unsafe {
+            libc::kill(-group, signal);
+        }
+    }
+
+    /// Kills the process group and reaps the child.
+    pub fn kill(&mut self) {
+        self.signal(libc::SIGKILL);
+        let _ = self.child.wait();
+    }
+
+    /// Waits for the child to exit by itself.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.kill();
+        }
+    }
+}
+
+/// Writes a configuration for `ma-registry serve` on `setup`'s store and
+/// certificates (EPP on a free port, no WHOIS, a price of 1.00 per year),
+/// with `extra` TOML appended; returns its path.
+pub fn serve_config(setup: &TestServer, name: &str, extra: &str) -> PathBuf {
+    let data = &setup.settings.server.data_dir;
+    let config = data.parent().unwrap().join(name);
+    let tls = &setup.settings.tls;
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nepp_listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n\n[tls]\ncert = {:?}\nkey = {:?}\nclient_ca = {:?}\n\n[whois]\nenabled = false\n\n[[billing.prices]]\nzone = \"ma\"\ncreate = 1.0\nrenew = 1.0\nrestore = 1.0\nownership = 1.0\n{extra}",
+            data, tls.cert, tls.key, tls.client_ca
+        ),
+    )
+    .unwrap();
+    config
+}
+
+/// Starts `ma-registry --config CONFIG serve` as a child process, behind
+/// `wrapper` when given (e.g. `strace -f …`); returns its guard and the EPP
+/// address it printed. The guard kills it when the test ends.
+pub fn spawn_serve(config: &Path, wrapper: &[&str]) -> (ChildGuard, std::net::SocketAddr) {
+    use std::io::BufRead as _;
+    let binary = env!("CARGO_BIN_EXE_ma-registry");
+    let mut cmd = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(args).arg(binary);
+            cmd
+        }
+        None => Command::new(binary),
+    };
+    cmd.arg("--config")
+        .arg(config)
+        .arg("serve")
+        .env_remove("MA_REGISTRY_NOW")
+        .env("MA_REGISTRY_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = ChildGuard::spawn(cmd);
+    let stdout = child.child().stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the server printed its address")
+            .unwrap();
+        if let Some(addr) = line.strip_prefix("ma-registry: EPP on ") {
+            break addr.trim().parse().unwrap();
+        }
+    };
+    // Keep reading so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+/// One EPP frame: the length header and the document.
+pub fn frame(xml: &str) -> Vec<u8> {
+    let mut raw = u32::try_from(xml.len() + 4).unwrap().to_be_bytes().to_vec();
+    raw.extend_from_slice(xml.as_bytes());
+    raw
 }

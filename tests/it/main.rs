@@ -40,6 +40,7 @@ mod registrars;
 mod restricted;
 mod rfc5730;
 mod rfc5734;
+mod storage;
 mod storm;
 mod terms;
 mod transfer;
