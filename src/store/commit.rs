@@ -167,16 +167,10 @@ impl DurableMark {
     /// Records a chain head (40 bytes: place, hash). A failure is logged:
     /// the mark only ever helps detect damage.
     fn record(&self, head: &[u8]) {
-        use sha2::Digest as _;
         use std::os::unix::fs::FileExt as _;
-        if head.len() != 40 {
+        let Some(bytes) = encode_mark(head) else {
             return;
-        }
-        let mut bytes = [0u8; MARK_LEN];
-        bytes[..8].copy_from_slice(MARK_MAGIC);
-        bytes[8..48].copy_from_slice(head);
-        let sum = sha2::Sha256::digest(&bytes[..48]);
-        bytes[48..].copy_from_slice(&sum[..8]);
+        };
         if let Err(e) = self.file.write_all_at(&bytes, 0) {
             tracing::warn!(error = %e, path = %self.path.display(), "cannot write the durable mark");
         }
@@ -187,6 +181,20 @@ impl DurableMark {
             .sync_data()
             .map_err(|e| StoreError::Flush(format!("{}: {e}", self.path.display())))
     }
+}
+
+/// The bytes of a mark recording a chain head (40 bytes: place, hash).
+pub(super) fn encode_mark(head: &[u8]) -> Option<[u8; MARK_LEN]> {
+    use sha2::Digest as _;
+    if head.len() != 40 {
+        return None;
+    }
+    let mut bytes = [0u8; MARK_LEN];
+    bytes[..8].copy_from_slice(MARK_MAGIC);
+    bytes[8..48].copy_from_slice(head);
+    let sum = sha2::Sha256::digest(&bytes[..48]);
+    bytes[48..].copy_from_slice(&sum[..8]);
+    Some(bytes)
 }
 
 /// The chain head a store's durable mark records, if it holds a valid one.

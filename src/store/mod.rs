@@ -726,9 +726,11 @@ fn open_sled(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
     };
     match opened {
         Ok(Ok(db)) => Ok(db),
-        Ok(Err(e @ (sled::Error::Corruption { .. } | sled::Error::ReportableBug(_)))) => {
-            Err(damaged(path.join("db"), e.to_string()))
-        }
+        Ok(Err(sled::Error::Corruption { .. })) => Err(damaged(
+            path.join("db"),
+            "a log entry or page fails its checksum".to_owned(),
+        )),
+        Ok(Err(e @ sled::Error::ReportableBug(_))) => Err(damaged(path.join("db"), e.to_string())),
         Ok(Err(e)) => Err(e.into()),
         Err(panic) => Err(damaged(
             path.join("db"),
@@ -2760,6 +2762,62 @@ mod tests {
             Err(other) => panic!("unexpected error {other}"),
             Ok(_) => panic!("a store of another version was opened"),
         }
+    }
+
+    #[test]
+    fn a_store_whose_history_stops_short_of_its_durable_mark_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let head = {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            store
+                .create_contact(&contact("c1"), &audit())
+                .unwrap()
+                .unwrap();
+            store
+                .create_contact(&contact("c2"), &audit())
+                .unwrap()
+                .unwrap();
+            store.flush_now().unwrap();
+            store
+                .engine()
+                .unwrap()
+                .history
+                .get(CHAIN_HEAD)
+                .unwrap()
+                .unwrap()
+        };
+        let mark = dir.path().join(commit::MARK_FILE);
+        assert_eq!(
+            commit::read_mark(dir.path()).map(|(place, _)| place),
+            Some(2)
+        );
+        // The mark as the last flush left it: the store opens.
+        drop(Store::open(dir.path(), 1 << 20).unwrap());
+        let claim = |place: u64, hash: &[u8]| {
+            let mut head = place.to_be_bytes().to_vec();
+            head.extend_from_slice(hash);
+            std::fs::write(&mark, commit::encode_mark(&head).unwrap()).unwrap();
+        };
+        // A mark one record ahead of the history: records the disk had
+        // are gone.
+        claim(3, &head[8..]);
+        match Store::open(dir.path(), 1 << 20) {
+            Err(StoreError::Damaged { detail, file, .. }) => {
+                assert!(detail.contains("ends at record 2"), "{detail}");
+                assert!(file.ends_with("db"), "{file}");
+            }
+            Err(other) => panic!("unexpected error {other}"),
+            Ok(_) => panic!("a store short of its mark was opened"),
+        }
+        // A mark at an earlier record whose hash the chain does not hold.
+        claim(1, &[7u8; 32]);
+        assert!(matches!(
+            Store::open(dir.path(), 1 << 20),
+            Err(StoreError::Damaged { .. })
+        ));
+        // An unreadable mark says nothing: the store opens.
+        std::fs::write(&mark, b"garbage").unwrap();
+        drop(Store::open(dir.path(), 1 << 20).unwrap());
     }
 
     fn audit() -> Audit {

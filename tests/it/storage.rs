@@ -357,3 +357,40 @@ async fn failure_a_truncated_store_is_refused_with_the_file_named() {
         assert!(out.contains(&db.display().to_string()), "{args:?}: {out}");
     }
 }
+
+#[tokio::test]
+async fn failure_a_store_with_flipped_bytes_is_refused_with_the_file_named() {
+    let server = store_with_domains().await;
+    let data = &server.settings.server.data_dir;
+    let db = data.join("db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    // 20 bytes in the middle of what sled wrote (the file's tail is zeros).
+    let written = bytes.iter().rposition(|b| *b != 0).unwrap();
+    let at = written / 2;
+    for b in &mut bytes[at..at + 20] {
+        *b ^= 0xff;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    for args in [&["serve", "--check"][..], &["admin", "stats"][..]] {
+        let (code, out) = run(data, args);
+        assert_ne!(code, 0, "{args:?}: {out}");
+        assert_ne!(code, 101, "{args:?} panicked: {out}");
+        assert!(out.contains("damaged"), "{args:?}: {out}");
+        assert!(out.contains(&db.display().to_string()), "{args:?}: {out}");
+    }
+}
+
+#[tokio::test]
+async fn failure_a_log_cut_short_of_its_last_flush_is_refused() {
+    let server = store_with_domains().await;
+    let data = &server.settings.server.data_dir;
+    let db = data.join("db");
+    let bytes = std::fs::read(&db).unwrap();
+    // Cut just before the end of what sled wrote: the last records go.
+    let written = bytes.iter().rposition(|b| *b != 0).unwrap();
+    std::fs::write(&db, &bytes[..written - 64]).unwrap();
+    let (code, out) = run(data, &["serve", "--check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("damaged"), "{out}");
+    assert!(out.contains(&db.display().to_string()), "{out}");
+}
