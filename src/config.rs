@@ -529,6 +529,50 @@ pub struct Settings {
     pub dns: DnsSettings,
     /// The zones (R1).
     pub zones: Vec<Zone>,
+    /// The server's log.
+    pub log: LogSettings,
+}
+
+/// The server's log (`[log]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `text` (one line per event) or `json` (one JSON object per line, for
+    /// log shippers). `MA_REGISTRY_LOG_FORMAT` overrides it.
+    pub format: LogFormat,
+    /// Which commands get their line at `info`: `transforms` (transforms,
+    /// logins and every refused command; successful queries at `debug`) or
+    /// `all`.
+    pub commands: CommandLog,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            commands: CommandLog::Transforms,
+        }
+    }
+}
+
+/// The log's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Which commands the log shows at `info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CommandLog {
+    /// Transforms, logins and refusals; successful queries at `debug`.
+    Transforms,
+    /// Every command.
+    All,
 }
 
 impl Default for Settings {
@@ -546,6 +590,7 @@ impl Default for Settings {
             whois: WhoisSettings::default(),
             mail: MailSettings::default(),
             dns: DnsSettings::default(),
+            log: LogSettings::default(),
             zones: default_zones(),
         }
     }

@@ -44,11 +44,15 @@ struct Session {
     lang: Lang,
     login: Option<LoggedIn>,
     failures: u32,
+    /// The session's span: the clID is recorded there at login, so every
+    /// later line of the session carries it.
+    span: tracing::Span,
 }
 
 /// Serves one TCP connection until it ends, fails, idles out, or the server shuts down.
 pub async fn serve_connection(ctx: Arc<ServerContext>, tcp: TcpStream, peer: SocketAddr) {
     let span = info_span!("session", %peer, registrar = tracing::field::Empty);
+    let session_span = span.clone();
     async move {
         let limits = &ctx.settings.limits;
         let handshake = Duration::from_secs(limits.handshake_timeout_secs);
@@ -79,6 +83,7 @@ pub async fn serve_connection(ctx: Arc<ServerContext>, tcp: TcpStream, peer: Soc
             lang: Lang::En,
             login: None,
             failures: 0,
+            span: session_span,
         };
         session.run(tls).await;
     }
@@ -292,7 +297,17 @@ impl Session {
             return (Vec::new(), true);
         }
         let response = self.respond(result, cl_trid, sv_trid);
-        info!(code = response.code.code(), "answered");
+        let code = response.code.code();
+        // One line per transform and per refusal at info; successful
+        // queries only at debug unless `[log] commands = "all"`.
+        if code < 2000
+            && CommandClass::of(command_name) == CommandClass::Query
+            && self.ctx.settings.log.commands == crate::config::CommandLog::Transforms
+        {
+            debug!(code, "answered");
+        } else {
+            info!(code, "answered");
+        }
         let close = response.code.closes_session();
         (xml::write_response(&response), close)
     }
@@ -508,7 +523,7 @@ impl Session {
             self.ctx.store.durable().await?;
             info!("registrar password changed at login");
         }
-        tracing::Span::current().record("registrar", registrar.id.as_str());
+        self.span.record("registrar", registrar.id.as_str());
         let failures = self.ctx.failed_logins.succeeded(&registrar.id);
         let password_expiry = if login.new_password.is_some() {
             login_security::password_expiry(&registrar, settings)

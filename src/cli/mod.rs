@@ -107,17 +107,47 @@ fn ignore_file_size_signal() {
     }
 }
 
+/// The log's format: `MA_REGISTRY_LOG_FORMAT` (`text` or `json`), else
+/// `[log] format` of the configuration when it reads, else text.
+fn log_format(cli: &Cli) -> crate::config::LogFormat {
+    use crate::config::LogFormat;
+    match std::env::var("MA_REGISTRY_LOG_FORMAT").as_deref() {
+        Ok("json") => return LogFormat::Json,
+        Ok("text") => return LogFormat::Text,
+        _ => {}
+    }
+    settings(cli).map_or(LogFormat::Text, |s| s.log.format)
+}
+
+/// Installs the log: text (ANSI colours only on a terminal, so a log file
+/// gets plain text) or one JSON object per line, with the session's and the
+/// command's fields (peer, clID, command, clTRID, svTRID).
+fn init_log<W>(filter: tracing_subscriber::EnvFilter, json: bool, writer: W)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
+    if json {
+        let _ = builder
+            .json()
+            .with_current_span(false)
+            .with_span_list(true)
+            .try_init();
+    } else {
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let _ = builder.with_ansi(ansi).try_init();
+    }
+}
+
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("MA_REGISTRY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // ANSI colours only on a terminal: a log file gets plain text.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi);
-    // The server logs a line per command: they go to stderr from a thread
+    let json = log_format(&cli) == crate::config::LogFormat::Json;
+    // The server logs a line per transform: they go to stderr from a thread
     // of their own, in one write per batch rather than one per line, and
     // a command never waits on the log. The guard writes what is left when
     // `main` returns. The other commands write their lines as they come.
@@ -129,10 +159,10 @@ pub fn main() -> ExitCode {
                 64 * 1024,
                 std::io::stderr(),
             ));
-        let _ = builder.with_writer(writer).try_init();
+        init_log(filter, json, writer);
         Some(guard)
     } else {
-        let _ = builder.with_writer(std::io::stderr).try_init();
+        init_log(filter, json, std::io::stderr);
         None
     };
     if matches!(cli.command, Command::Serve(_) | Command::Admin(_)) {

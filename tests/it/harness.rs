@@ -763,6 +763,17 @@ pub fn serve_config(setup: &TestServer, name: &str, extra: &str) -> PathBuf {
 /// `wrapper` when given (e.g. `strace -f …`); returns its guard and the EPP
 /// address it printed. The guard kills it when the test ends.
 pub fn spawn_serve(config: &Path, wrapper: &[&str]) -> (ChildGuard, std::net::SocketAddr) {
+    spawn_serve_with(config, wrapper, &[("MA_REGISTRY_LOG", "warn")], None)
+}
+
+/// [`spawn_serve`] with its environment, and its log (stderr) written to
+/// `log` when given.
+pub fn spawn_serve_with(
+    config: &Path,
+    wrapper: &[&str],
+    env: &[(&str, &str)],
+    log: Option<&Path>,
+) -> (ChildGuard, std::net::SocketAddr) {
     use std::io::BufRead as _;
     let binary = env!("CARGO_BIN_EXE_ma-registry");
     let mut cmd = match wrapper.split_first() {
@@ -777,9 +788,12 @@ pub fn spawn_serve(config: &Path, wrapper: &[&str]) -> (ChildGuard, std::net::So
         .arg(config)
         .arg("serve")
         .env_remove("MA_REGISTRY_NOW")
-        .env("MA_REGISTRY_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+            None => Stdio::null(),
+        });
     let mut child = ChildGuard::spawn(cmd);
     let stdout = child.child().stdout.take().unwrap();
     let mut lines = std::io::BufReader::new(stdout).lines();

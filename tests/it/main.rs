@@ -30,6 +30,7 @@ mod instant;
 mod lifecycle_domain;
 mod lifecycle_objects;
 mod login_security;
+mod logs;
 mod ma_extension;
 mod operator_reports;
 mod ownership;

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Measures what a durable commit costs: check, info and create at 1 and at
+# 32 sessions, with `ma-registry bench`, against one or more builds back to
+# back (the same machine, the same minute), each on a fresh store in
+# development mode with docs/examples/bench/ma-registry-bench.toml.
+# docs/performance.md "Durability: the cost of an fdatasync per commit"
+# reports its output.
+#
+#   usage: docs/examples/bench/durable.sh BIN [BIN...]
+#   env:   SECS     seconds per run (default 10)
+#          DOMAINS  domains created for info (default 2000)
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+SECS=${SECS:-10}
+DOMAINS=${DOMAINS:-2000}
+echo "$(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); kernel $(uname -r); $(df -T . | awk 'NR==2 {print $2}') file system"
+for BIN in "$@"; do
+    DATA=$(mktemp -d)
+    "$BIN" --config docs/examples/bench/ma-registry-bench.toml --data-dir "$DATA/data" \
+        serve --dev >"$DATA/server.log" 2>&1 &
+    SERVER=$!
+    for _ in $(seq 50); do
+        grep -q "EPP on" "$DATA/server.log" && break
+        sleep 0.2
+    done
+    for sessions in 1 32; do
+        for scenario in check info create; do
+            extra=()
+            [ "$scenario" = info ] && extra=(--domains "$DOMAINS" --prefix "i$sessions-")
+            [ "$scenario" = create ] && extra=(--prefix "c$sessions-")
+            line=$(MA_REGISTRY_LOG=warn "$BIN" bench --host 127.0.0.1 --port 7700 \
+                --sessions "$sessions" --duration "$SECS" --scenario "$scenario" \
+                --contact-extension docs/examples/bench/ma-contact-extension.xml \
+                "${extra[@]}" --json 2>/dev/null || true)
+            python3 -c '
+import json, sys
+r = json.loads(sys.argv[1]); l = r["latency_ms"]
+print(f"{sys.argv[2]:40} {sys.argv[3]:6} {int(sys.argv[4]):>2} sessions  {r["commands_per_sec"]:>9.0f}/s  p50 {l["p50"]:.2f} ms  p99 {l["p99"]:.2f} ms  errors {r["errors"]}")
+' "$line" "$BIN" "$scenario" "$sessions"
+        done
+    done
+    kill "$SERVER"
+    wait "$SERVER" 2>/dev/null || true
+    rm -rf "$DATA"
+done
