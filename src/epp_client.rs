@@ -281,6 +281,25 @@ impl Default for Xml {
     }
 }
 
+/// A client transaction id unique across sessions, runs and machines (a
+/// peer registry may keep clTRIDs under a unique key): `KIND-TAG-SEQ`, the
+/// tag drawn at random once per process, the sequence counting within it.
+pub fn unique_cl_trid(kind: &str) -> String {
+    use rand::Rng as _;
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static RUN: OnceLock<String> = OnceLock::new();
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let run = RUN.get_or_init(|| {
+        let mut rng = rand::thread_rng();
+        (0..10)
+            .map(|_| char::from(rng.sample(rand::distributions::Alphanumeric)))
+            .collect()
+    });
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed) + 1;
+    format!("{kind}-{run}-{seq}")
+}
+
 /// A standard login: version 1.0, the domain, contact and host object
 /// services (RFC 5731–5733, which any EPP registry serves), and the
 /// extension URIs given. A password longer than the 16 characters of
@@ -322,7 +341,7 @@ pub fn login_xml(clid: &str, password: &str, lang: &str, ext_uris: &[String]) ->
                     .close("extension");
             }
         },
-        "cli-login",
+        &unique_cl_trid("login"),
     )
 }
 
@@ -332,7 +351,7 @@ pub fn logout_xml() -> Vec<u8> {
         |x| {
             x.open("logout", &[]).close("logout");
         },
-        "cli-logout",
+        &unique_cl_trid("logout"),
     )
 }
 

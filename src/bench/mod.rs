@@ -276,8 +276,17 @@ impl Mix {
 /// One registrar the sessions log in as.
 struct Identity {
     clid: String,
+    password: String,
+    lang: String,
+    ext_uris: Vec<String>,
     config: Arc<ClientConfig>,
-    login: Vec<u8>,
+}
+
+impl Identity {
+    /// A login command with a clTRID of its own.
+    fn login(&self) -> Vec<u8> {
+        login_xml(&self.clid, &self.password, &self.lang, &self.ext_uris)
+    }
 }
 
 /// How to reach and log in to the server.
@@ -309,7 +318,7 @@ impl Target {
     /// result code with the connection.
     async fn login(&self, s: usize) -> Result<(Connection, u16), SessionError> {
         let mut conn = self.connect(s).await?;
-        let response = conn.transact(&self.identity(s).login).await?;
+        let response = conn.transact(&self.identity(s).login()).await?;
         match result_code(response) {
             Some(code) if code < 2000 => Ok((conn, code)),
             code => Err(SessionError::Refused(code, message(response))),
@@ -691,7 +700,7 @@ async fn run(args: &BenchArgs) -> Result<Report, BenchError> {
                     &id,
                     &random_password(),
                     ext.as_deref(),
-                    &format!("bench-contact-{s}"),
+                    &epp_client::unique_cl_trid("bench-contact"),
                 );
                 let r = expect_success(&mut conn, &xml, &format!("contact create {id}")).await;
                 (conn, r)
@@ -712,15 +721,16 @@ async fn run(args: &BenchArgs) -> Result<Report, BenchError> {
         tracing::info!(domains = names.len(), "creating domains to query");
         let all = Arc::new(names.clone());
         let ids = contacts.clone();
+        let prep_target = target.clone();
         conns = for_each_session(conns, move |s, mut conn| {
             let all = all.clone();
             let contact = ids[s].clone();
+            let target = prep_target.clone();
             async move {
                 let auth = random_password();
-                for (n, name) in all.iter().enumerate().skip(s).step_by(sessions) {
-                    let xml = commands::domain_create(name, &contact, &auth, &format!("bi{n}"));
+                for name in all.iter().skip(s).step_by(sessions) {
                     if let Err(e) =
-                        expect_success(&mut conn, &xml, &format!("domain create {name}")).await
+                        create_for_setup(&target, s, &mut conn, name, &contact, &auth).await
                     {
                         return (conn, Err(e));
                     }
@@ -834,8 +844,10 @@ fn identities(args: &BenchArgs) -> Result<Vec<Identity>, BenchError> {
             }
         };
         identities.push(Identity {
-            login: login_xml(&line.clid, &line.password, &args.lang, &args.ext_uris),
             clid: line.clid,
+            password: line.password,
+            lang: args.lang.clone(),
+            ext_uris: args.ext_uris.clone(),
             config,
         });
     }
@@ -1030,6 +1042,70 @@ where
 }
 
 /// Sends a preparation command; anything but 1xxx is an error.
+/// Attempts of one domain create while preparing a run.
+const SETUP_ATTEMPTS: u32 = 10;
+
+/// Creates a domain the run will query. A server may refuse a create for a
+/// moment (2400 under concurrent creates, 2502 over a quota) or close the
+/// session without an answer: the create is tried again, on a new session
+/// when needed, and a name that exists by then (an earlier attempt went
+/// through) counts as created.
+async fn create_for_setup(
+    target: &Target,
+    s: usize,
+    conn: &mut Connection,
+    name: &str,
+    contact: &str,
+    auth: &str,
+) -> Result<(), BenchError> {
+    let what = format!("domain create {name}");
+    let mut last = None;
+    for attempt in 0..SETUP_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+        }
+        let xml = commands::domain_create(name, contact, auth, &epp_client::unique_cl_trid("bi"));
+        let code = match conn.transact(&xml).await {
+            Ok(response) => result_code(response).unwrap_or(0),
+            Err(e) => {
+                // No answer: the outcome is unknown; a new session finds out.
+                last = Some(e.to_string());
+                match target.session(s).await {
+                    Ok(fresh) => *conn = fresh,
+                    Err(e) => last = Some(e.label()),
+                }
+                continue;
+            }
+        };
+        match code {
+            1000..=1999 => return Ok(()),
+            2302 if attempt > 0 => return Ok(()),
+            2400 | 2502 => {
+                last = Some(format!("answered {code}"));
+                if code == 2502 {
+                    // The server closes the session after a 2502.
+                    match target.session(s).await {
+                        Ok(fresh) => *conn = fresh,
+                        Err(e) => last = Some(e.label()),
+                    }
+                }
+            }
+            code => {
+                return Err(BenchError::Refused {
+                    what,
+                    code,
+                    msg: String::new(),
+                });
+            }
+        }
+    }
+    Err(BenchError::Refused {
+        what: format!("{what} ({SETUP_ATTEMPTS} attempts)"),
+        code: 2400,
+        msg: last.unwrap_or_default(),
+    })
+}
+
 async fn expect_success(conn: &mut Connection, xml: &[u8], what: &str) -> Result<(), BenchError> {
     let response = conn.transact(xml).await?;
     match result_code(response) {
@@ -1057,7 +1133,6 @@ async fn command_loop(
 ) -> (Stats, Option<Connection>) {
     let mut rng = StdRng::from_entropy();
     let mut conn = Some(conn);
-    let mut seq = 0u64;
     let names_len = plan.names.len();
     // Sessions start spread over the names, then each goes round-robin.
     let mut cursor = (s * names_len)
@@ -1069,14 +1144,13 @@ async fn command_loop(
     let mut check_batch: Vec<String> = Vec::with_capacity(plan.check_names);
     let mut failed_reconnects = 0;
     while plan.take() {
-        seq += 1;
         let kind = match plan.scenario {
             Scenario::Check => Kind::Check,
             Scenario::Info => Kind::Info,
             Scenario::Create => Kind::Create,
             Scenario::Mix | Scenario::Login | Scenario::Storm => plan.mix.pick(&mut rng),
         };
-        let cl_trid = format!("b{s}-{seq}");
+        let cl_trid = epp_client::unique_cl_trid("b");
         let xml = match kind {
             Kind::Check => {
                 check_batch.clear();

@@ -81,7 +81,7 @@ fn domain_cmd(verb: &str, inner: impl FnOnce(&mut Xml)) -> Vec<u8> {
             inner(x);
             x.close(&format!("domain:{verb}")).close(verb);
         },
-        "cli-cmd",
+        &epp_client::unique_cl_trid("cli-cmd"),
     )
 }
 
@@ -117,7 +117,7 @@ fn contact_create_xml(id: &str) -> Vec<u8> {
                 .close("ma:create")
                 .close("extension");
         },
-        "cli-contact",
+        &epp_client::unique_cl_trid("cli-contact"),
     )
 }
 

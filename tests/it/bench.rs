@@ -334,3 +334,82 @@ fn bench_with_a_malformed_option_is_a_usage_error() {
         assert!(err.contains(names), "{args:?}: {err}");
     }
 }
+
+#[tokio::test]
+async fn bench_info_setup_goes_through_a_transform_quota() {
+    // reg1 may create 10 domains a second: the 4 sessions preparing 40
+    // names meet 2502 (which closes a session) and must carry on.
+    let server = TestServer::start_with(
+        |s| {
+            s.limits
+                .registrar_quotas
+                .push(ma_registry::config::RegistrarQuota {
+                    clid: "reg1".into(),
+                    query_per_second: 0,
+                    transform_per_second: 10,
+                })
+        },
+        None,
+    )
+    .await;
+    let ext = ma_contact_extension();
+    let run = bench(
+        &server,
+        &[
+            "--scenario",
+            "info",
+            "--count",
+            "20",
+            "--domains",
+            "40",
+            "--prefix",
+            "quota-",
+            "--contact-extension",
+            ext.to_str().unwrap(),
+            "--json",
+        ],
+    )
+    .await;
+    let json = assert_clean(&run, "info", 20);
+    assert_eq!(json["setup"]["domains"], 40);
+}
+
+#[tokio::test]
+async fn bench_cltrids_are_unique_across_sessions_and_runs() {
+    let server = TestServer::start().await;
+    let ext = ma_contact_extension();
+    for prefix in ["uniq-a-", "uniq-b-"] {
+        let run = bench(
+            &server,
+            &[
+                "--scenario",
+                "create",
+                "--count",
+                "8",
+                "--prefix",
+                prefix,
+                "--contact-extension",
+                ext.to_str().unwrap(),
+                "--json",
+            ],
+        )
+        .await;
+        assert_clean(&run, "create", 8);
+    }
+    // The history keeps each create's clTRID.
+    let mut seen = std::collections::HashSet::new();
+    for prefix in ["uniq-a-", "uniq-b-"] {
+        for n in 0..8 {
+            let name = format!("{prefix}d{n}.ma");
+            let run = admin_live(&server, &[], None, &["--json", "history", "domain", &name]).await;
+            assert_eq!(run.code, 0, "{}", run.err);
+            let records: Value = serde_json::from_str(&run.out).unwrap();
+            let trid = records[0]["cltrid"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no clTRID in {records}"))
+                .to_owned();
+            assert!(seen.insert(trid.clone()), "{trid} used twice");
+        }
+    }
+    assert_eq!(seen.len(), 16);
+}
