@@ -37,6 +37,10 @@ pub struct ClientArgs {
     /// Session language (en or fr).
     #[arg(long, default_value = "en")]
     lang: String,
+    /// Print each response as its whole XML document, indented, instead of
+    /// a summary.
+    #[arg(long)]
+    xml: bool,
     #[command(subcommand)]
     command: ClientCommand,
 }
@@ -163,14 +167,21 @@ pub fn run(args: &ClientArgs) -> anyhow::Result<ExitCode> {
             &login_xml(&args.clid, &args.password, &args.lang, &[ns::MA.to_owned()]),
         )
         .await?;
+        let show = |response: &str| {
+            if args.xml {
+                println!("{}", super::summary::indented(response.as_bytes()));
+            } else {
+                print!("{}", super::summary::summary(response.as_bytes()));
+            }
+        };
         if result_code(&login) >= 2000 {
-            println!("{login}");
+            show(&login);
             bail!("login failed");
         }
         let mut worst = 1000;
         let mut send = async |conn: &mut Connection, xml: Vec<u8>| -> anyhow::Result<()> {
             let response = transact(conn, &xml).await?;
-            println!("{response}");
+            show(&response);
             worst = worst.max(result_code(&response));
             Ok(())
         };

@@ -6,6 +6,7 @@
 mod admin;
 mod client;
 mod serve;
+mod summary;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -15,6 +15,7 @@ mod authority;
 mod backup;
 mod bench;
 mod billing;
+mod client;
 mod compact;
 mod contact;
 mod contact_transfer;
