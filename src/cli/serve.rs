@@ -79,9 +79,15 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         if let Some(whois) = server.whois_addr() {
             println!("ma-registry: WHOIS on {whois}");
         }
+        // Under systemd (Type=notify), the unit is started once the store is
+        // open and every listener is bound.
+        if let Err(e) = sd_notify::notify(&[sd_notify::NotifyState::Ready]) {
+            tracing::warn!(error = %e, "cannot tell systemd the server is ready");
+        }
         let token = server.shutdown_token();
         tokio::spawn(async move {
             shutdown_signal().await;
+            let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
             token.cancel();
         });
         server.wait().await;

@@ -394,3 +394,35 @@ async fn failure_a_log_cut_short_of_its_last_flush_is_refused() {
     assert!(out.contains("damaged"), "{out}");
     assert!(out.contains(&db.display().to_string()), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn success_serve_tells_systemd_when_it_is_ready_and_when_it_stops() {
+    let (setup, config) = prepared("").await;
+    let socket_path = setup
+        .settings
+        .server
+        .data_dir
+        .parent()
+        .unwrap()
+        .join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let (mut server, addr) = spawn_serve_with(
+        &config,
+        &[],
+        &[("NOTIFY_SOCKET", socket_path.to_str().unwrap())],
+        None,
+    );
+    let mut buf = [0u8; 256];
+    let n = socket.recv(&mut buf).expect("READY=1 from the server");
+    assert_eq!(&buf[..n], b"READY=1\n");
+    // Ready means serving.
+    let c = session(&setup, addr).await;
+    drop(c);
+    server.signal(libc::SIGTERM);
+    let n = socket.recv(&mut buf).expect("STOPPING=1 from the server");
+    assert_eq!(&buf[..n], b"STOPPING=1\n");
+    assert!(server.wait().success());
+}
