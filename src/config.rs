@@ -531,6 +531,18 @@ pub struct Settings {
     pub zones: Vec<Zone>,
     /// The server's log.
     pub log: LogSettings,
+    /// The metrics and health endpoint.
+    pub metrics: MetricsSettings,
+}
+
+/// The metrics and health endpoint (`[metrics]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// Where `/metrics` (Prometheus text format) and `/health` are served
+    /// over plain HTTP, e.g. `127.0.0.1:9700`; none by default. Keep it on
+    /// loopback or a management network: it needs no credentials.
+    pub listen: Option<SocketAddr>,
 }
 
 /// The server's log (`[log]`).
@@ -591,6 +603,7 @@ impl Default for Settings {
             mail: MailSettings::default(),
             dns: DnsSettings::default(),
             log: LogSettings::default(),
+            metrics: MetricsSettings::default(),
             zones: default_zones(),
         }
     }

@@ -26,6 +26,7 @@ pub mod error;
 pub mod flows;
 pub mod lifecycle;
 pub mod mail;
+pub mod metrics;
 pub mod model;
 pub mod policy;
 pub mod quota;

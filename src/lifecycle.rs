@@ -118,6 +118,7 @@ pub async fn run_periodically(
     store: Store,
     clock: crate::clock::Clock,
     settings: crate::config::Settings,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
     stop: tokio_util::sync::CancellationToken,
 ) {
     let interval = std::time::Duration::from_secs(settings.lifecycle.interval_secs);
@@ -126,8 +127,22 @@ pub async fn run_periodically(
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(interval) => {}
         }
-        if let Err(e) = sweep(&store, clock.now(), &settings).await {
-            warn!(error = %e, "life-cycle sweep failed");
+        match sweep(&store, clock.now(), &settings).await {
+            Ok(report) => report.count_in(&metrics),
+            Err(e) => warn!(error = %e, "life-cycle sweep failed"),
         }
+    }
+}
+
+impl SweepReport {
+    /// Adds the transitions to the metrics, by kind.
+    pub fn count_in(&self, metrics: &crate::metrics::Metrics) {
+        metrics.transitions("transfer_approved", self.transfers_approved);
+        metrics.transitions("expiry_notice", self.expiry_notices);
+        metrics.transitions("tacit_renewal", self.tacit_renewals);
+        metrics.transitions("purge", self.purges);
+        metrics.transitions("identity_suspension", self.suspensions);
+        metrics.transitions("create_lapsed", self.lapsed);
+        metrics.transitions("deferred", self.deferred);
     }
 }

@@ -41,6 +41,8 @@ pub struct ServerContext {
     pub quotas: crate::quota::Quotas,
     /// Per-address connection rate and failed-login count.
     pub addresses: crate::quota::AddressGuard,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     sessions: Arc<Mutex<HashMap<String, u32>>>,
 }
 
@@ -116,6 +118,7 @@ pub enum StartError {
 pub struct RunningServer {
     epp_addr: SocketAddr,
     whois_addr: Option<SocketAddr>,
+    metrics_addr: Option<SocketAddr>,
     shutdown: CancellationToken,
     accept_loop: tokio::task::JoinHandle<()>,
 }
@@ -160,6 +163,15 @@ impl RunningServer {
             None => None,
         };
         let whois_addr = whois_listener.as_ref().and_then(|l| l.local_addr().ok());
+        let metrics_listener = match settings.metrics.listen {
+            Some(addr) => Some(
+                crate::metrics::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
+        let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
         let admin_path = crate::admin::socket::socket_path(&settings);
         let admin_listener =
             crate::admin::socket::bind(&admin_path).map_err(|source| StartError::AdminSocket {
@@ -191,6 +203,7 @@ impl RunningServer {
             quotas: crate::quota::Quotas::default(),
             failed_logins: crate::flows::login_security::FailedLogins::default(),
             addresses: crate::quota::AddressGuard::default(),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             sessions: Arc::new(Mutex::new(HashMap::new())),
         });
         info!(%epp_addr, "EPP listener started");
@@ -220,8 +233,32 @@ impl RunningServer {
             ctx.store.clone(),
             ctx.clock.clone(),
             ctx.settings.clone(),
+            Arc::clone(&ctx.metrics),
             shutdown.clone(),
         ));
+        let metrics_task = metrics_listener.map(|listener| {
+            info!(metrics = ?metrics_addr, "metrics listener started");
+            let sessions = Arc::clone(&ctx.sessions);
+            tokio::spawn(crate::metrics::serve(
+                listener,
+                Arc::new(crate::metrics::Source {
+                    metrics: Arc::clone(&ctx.metrics),
+                    store: ctx.store.clone(),
+                    sessions: Box::new(move || {
+                        sessions
+                            .lock()
+                            .map(|map| {
+                                map.iter()
+                                    .filter(|(_, n)| **n > 0)
+                                    .map(|(r, n)| (r.clone(), *n))
+                                    .collect()
+                            })
+                            .unwrap_or_default()
+                    }),
+                }),
+                shutdown.clone(),
+            ))
+        });
         let recovery = tokio::spawn(recover_store_when_possible(
             ctx.store.clone(),
             ctx.settings.store.clone(),
@@ -231,6 +268,9 @@ impl RunningServer {
             accept_loop(ctx, listener).await;
             let _ = recovery.await;
             let _ = lifecycle.await;
+            if let Some(task) = metrics_task {
+                let _ = task.await;
+            }
             let _ = admin_task.await;
             if let Some(task) = whois_task {
                 let _ = task.await;
@@ -239,6 +279,7 @@ impl RunningServer {
         Ok(Self {
             epp_addr,
             whois_addr,
+            metrics_addr,
             shutdown,
             accept_loop,
         })
@@ -252,6 +293,11 @@ impl RunningServer {
     /// The WHOIS listener's address, when enabled.
     pub fn whois_addr(&self) -> Option<SocketAddr> {
         self.whois_addr
+    }
+
+    /// The metrics listener's address, when enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// A token that stops the server when cancelled.

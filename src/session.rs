@@ -47,6 +47,8 @@ struct Session {
     /// The session's span: the clID is recorded there at login, so every
     /// later line of the session carries it.
     span: tracing::Span,
+    /// The result code of the command being answered, for the metrics.
+    answered: u16,
 }
 
 /// Serves one TCP connection until it ends, fails, idles out, or the server shuts down.
@@ -84,6 +86,7 @@ pub async fn serve_connection(ctx: Arc<ServerContext>, tcp: TcpStream, peer: Soc
             login: None,
             failures: 0,
             span: session_span,
+            answered: 0,
         };
         session.run(tls).await;
     }
@@ -204,16 +207,26 @@ impl Session {
                 return (self.error_response(&error, cl_trid), false);
             }
         };
+        let started = std::time::Instant::now();
         let sv_trid = self.store().next_sv_trid();
+        let command = request.command.name();
         let span = info_span!(
             "command",
-            command = request.command.name(),
+            command,
             cltrid = request.cl_trid.as_deref().unwrap_or(""),
             svtrid = %sv_trid,
         );
-        self.handle_request(request, frame, sv_trid)
+        self.answered = 0;
+        let answer = self
+            .handle_request(request, frame, sv_trid)
             .instrument(span)
-            .await
+            .await;
+        if self.answered != 0 {
+            self.ctx
+                .metrics
+                .command(command, self.answered, started.elapsed());
+        }
+        answer
     }
 
     async fn handle_request(
@@ -239,7 +252,8 @@ impl Session {
                 Some(logged_in) => 'run: {
                     if let Err(error) = self.still_active(logged_in) {
                         let response = self.error_to_response(&error, cl_trid, sv_trid);
-                        info!(code = response.code.code(), "answered");
+                        self.answered = response.code.code();
+                        info!(code = self.answered, "answered");
                         return (xml::write_response(&response), true);
                     }
                     let class = CommandClass::of(command_name);
@@ -272,7 +286,8 @@ impl Session {
                         ));
                         let mut response = self.error_to_response(&error, cl_trid, sv_trid);
                         response.extensions = extensions;
-                        info!(code = response.code.code(), "answered");
+                        self.answered = response.code.code();
+                        info!(code = self.answered, "answered");
                         return (xml::write_response(&response), true);
                     }
                     if matches!(command, Command::QuotaInfo) {
@@ -298,6 +313,7 @@ impl Session {
         }
         let response = self.respond(result, cl_trid, sv_trid);
         let code = response.code.code();
+        self.answered = code;
         // One line per transform and per refusal at info; successful
         // queries only at debug unless `[log] commands = "all"`.
         if code < 2000
@@ -409,7 +425,8 @@ impl Session {
                 .extensions
                 .push(ResponseExtension::LoginSecData(events));
         }
-        info!(code = response.code.code(), "answered");
+        self.answered = response.code.code();
+        info!(code = self.answered, "answered");
         let close = response.code.closes_session();
         (xml::write_response(&response), close)
     }
@@ -612,7 +629,11 @@ impl Session {
 
     fn error_response(&self, error: &EppError, cl_trid: Option<String>) -> Vec<u8> {
         let sv_trid = self.store().next_sv_trid();
-        info!(code = error.result_code().code(), "refused");
+        let code = error.result_code().code();
+        info!(code, "refused");
+        self.ctx
+            .metrics
+            .command("(unreadable)", code, Duration::ZERO);
         xml::write_response(&self.error_to_response(error, cl_trid, sv_trid))
     }
 }

@@ -15,6 +15,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use super::StoreError;
 
@@ -33,6 +34,8 @@ pub(super) struct DiskSync {
     blobs: PathBuf,
     synced_blobs: Mutex<HashSet<std::ffi::OsString>>,
     syncs: AtomicU64,
+    /// Time spent in flushes, nanoseconds.
+    flush_nanos: AtomicU64,
     /// The history tree, whose chain head each flush records in `mark`.
     history: sled::Tree,
     mark: DurableMark,
@@ -53,6 +56,7 @@ impl DiskSync {
             blobs: dir.join("blobs"),
             synced_blobs: Mutex::new(HashSet::new()),
             syncs: AtomicU64::new(0),
+            flush_nanos: AtomicU64::new(0),
             history,
             mark: DurableMark::open(dir)?,
         })
@@ -111,13 +115,21 @@ impl DiskSync {
         self.syncs.load(Ordering::Relaxed)
     }
 
+    /// The time spent in flushes since the store opened, in seconds.
+    pub(super) fn flush_seconds(&self) -> f64 {
+        Duration::from_nanos(self.flush_nanos.load(Ordering::Relaxed)).as_secs_f64()
+    }
+
     /// Flushes sled's buffers and syncs them, on this thread; then records
     /// the history chain's head as it was before the flush (so covered by
     /// it) in the durable mark.
     pub(super) fn flush_now(&self, db: &sled::Db) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
         let head = self.history.get(super::CHAIN_HEAD)?;
         db.flush()?;
         self.sync()?;
+        let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.flush_nanos.fetch_add(took, Ordering::Relaxed);
         if let Some(head) = head {
             self.mark.record(&head);
         }

@@ -1118,6 +1118,15 @@ impl Store {
         engine.commit.disk().sync_mark()
     }
 
+    /// The durable flushes since the store was last opened, and the
+    /// seconds they took.
+    pub fn flush_stats(&self) -> (u64, f64) {
+        self.engine().map_or((0, 0.0), |engine| {
+            let disk = engine.commit.disk();
+            (disk.count(), disk.flush_seconds())
+        })
+    }
+
     /// How many disk syncs (`fdatasync` of the log) covered a flush since
     /// the store opened.
     pub fn disk_syncs(&self) -> u64 {

@@ -75,6 +75,7 @@ pub struct TestServer {
     server: Option<RunningServer>,
     addr: std::net::SocketAddr,
     whois: Option<std::net::SocketAddr>,
+    metrics: Option<std::net::SocketAddr>,
 }
 
 pub fn instant(s: &str) -> DateTime<Utc> {
@@ -137,6 +138,7 @@ impl TestServer {
             server: None,
             addr: "127.0.0.1:0".parse().unwrap(),
             whois: None,
+            metrics: None,
         };
         this.boot(store, now).await;
         this
@@ -152,6 +154,7 @@ impl TestServer {
             .unwrap();
         self.addr = server.epp_addr();
         self.whois = server.whois_addr();
+        self.metrics = server.metrics_addr();
         self.server = Some(server);
     }
 
@@ -199,6 +202,11 @@ impl TestServer {
     /// The WHOIS address.
     pub fn whois_addr(&self) -> std::net::SocketAddr {
         self.whois.expect("WHOIS is enabled in tests")
+    }
+
+    /// The metrics address, when the test enabled it.
+    pub fn metrics_addr(&self) -> std::net::SocketAddr {
+        self.metrics.expect("metrics.listen set by the test")
     }
 
     /// The EPP address.
@@ -816,4 +824,40 @@ pub fn frame(xml: &str) -> Vec<u8> {
     let mut raw = u32::try_from(xml.len() + 4).unwrap().to_be_bytes().to_vec();
     raw.extend_from_slice(xml.as_bytes());
     raw
+}
+
+/// A plain HTTP/1.1 GET of `path` on `addr`: the status code, the headers
+/// (lower-cased names) and the body.
+pub async fn http_get(
+    addr: std::net::SocketAddr,
+    path: &str,
+) -> (u16, Vec<(String, String)>, String) {
+    use tokio::io::AsyncReadExt as _;
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), tcp.read_to_end(&mut raw))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
 }

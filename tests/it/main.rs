@@ -33,6 +33,7 @@ mod lifecycle_objects;
 mod login_security;
 mod logs;
 mod ma_extension;
+mod metrics;
 mod operator_reports;
 mod ownership;
 mod poll;
