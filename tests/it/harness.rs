@@ -763,6 +763,42 @@ pub fn serve_config(setup: &TestServer, name: &str, extra: &str) -> PathBuf {
 /// `wrapper` when given (e.g. `strace -f …`); returns its guard and the EPP
 /// address it printed. The guard kills it when the test ends.
 pub fn spawn_serve(config: &Path, wrapper: &[&str]) -> (ChildGuard, std::net::SocketAddr) {
+    spawn_serve_logging(config, wrapper, "warn", Stdio::null())
+}
+
+/// [`spawn_serve`] logging at `level` (`MA_REGISTRY_LOG`) into the file
+/// `log` (the server's stderr).
+pub fn spawn_serve_logged(
+    config: &Path,
+    level: &str,
+    log: &Path,
+) -> (ChildGuard, std::net::SocketAddr) {
+    let file = std::fs::File::create(log).unwrap();
+    spawn_serve_logging(config, &[], level, Stdio::from(file))
+}
+
+/// The text of the log file `log` once it holds `needle`, waiting up to
+/// 10 s for the server to write it.
+pub fn log_once_written(log: &Path, needle: &str) -> String {
+    for _ in 0..200 {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains(needle) {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "{needle:?} never reached the log:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+fn spawn_serve_logging(
+    config: &Path,
+    wrapper: &[&str],
+    level: &str,
+    stderr: Stdio,
+) -> (ChildGuard, std::net::SocketAddr) {
     use std::io::BufRead as _;
     let binary = env!("CARGO_BIN_EXE_ma-registry");
     let mut cmd = match wrapper.split_first() {
@@ -777,9 +813,9 @@ pub fn spawn_serve(config: &Path, wrapper: &[&str]) -> (ChildGuard, std::net::So
         .arg(config)
         .arg("serve")
         .env_remove("MA_REGISTRY_NOW")
-        .env("MA_REGISTRY_LOG", "warn")
+        .env("MA_REGISTRY_LOG", level)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(stderr);
     let mut child = ChildGuard::spawn(cmd);
     let stdout = child.child().stdout.take().unwrap();
     let mut lines = std::io::BufReader::new(stdout).lines();
