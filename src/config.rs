@@ -639,13 +639,20 @@ pub enum ConfigError {
         /// Why.
         source: std::io::Error,
     },
-    /// The file is not valid TOML for these settings.
-    #[error("invalid configuration {path}: {source}")]
+    /// The file is not valid TOML for these settings. Said by line and
+    /// column, without the line's text: a line of the file may hold a
+    /// secret (the SMTP relay's password), and this message goes to the
+    /// server's log.
+    #[error("invalid configuration {}, line {line}, column {column}: {message}", path.display())]
     Parse {
         /// The file.
         path: PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// The column, from 1.
+        column: usize,
         /// Why.
-        source: Box<toml::de::Error>,
+        message: String,
     },
     /// A value is out of range or inconsistent.
     #[error("invalid configuration: {0}")]
@@ -660,9 +667,16 @@ impl Settings {
             source,
         })?;
         Self::from_toml(&text).map_err(|err| match err {
-            ConfigError::Parse { source, .. } => ConfigError::Parse {
+            ConfigError::Parse {
+                line,
+                column,
+                message,
+                ..
+            } => ConfigError::Parse {
                 path: path.to_owned(),
-                source,
+                line,
+                column,
+                message,
             },
             other => other,
         })
@@ -670,9 +684,23 @@ impl Settings {
 
     /// Parses and validates TOML text.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let mut settings: Settings = toml::from_str(text).map_err(|source| ConfigError::Parse {
-            path: PathBuf::new(),
-            source: Box::new(source),
+        let mut settings: Settings = toml::from_str(text).map_err(|err| {
+            let at = err.span().map_or(0, |span| span.start).min(text.len());
+            let before = text.get(..at).unwrap_or_default();
+            let line = before.matches('\n').count() + 1;
+            let column = before
+                .rsplit('\n')
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .count()
+                + 1;
+            ConfigError::Parse {
+                path: PathBuf::new(),
+                line,
+                column,
+                message: err.message().trim_end().to_owned(),
+            }
         })?;
         settings.validate()?;
         Ok(settings)
@@ -805,6 +833,18 @@ mod tests {
     fn unknown_keys_are_refused() {
         assert!(Settings::from_toml("[server]\nepp_port = 7").is_err());
         assert!(Settings::from_toml("bogus = 1").is_err());
+    }
+
+    #[test]
+    fn a_parse_error_names_the_place_never_the_line_text() {
+        let err = Settings::from_toml(
+            "[mail]\nfrom = \"r@nic.ma\"\nsmtp_relai = \"smtps://u:Relay-Secret@h\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!err.contains("Relay-Secret"), "{err}");
+        assert!(err.contains("line 3, column 1"), "{err}");
+        assert!(err.contains("smtp_relai"), "{err}");
     }
 
     #[test]

@@ -1246,6 +1246,11 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
             if store.registrar(clid)?.is_some() {
                 bail!("registrar {clid} exists already");
             }
+            if let Some(email) = email
+                && let Err(why) = crate::policy::email::check_email(email)
+            {
+                bail!("--email {email:?} is not an e-mail address: {}", why.en);
+            }
             let password = read_password(ctx, password, *password_stdin)?;
             let fingerprints = certs
                 .iter()

@@ -52,8 +52,18 @@ pub struct AdminReply {
     pub err: String,
 }
 
+/// An admin command line, parsed.
+pub struct ParsedCommand {
+    /// Its arguments.
+    pub args: AdminArgs,
+    /// Its name, the subcommands without their arguments (e.g.
+    /// `registrar passwd`): what the log says of it, since an argument may
+    /// be a secret.
+    pub name: String,
+}
+
 /// Parses an admin command line (the binary's own parser).
-pub type ArgvParser = fn(&[String]) -> Result<AdminArgs, String>;
+pub type ArgvParser = fn(&[String]) -> Result<ParsedCommand, String>;
 
 /// The socket of the server using `settings`' data directory.
 pub fn socket_path(settings: &Settings) -> PathBuf {
@@ -158,9 +168,12 @@ async fn answer(mut stream: UnixStream, service: Arc<AdminService>) {
 }
 
 async fn run(service: &AdminService, request: AdminRequest) -> AdminReply {
-    let args = match (service.parse)(&request.argv) {
-        Ok(args) => args,
-        Err(usage) => return failure(2, usage),
+    let ParsedCommand { args, name } = match (service.parse)(&request.argv) {
+        Ok(parsed) => parsed,
+        Err(usage) => {
+            info!(operator = %request.operator, "admin command line refused");
+            return failure(2, usage);
+        }
     };
     let mut ctx = Ctx {
         store: &service.store,
@@ -173,10 +186,12 @@ async fn run(service: &AdminService, request: AdminRequest) -> AdminReply {
         out: String::new(),
         err: String::new(),
     };
-    info!(operator = %ctx.operator, command = ?args.command, "admin command");
+    // The command's name only: its arguments may hold a password.
+    info!(operator = %ctx.operator, command = %name, "admin command");
     let code = match execute(&mut ctx, &args.command).await {
         Ok(()) => 0,
         Err(e) => {
+            info!(operator = %ctx.operator, command = %name, "admin command refused");
             use std::fmt::Write as _;
             let _ = writeln!(ctx.err, "error: {e:#}");
             1

@@ -86,12 +86,24 @@ fn settings(cli: &Cli) -> anyhow::Result<Settings> {
 ///
 /// # Errors
 /// Clap's usage message when it is not an admin command line.
-pub fn parse_admin(argv: &[String]) -> Result<crate::admin::AdminArgs, String> {
-    match Cli::try_parse_from(argv) {
+pub fn parse_admin(argv: &[String]) -> Result<crate::admin::socket::ParsedCommand, String> {
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let mut matches = Cli::command()
+        .try_get_matches_from(argv)
+        .map_err(|e| e.render().to_string())?;
+    // The subcommands under `admin`, e.g. `registrar passwd`.
+    let mut words = Vec::new();
+    let mut level = matches.subcommand();
+    while let Some((word, sub)) = level {
+        words.push(word);
+        level = sub.subcommand();
+    }
+    let name = words.get(1..).unwrap_or_default().join(" ");
+    match Cli::from_arg_matches_mut(&mut matches) {
         Ok(Cli {
             command: Command::Admin(args),
             ..
-        }) => Ok(args),
+        }) => Ok(crate::admin::socket::ParsedCommand { args, name }),
         Ok(_) => Err("error: not an admin command".to_owned()),
         Err(e) => Err(e.render().to_string()),
     }
@@ -200,5 +212,37 @@ pub fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    #[test]
+    fn an_admin_command_is_named_by_its_subcommands_only() {
+        let parsed = parse_admin(&argv(&[
+            "ma-registry",
+            "--data-dir",
+            "/tmp/x",
+            "admin",
+            "--operator",
+            "amina",
+            "registrar",
+            "passwd",
+            "reg2",
+            "--password",
+            "S3cret-Value-99",
+        ]))
+        .unwrap();
+        assert_eq!(parsed.name, "registrar passwd");
+        let parsed = parse_admin(&argv(&["ma-registry", "admin", "stats"])).unwrap();
+        assert_eq!(parsed.name, "stats");
+        assert!(parse_admin(&argv(&["ma-registry", "admin", "nothing"])).is_err());
+        assert!(parse_admin(&argv(&["ma-registry", "certs", "generate"])).is_err());
     }
 }

@@ -537,9 +537,9 @@ impl<'a> Loader<'a> {
             return rule("the name has 1 to 255 characters");
         }
         if let Some(email) = &r.email
-            && !is_email(email)
+            && let Err(why) = policy::email::check_email(email)
         {
-            return rule(format!("{email:?} is not an e-mail address"));
+            return rule(format!("{email:?} is not an e-mail address: {}", why.en));
         }
         if r.created > self.now {
             return rule(format!(
@@ -595,8 +595,11 @@ impl<'a> Loader<'a> {
                 ));
             }
         }
-        if !is_email(&c.email) {
-            return rule(format!("{:?} is not an e-mail address", c.email));
+        if let Err(why) = policy::email::check_email(&c.email) {
+            return rule(format!(
+                "{:?} is not an e-mail address: {}",
+                c.email, why.en
+            ));
         }
         self.registrar_known(&c.sponsor, "sponsor")?;
         creator(&mut c.created_by, &c.sponsor)?;
@@ -1246,20 +1249,6 @@ pub fn is_e164(number: &str) -> bool {
                 && cc.bytes().all(|b| b.is_ascii_digit())
                 && n.bytes().all(|b| b.is_ascii_digit())
         })
-}
-
-/// An e-mail address: a local part, `@`, a domain with a dot, no spaces.
-pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && local.len() <= 64
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && s.len() <= 254
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 #[cfg(test)]

@@ -74,7 +74,15 @@ impl PasswordCache {
     }
 
     /// Whether `password` is `r`'s, by the cache or by argon2.
-    pub async fn verify(&self, r: &Registrar, password: &str) -> bool {
+    ///
+    /// With `cached` false (a login the other checks refuse anyway) the
+    /// cache is neither read nor filled: such a login costs an argon2
+    /// whether the password is right or not, so its answer time does not
+    /// tell a right password either.
+    pub async fn verify(&self, r: &Registrar, password: &str, cached: bool) -> bool {
+        if !cached {
+            return self.argon2(r, password).await;
+        }
         if self.confirms(r, password) {
             return true;
         }
@@ -83,11 +91,20 @@ impl PasswordCache {
         if self.confirms(r, password) {
             return true;
         }
+        let ok = self.argon2(r, password).await;
+        if ok {
+            self.remember(r, password);
+        }
+        ok
+    }
+
+    /// Whether `password` is `r`'s, by argon2.
+    async fn argon2(&self, r: &Registrar, password: &str) -> bool {
         let phc = r.password_hash.clone();
         let pw = password.to_owned();
         // At most one argon2 per core at once.
         let _place = self.gate.argon2_place().await;
-        let ok = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             PasswordHash::new(&phc)
                 .map(|parsed| {
                     Argon2::default()
@@ -97,11 +114,7 @@ impl PasswordCache {
                 .unwrap_or(false)
         })
         .await
-        .unwrap_or(false);
-        if ok {
-            self.remember(r, password);
-        }
-        ok
+        .unwrap_or(false)
     }
 }
 
@@ -153,14 +166,25 @@ pub fn verify_options(login: &Login) -> Result<Lang, EppError> {
     Ok(lang)
 }
 
-fn refused(en: &str, fr: &str) -> EppError {
-    EppError::Authentication(Text::new(en, fr))
+/// The one answer to every login refused for its credentials or the
+/// registrar's standing: an unknown clID, a wrong password, a client
+/// certificate not recorded for the clID, an address outside the
+/// allow-list, a suspended or terminated registrar. The client cannot tell
+/// them apart, so a right password is never confirmed to someone who lacks
+/// the rest; the log says which it was.
+pub fn refused() -> EppError {
+    EppError::Authentication(Text::new(
+        "login refused: check the clID, the password, the client certificate and the address; if they are right, contact the registry",
+        "connexion refusée : vérifiez le clID, le mot de passe, le certificat client et l'adresse ; s'ils sont justes, contactez le registre",
+    ))
 }
 
-/// Authenticates a registrar: it exists and is active, the session's client
-/// certificate is one recorded for it, the address is allowed, and the
-/// password is right. Every refusal is the same 2200 to the client; the log
-/// says which check failed.
+/// Authenticates a registrar: it exists, the password is right, the
+/// session's client certificate is one recorded for it, the address is
+/// allowed, and it is active. Every refusal is the same [`refused`] to the
+/// client; the log says which check failed, with the clID and the peer.
+/// The failed-login count of the registrar (RFC 8807) counts a wrong
+/// password, certificate or address.
 ///
 /// # Errors
 /// [`EppError::Authentication`].
@@ -172,52 +196,79 @@ pub async fn authenticate(
     cert_fingerprint: Option<&str>,
     peer: IpAddr,
 ) -> Result<Registrar, EppError> {
-    let generic = || {
-        refused(
-            "invalid clID, password or client certificate",
-            "clID, mot de passe ou certificat client invalide",
-        )
+    let clid = login.cl_id.as_str();
+    let Some(registrar) = store.registrar(clid)? else {
+        tracing::info!(clid, %peer, "login refused: unknown registrar");
+        return Err(refused());
     };
-    let Some(registrar) = store.registrar(&login.cl_id)? else {
-        tracing::info!(clid = %login.cl_id, "login refused: unknown registrar");
-        return Err(generic());
-    };
-    if !cache.verify(&registrar, &login.password).await {
-        tracing::info!(clid = %login.cl_id, "login refused: wrong password");
-        failures.failed(&registrar.id);
-        return Err(generic());
-    }
     let cert_ok = cert_fingerprint.is_some_and(|fp| {
         registrar
             .cert_fingerprints
             .iter()
             .any(|known| known.eq_ignore_ascii_case(fp))
     });
-    if !cert_ok {
-        tracing::info!(clid = %login.cl_id, "login refused: client certificate not recorded for this registrar");
+    let address_ok =
+        registrar.ip_allow.is_empty() || registrar.ip_allow.iter().any(|net| net.contains(&peer));
+    let active = registrar.state == RegistrarState::Active;
+    let cached = cert_ok && address_ok && active;
+    if !cache.verify(&registrar, &login.password, cached).await {
+        tracing::info!(clid, %peer, "login refused: wrong password");
         failures.failed(&registrar.id);
-        return Err(refused(
-            "the client certificate presented is not one recorded for this clID",
-            "le certificat client présenté n'est pas enregistré pour ce clID",
-        ));
+        return Err(refused());
     }
-    if !registrar.ip_allow.is_empty() && !registrar.ip_allow.iter().any(|net| net.contains(&peer)) {
-        tracing::info!(clid = %login.cl_id, %peer, "login refused: address not allowed");
+    if !cert_ok {
+        tracing::warn!(clid, %peer, "login refused: right password, but a client certificate not recorded for this registrar");
         failures.failed(&registrar.id);
-        return Err(refused(
-            "this address is not on the registrar's allow-list",
-            "cette adresse ne figure pas dans la liste autorisée du prestataire",
-        ));
+        return Err(refused());
+    }
+    if !address_ok {
+        tracing::warn!(clid, %peer, "login refused: right password, but an address not on the registrar's allow-list");
+        failures.failed(&registrar.id);
+        return Err(refused());
     }
     match registrar.state {
         RegistrarState::Active => Ok(registrar),
-        RegistrarState::Suspended => Err(refused(
-            "this registrar is suspended",
-            "ce prestataire est suspendu",
-        )),
-        RegistrarState::Terminated => Err(refused(
-            "R19: this registrar's accreditation is terminated",
-            "R19 : l'accréditation de ce prestataire a pris fin",
-        )),
+        RegistrarState::Suspended => {
+            tracing::warn!(clid, %peer, "login refused: the registrar is suspended");
+            Err(refused())
+        }
+        RegistrarState::Terminated => {
+            tracing::warn!(clid, %peer, "login refused: the registrar is terminated (R19)");
+            Err(refused())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registrar(password: &str) -> Registrar {
+        let now = chrono::Utc::now();
+        Registrar {
+            id: "reg1".into(),
+            name: "Registrar".into(),
+            password_hash: hash_password(password).unwrap(),
+            cert_fingerprints: vec![],
+            ip_allow: vec![],
+            session_limit: None,
+            state: RegistrarState::Active,
+            email: None,
+            address: None,
+            created: now,
+            password_set: now,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_login_refused_anyway_does_not_fill_the_cache() {
+        let cache = PasswordCache::default();
+        let r = registrar("right-pass");
+        assert!(cache.verify(&r, "right-pass", false).await);
+        assert!(!cache.confirms(&r, "right-pass"), "not remembered");
+        assert!(!cache.verify(&r, "wrong-pass", false).await);
+        assert!(cache.verify(&r, "right-pass", true).await);
+        assert!(cache.confirms(&r, "right-pass"), "remembered");
+        assert!(!cache.verify(&r, "wrong-pass", true).await);
     }
 }

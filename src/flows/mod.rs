@@ -41,7 +41,8 @@ pub struct FlowCtx<'a> {
     /// The command's name, for the history (R24).
     pub command: &'static str,
     /// The request as received, for the history (R24); read only by a
-    /// transform's [`FlowCtx::audit`].
+    /// transform's [`FlowCtx::audit`], which keeps it with its passwords
+    /// masked ([`crate::xml::mask_passwords`]).
     pub request: &'a [u8],
 }
 
@@ -54,42 +55,9 @@ impl FlowCtx<'_> {
             command: self.command.to_owned(),
             cl_trid: self.cl_trid.map(str::to_owned),
             sv_trid: self.sv_trid.to_owned(),
-            request: Some(mask_passwords(&String::from_utf8_lossy(self.request))),
+            request: crate::xml::mask_passwords(self.request),
         }
     }
-}
-
-/// `xml` with the text of every password element (`pw`, `newPW`, in any
-/// namespace) replaced by `********`: the history keeps the request, never a
-/// secret.
-pub fn mask_passwords(xml: &str) -> String {
-    let mut out = String::with_capacity(xml.len());
-    let mut rest = xml;
-    while let Some(open) = rest.find('<') {
-        let (before, tag) = rest.split_at(open);
-        out.push_str(before);
-        let Some(close) = tag.find('>') else {
-            out.push_str(tag);
-            return out;
-        };
-        let head = &tag[..=close];
-        out.push_str(head);
-        rest = &tag[close + 1..];
-        let name = head[1..]
-            .split(|c: char| c.is_whitespace() || c == '>' || c == '/')
-            .next()
-            .unwrap_or("");
-        let local = name.rsplit(':').next().unwrap_or(name);
-        if !head.starts_with("</") && !head.ends_with("/>") && (local == "pw" || local == "newPW") {
-            let end = rest.find('<').unwrap_or(rest.len());
-            if end > 0 {
-                out.push_str("********");
-            }
-            rest = &rest[end..];
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// The history record of a change the registry makes itself: by the

@@ -1,7 +1,10 @@
-//! The charter (`charter.md`): one function per rule, named after its id.
-//! Pure functions of (command data, settings, now); no I/O, no XML.
+//! The charter (`charter.md`): one function per rule, named after its id;
+//! and the syntax rules the charter relies on (host names, e-mail
+//! addresses). Pure functions of (command data, settings, now); no I/O, no
+//! XML.
 
 pub mod dnssec;
+pub mod email;
 pub mod identity;
 pub mod lifecycle;
 pub mod names;

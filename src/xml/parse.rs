@@ -1040,15 +1040,7 @@ fn parse_contact_create(object: &Element) -> Result<ContactCreate, EppError> {
         .transpose()?;
     let email_el = c.required("email")?;
     let email = email_el.text();
-    if !is_email(email) {
-        return Err(value_syntax(
-            "contact",
-            "email",
-            email,
-            format!("{email:?} is not an e-mail address"),
-            format!("{email:?} n'est pas une adresse électronique"),
-        ));
-    }
+    check_email(email)?;
     let auth = parse_auth_info(c.required("authInfo")?, Ns::Contact)?;
     let disclose = c.optional("disclose").map(parse_disclose).transpose()?;
     c.end()?;
@@ -1064,17 +1056,18 @@ fn parse_contact_create(object: &Element) -> Result<ContactCreate, EppError> {
     })
 }
 
-fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && local.len() <= 64
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && s.len() <= 254
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+/// A contact's `<contact:email>` (RFC 5733 §2.6); 2005 with the reason
+/// otherwise.
+fn check_email(email: &str) -> Result<(), EppError> {
+    crate::policy::email::check_email(email).map_err(|why| {
+        value_syntax(
+            "contact",
+            "email",
+            email,
+            format!("{email:?} is not an e-mail address: {}", why.en),
+            format!("{email:?} n'est pas une adresse électronique : {}", why.fr),
+        )
+    })
 }
 
 fn parse_status(el: &Element) -> Result<Status, EppError> {
@@ -1236,15 +1229,7 @@ fn parse_contact_update(object: &Element) -> Result<ContactUpdate, EppError> {
             .transpose()?;
         if let Some(email) = ch.optional("email") {
             let text = email.text();
-            if !is_email(text) {
-                return Err(value_syntax(
-                    "contact",
-                    "email",
-                    text,
-                    format!("{text:?} is not an e-mail address"),
-                    format!("{text:?} n'est pas une adresse électronique"),
-                ));
-            }
+            check_email(text)?;
             u.email = Some(text.to_owned());
         }
         if let Some(auth) = ch.optional("authInfo") {

@@ -192,3 +192,44 @@ async fn success_store_records_its_format_version_and_refuses_another() {
     assert!(err.contains("format version 7"), "{err}");
     let _ = Clock::system();
 }
+
+#[tokio::test]
+async fn failure_registrar_with_a_malformed_email_is_refused() {
+    let server = stopped_server().await;
+    let data = server.settings.server.data_dir.clone();
+    for email in ["a@@b.ma", "a..b@c.ma", "a@b_c.ma"] {
+        let (ok, _, err) = admin_in(
+            &data,
+            None,
+            &[
+                "registrar",
+                "add",
+                "atlas",
+                "--name",
+                "Atlas",
+                "--password",
+                "atlas-pw-1",
+                "--email",
+                email,
+            ],
+        );
+        assert!(!ok, "{email} accepted");
+        assert!(err.contains("is not an e-mail address"), "{err}");
+    }
+    let (ok, _, err) = admin_in(
+        &data,
+        None,
+        &[
+            "registrar",
+            "add",
+            "atlas",
+            "--name",
+            "Atlas",
+            "--password",
+            "atlas-pw-1",
+            "--email",
+            "support@مثال.ma",
+        ],
+    );
+    assert!(ok, "{err}");
+}

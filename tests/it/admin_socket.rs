@@ -494,3 +494,65 @@ async fn success_suspending_a_registrar_closes_its_open_sessions() {
         .await;
     assert_eq!(r.code(), 1000, "{}", r.xml);
 }
+
+#[tokio::test]
+async fn success_admin_commands_are_logged_by_name_and_never_with_a_password() {
+    let mut setup = TestServer::start().await;
+    setup.stop().await;
+    let data = setup.settings.server.data_dir.clone();
+    let config = serve_config(&setup, "logged.toml", "");
+    let log = data.with_file_name("serve.log");
+    let (mut child, addr) = spawn_serve_logged(&config, "debug", &log);
+    let (ok, _, err) = admin_in(
+        &data,
+        None,
+        &[
+            "--operator",
+            "amina",
+            "registrar",
+            "passwd",
+            "reg2",
+            "--password",
+            "S3cret-Value-99",
+        ],
+    );
+    assert!(ok, "{err}");
+    let pem = setup.cert_pem_file("reg3");
+    let (ok, _, err) = admin_in(
+        &data,
+        None,
+        &[
+            "registrar",
+            "add",
+            "atlas",
+            "--name",
+            "Atlas",
+            "--password",
+            "Added-Secret-55",
+            "--cert",
+            pem.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    // The new password works, and a wrong one is refused: both go through
+    // the log's hands too.
+    let mut c = RawClient::connect(addr, setup.client_config("reg2")).await;
+    let r = c.cmd(&login_xml("reg2", "Wrong-Guess-4242", "en")).await;
+    assert_eq!(r.code(), 2200, "{}", r.xml);
+    let r = c.cmd(&login_xml("reg2", "S3cret-Value-99", "en")).await;
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+    let text = log_once_written(&log, "registrar add");
+    assert!(
+        text.lines().any(|l| l.contains("admin command")
+            && l.contains("registrar passwd")
+            && l.contains("amina")),
+        "no line names the command and the operator:\n{text}"
+    );
+    child.signal(libc::SIGTERM);
+    child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("wrong password"), "{text}");
+    for secret in ["S3cret-Value-99", "Added-Secret-55", "Wrong-Guess-4242"] {
+        assert!(!text.contains(secret), "{secret} in the log:\n{text}");
+    }
+}

@@ -126,6 +126,70 @@ async fn failure_create_with_an_invalid_email_answers_2005() {
     assert_eq!(r.attrs("id", "avail"), ["1"]);
 }
 
+/// Addresses RFC 5322's addr-spec (dot-atom local part) and a host name
+/// as domain do not allow.
+const MALFORMED_EMAILS: [&str; 11] = [
+    "a@@b.ma",
+    "a@b..ma",
+    "a.@b.ma",
+    "a@-b.ma",
+    "a@b_c.ma",
+    ".a@b.ma",
+    "a..b@c.ma",
+    "a@b.ma.",
+    "a@",
+    "@b.ma",
+    "a b@c.ma",
+];
+
+fn email_update(id: &str, email: &str) -> String {
+    format!(
+        r#"<update><contact:update xmlns:contact="{CONTACT_NS}"><contact:id>{id}</contact:id><contact:chg><contact:email>{email}</contact:email></contact:chg></contact:update></update>"#
+    )
+}
+
+#[tokio::test]
+async fn failure_create_and_update_with_a_malformed_email_answer_2005() {
+    let (_server, mut c) = registry().await;
+    let loc = postal("loc", "Karim Benali", "Fès");
+    for email in MALFORMED_EMAILS {
+        let body = contact_body("mail-2", &loc, "+212.537123456", Some(email), "");
+        let r = assert_code(&mut c, &body, 2005).await;
+        assert!(
+            r.reason().unwrap().contains("is not an e-mail address"),
+            "{}",
+            r.xml
+        );
+        assert_code(&mut c, &email_update("cnt-1", email), 2005).await;
+    }
+    let r = assert_ok(&mut c, &check("contact", &["mail-2"])).await;
+    assert_eq!(r.attrs("id", "avail"), ["1"]);
+    let r = assert_ok(&mut c, &contact_info("cnt-1", None)).await;
+    assert_eq!(r.text("email").as_deref(), Some("fz@example.ma"));
+}
+
+#[tokio::test]
+async fn success_create_and_update_with_valid_emails() {
+    let (_server, mut c) = registry().await;
+    let loc = postal("loc", "Karim Benali", "Fès");
+    for (i, email) in [
+        "fz@example.ma",
+        "first.last+tag@sub.example.co.ma",
+        "x@xn--mgbc0a9azcg.ma",
+        "user@مثال.ma",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = format!("mail-ok-{i}");
+        let body = contact_body(&id, &loc, "+212.537123456", Some(email), "");
+        assert_ok(&mut c, &body).await;
+        assert_ok(&mut c, &email_update("cnt-1", email)).await;
+        let r = assert_ok(&mut c, &contact_info("cnt-1", None)).await;
+        assert_eq!(r.text("email").as_deref(), Some(email));
+    }
+}
+
 #[tokio::test]
 async fn failure_create_with_an_invalid_phone_answers_2005() {
     let server = TestServer::start().await;

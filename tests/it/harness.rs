@@ -774,6 +774,32 @@ pub fn spawn_serve(config: &Path, wrapper: &[&str]) -> (ChildGuard, std::net::So
     spawn_serve_with(config, wrapper, &[("MA_REGISTRY_LOG", "warn")], None)
 }
 
+/// [`spawn_serve`] logging at `level` (`MA_REGISTRY_LOG`) into the file
+/// `log` (the server's stderr).
+pub fn spawn_serve_logged(
+    config: &Path,
+    level: &str,
+    log: &Path,
+) -> (ChildGuard, std::net::SocketAddr) {
+    spawn_serve_with(config, &[], &[("MA_REGISTRY_LOG", level)], Some(log))
+}
+
+/// The text of the log file `log` once it holds `needle`, waiting up to
+/// 10 s for the server to write it.
+pub fn log_once_written(log: &Path, needle: &str) -> String {
+    for _ in 0..200 {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains(needle) {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "{needle:?} never reached the log:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
 /// [`spawn_serve`] with its environment, and its log (stderr) written to
 /// `log` when given.
 pub fn spawn_serve_with(

@@ -221,3 +221,94 @@ async fn r18_domain_show_at_a_past_instant() {
     assert_eq!(before.code, 1);
     assert!(before.err.contains("did not exist yet"), "{}", before.err);
 }
+
+/// Secrets sent in every lexical form XML allows; none may reach the
+/// history or a backup in clear.
+const CDATA_SECRET: &str = "Cdata-Secret-71";
+const COMMENT_SECRET: &str = "Comment-Secret-72";
+const ENTITY_SECRET: &str = "secret-Entity-73";
+const PI_SECRET: &str = "Pi-Secret-74";
+
+#[tokio::test]
+async fn r24_history_and_backups_mask_passwords_in_any_lexical_form() {
+    let server = TestServer::start().await;
+    let mut c = server.login("reg1").await;
+    let contact = contact_create("cnt-lex", "MA").replace(
+        "<contact:pw>Cnt-Auth-2024</contact:pw>",
+        &format!("<contact:pw><![CDATA[{CDATA_SECRET}]]></contact:pw>"),
+    );
+    assert!(contact.contains(CDATA_SECRET));
+    assert_eq!(c.cmd(&command(&contact, "lex-c")).await.code(), 1000);
+    // The domain's authInfo: a comment inside, and "secret-" written as
+    // character references, under another prefix.
+    let encoded: String = "secret-"
+        .chars()
+        .map(|ch| format!("&#{};", u32::from(ch)))
+        .collect();
+    let domain = domain_create("lexical.ma", "cnt-lex", "").replace(
+        "<domain:pw>Dom-Auth-2024</domain:pw>",
+        &format!(
+            "<!-- before --><d:pw xmlns:d=\"urn:ietf:params:xml:ns:domain-1.0\"><!-- inside -->{COMMENT_SECRET}</d:pw>"
+        ),
+    );
+    assert_eq!(c.cmd(&command(&domain, "lex-d")).await.code(), 1000);
+    let update = format!(
+        r#"<update><domain:update xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name>lexical.ma</domain:name><domain:chg><domain:authInfo><domain:pw>{encoded}Entity-73</domain:pw></domain:authInfo></domain:chg></domain:update></update>"#
+    );
+    assert_eq!(c.cmd(&command(&update, "lex-u")).await.code(), 1000);
+    let update = format!(
+        r#"<update><contact:update xmlns:contact="urn:ietf:params:xml:ns:contact-1.0"><contact:id>cnt-lex</contact:id><contact:chg><contact:authInfo><contact:pw roid="C1-MA"><?note x?>{PI_SECRET}</contact:pw></contact:authInfo></contact:chg></contact:update></update>"#
+    );
+    assert_eq!(c.cmd(&command(&update, "lex-cu")).await.code(), 1000);
+    // The authInfo works as sent, so the server read each secret.
+    let r = c
+        .cmd(&command(
+            &domain_info("lexical.ma", "all", Some(ENTITY_SECRET)),
+            "lex-i",
+        ))
+        .await;
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+    drop(c);
+
+    let secrets = [
+        CDATA_SECRET,
+        COMMENT_SECRET,
+        ENTITY_SECRET,
+        PI_SECRET,
+        "Entity-73",
+    ];
+    for (kind, name, records) in [("contact", "cnt-lex", 2), ("domain", "lexical.ma", 2)] {
+        let run = admin_live(&server, &[], None, &["--json", "history", kind, name]).await;
+        assert_eq!(run.code, 0, "{}", run.err);
+        for secret in secrets {
+            assert!(!run.out.contains(secret), "{secret} in {}", run.out);
+        }
+        let rows: serde_json::Value = serde_json::from_str(&run.out).unwrap();
+        let rows = rows.as_array().unwrap();
+        assert_eq!(rows.len(), records, "{rows:?}");
+        for row in rows {
+            let request = row["request"].as_str().unwrap();
+            assert!(request.contains("********"), "{request}");
+            // Still a document a reader can follow.
+            roxmltree::Document::parse(request).unwrap();
+        }
+        let text = admin_live(&server, &[], None, &["history", kind, name]).await;
+        assert_eq!(text.code, 0, "{}", text.err);
+        for secret in secrets {
+            assert!(!text.out.contains(secret), "{secret} in {}", text.out);
+        }
+    }
+    let file = server
+        .settings
+        .server
+        .data_dir
+        .with_file_name("lexical.bak");
+    let run = admin_live(&server, &[], None, &["backup", file.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{}", run.err);
+    let bytes = std::fs::read(&file).unwrap();
+    let backup = String::from_utf8_lossy(&bytes);
+    assert!(backup.contains("lexical.ma"), "the backup holds the domain");
+    for secret in secrets {
+        assert!(!backup.contains(secret), "{secret} in the backup");
+    }
+}

@@ -86,7 +86,91 @@ async fn failure_certificate_of_another_registrar_is_2200() {
     let mut c = server.client("reg2").await;
     let r = c.cmd(&login_xml("reg1", password("reg1"), "en")).await;
     assert_eq!(r.code(), 2200);
-    assert!(r.reason().unwrap().contains("certificate"));
+    assert_eq!(
+        without_trids(&r.xml),
+        without_trids(&c.cmd(&login_xml("reg1", "wrong-pass", "en")).await.xml),
+        "the same answer as a wrong password"
+    );
+}
+
+/// A response without its `<trID>`, which differs from one answer to the next.
+fn without_trids(xml: &str) -> String {
+    let start = xml.find("<trID>").expect("a trID");
+    let end = xml.find("</trID>").expect("a trID") + "</trID>".len();
+    format!("{}{}", &xml[..start], &xml[end..])
+}
+
+#[tokio::test]
+async fn failure_every_refusal_for_credentials_or_standing_is_the_same_answer() {
+    let mut server =
+        TestServer::start_with(|s| s.limits.login_failures_per_address = 0, None).await;
+    // Two more registrars presenting reg1's certificate: one suspended,
+    // one terminated; reg2 may connect from another network only.
+    server
+        .add_registrars(
+            &[
+                ("susp1".into(), "susp1-pass".into()),
+                ("gone1".into(), "gone1-pass".into()),
+            ],
+            5,
+        )
+        .await;
+    server.stop().await;
+    let data = server.settings.server.data_dir.clone();
+    for args in [
+        &["registrar", "suspend", "susp1"][..],
+        &["registrar", "terminate", "gone1"],
+        &["registrar", "allow", "reg2", "192.0.2.0/24"],
+    ] {
+        let (ok, _, err) = admin_in(&data, None, args);
+        assert!(ok, "{args:?}: {err}");
+    }
+    server.restart_at(None).await;
+    // (certificate presented, clID, password, what is wrong)
+    let cases = [
+        ("reg1", "reg1", "wrong-pass", "a wrong password"),
+        ("reg1", "nobody", "whatever1", "an unknown clID"),
+        (
+            "reg2",
+            "reg1",
+            password("reg1"),
+            "another registrar's certificate",
+        ),
+        ("reg2", "reg2", password("reg2"), "an address not allowed"),
+        ("reg1", "susp1", "susp1-pass", "a suspended registrar"),
+        ("reg1", "gone1", "gone1-pass", "a terminated registrar"),
+    ];
+    for lang in ["en", "fr"] {
+        let mut first: Option<String> = None;
+        let mut closing: Option<String> = None;
+        for (cert, clid, pw, what) in cases {
+            let mut c = server.client(cert).await;
+            let login = login_xml(clid, pw, lang);
+            let r = c.cmd(&login).await;
+            assert_eq!(r.code(), 2200, "{what}: {}", r.xml);
+            let answer = without_trids(&r.xml);
+            match &first {
+                None => first = Some(answer),
+                Some(first) => assert_eq!(&answer, first, "{what} ({lang}) answers differently"),
+            }
+            // The failures count the same way: the third on a connection
+            // closes it, with the same 2501.
+            assert_eq!(c.cmd(&login).await.code(), 2200, "{what}");
+            let r = c.cmd(&login).await;
+            assert_eq!(r.code(), 2501, "{what}: {}", r.xml);
+            assert!(c.is_closed().await, "{what}");
+            let answer = without_trids(&r.xml);
+            match &closing {
+                None => closing = Some(answer),
+                Some(closing) => {
+                    assert_eq!(&answer, closing, "{what} ({lang}) closes differently");
+                }
+            }
+        }
+    }
+    // The registrars with nothing wrong still log in.
+    server.login("reg1").await;
+    server.login("reg3").await;
 }
 
 #[tokio::test]
