@@ -178,7 +178,7 @@ async fn run(service: &AdminService, request: AdminRequest) -> AdminReply {
         Ok(()) => 0,
         Err(e) => {
             use std::fmt::Write as _;
-            let _ = writeln!(ctx.err, "error: {e:#}");
+            let _ = writeln!(ctx.err, "error: {}", crate::cli::error_line(&e));
             1
         }
     };

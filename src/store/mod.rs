@@ -109,6 +109,92 @@ pub enum StoreError {
     /// A backup could not be written, read or restored.
     #[error("backup: {0}")]
     Backup(String),
+    /// A file or directory of the store cannot be opened: its mode or
+    /// owner, a directory where a file should be, …
+    #[error("{reason}: {}", .path.display())]
+    Access {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// Why, as the system says it (`permission denied`).
+        reason: String,
+    },
+}
+
+impl StoreError {
+    fn access(path: &Path, error: &std::io::Error) -> Self {
+        Self::Access {
+            path: path.to_owned(),
+            reason: os_reason(error),
+        }
+    }
+}
+
+/// The system's words for an I/O error, without the error number:
+/// `permission denied`, `is a directory`.
+fn os_reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    let text = match text.rfind(" (os error ") {
+        Some(at) if text.ends_with(')') => &text[..at],
+        _ => text.as_str(),
+    };
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Which file of the store in `dir` an I/O failure at opening is about,
+/// and why: the directory, then `conf`, `db`, `blobs` and the snapshots, as
+/// sled opens them. `None` when each can be opened (e.g. another process
+/// holds the store's lock).
+fn inaccessible(dir: &Path) -> Option<StoreError> {
+    fn directory(path: &Path) -> Option<std::io::Error> {
+        match std::fs::metadata(path) {
+            Err(e) => Some(e),
+            Ok(meta) if !meta.is_dir() => Some(std::io::Error::from_raw_os_error(libc::ENOTDIR)),
+            Ok(_) => std::fs::read_dir(path).err().or_else(|| {
+                rustix::fs::access(
+                    path,
+                    rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK,
+                )
+                .err()
+                .map(|errno| std::io::Error::from_raw_os_error(errno.raw_os_error()))
+            }),
+        }
+    }
+    if let Some(e) = directory(dir) {
+        return Some(StoreError::access(dir, &e));
+    }
+    let mut files = vec![dir.join("conf"), dir.join("db")];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut snaps: Vec<_> = entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("snap."))
+            .map(|e| e.path())
+            .collect();
+        snaps.sort();
+        files.extend(snaps);
+    }
+    for file in files {
+        if std::fs::symlink_metadata(&file).is_err() {
+            continue;
+        }
+        if let Err(e) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&file)
+        {
+            return Some(StoreError::access(&file, &e));
+        }
+    }
+    let blobs = dir.join("blobs");
+    if std::fs::symlink_metadata(&blobs).is_ok()
+        && let Some(e) = directory(&blobs)
+    {
+        return Some(StoreError::access(&blobs, &e));
+    }
+    None
 }
 
 /// Why an atomic change did not happen.
@@ -726,6 +812,7 @@ fn open_sled(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
     };
     match opened {
         Ok(Ok(db)) => Ok(db),
+        Ok(Err(sled::Error::Io(e))) => Err(inaccessible(path).unwrap_or(sled::Error::Io(e).into())),
         Ok(Err(sled::Error::Corruption { .. })) => Err(damaged(
             path.join("db"),
             "a log entry or page fails its checksum".to_owned(),
@@ -800,7 +887,8 @@ impl Store {
     /// Opens (or creates) the store in `path`, checking its format version.
     ///
     /// # Errors
-    /// sled errors, a foreign database, or another format version.
+    /// sled errors, a file that cannot be opened (named), a foreign
+    /// database, or another format version.
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         let db = open_sled(path, cache_bytes)?;
         if let Some(mark) = commit::read_mark(path) {
@@ -2740,6 +2828,24 @@ fn unlink(refs: &Tx, list_tag: u8, count_tag: u8, id: &str, domain: &str) -> TxR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_file_that_cannot_be_opened_is_named_with_the_reason() {
+        assert_eq!(
+            os_reason(&std::io::Error::from_raw_os_error(libc::EACCES)),
+            "permission denied"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(data.join("db")).unwrap();
+        let Err(err) = Store::open(&data, 1 << 20) else {
+            panic!("a store whose db is a directory was opened");
+        };
+        assert_eq!(
+            err.to_string(),
+            format!("is a directory: {}", data.join("db").display())
+        );
+    }
 
     #[test]
     fn format_version_is_recorded_and_another_is_refused() {

@@ -192,3 +192,49 @@ async fn success_store_records_its_format_version_and_refuses_another() {
     assert!(err.contains("format version 7"), "{err}");
     let _ = Clock::system();
 }
+
+/// `ma-registry --data-dir DATA admin ARGS`: exit code and stderr.
+fn admin_code(data: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ma-registry"))
+        .env_remove("MA_REGISTRY_CONFIG")
+        .arg("--data-dir")
+        .arg(data)
+        .arg("admin")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn failure_a_store_that_cannot_be_opened_names_the_file_and_says_why_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // `db` is a directory: opening it fails with an OS error whoever runs
+    // the command (root reads through a mode of 000).
+    std::fs::create_dir_all(data.join("db")).unwrap();
+    let (code, err) = admin_code(&data, &["stats"]);
+    assert_eq!(code, Some(1), "{err}");
+    let db = data.join("db");
+    assert!(
+        err.starts_with(&format!(
+            "error: cannot open the store in {}",
+            data.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.trim_end()
+            .ends_with(&format!("is a directory: {}", db.display())),
+        "the error names the file: {err}"
+    );
+    assert_eq!(
+        err.to_lowercase().matches("is a directory").count(),
+        1,
+        "the OS error is printed once: {err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
