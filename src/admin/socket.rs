@@ -202,7 +202,8 @@ fn failure(code: u8, err: String) -> AdminReply {
 }
 
 /// Sends `request` to the server listening on `path`. `Ok(None)` when no
-/// server is running there (no socket, or a stale one nobody answers).
+/// server is running there (no socket, or a stale one nobody answers, or
+/// no data directory).
 ///
 /// # Errors
 /// When a server answers but the exchange fails.
@@ -212,7 +213,9 @@ pub fn call(path: &Path, request: &AdminRequest) -> std::io::Result<Option<Admin
         Err(e)
             if matches!(
                 e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+                std::io::ErrorKind::NotFound
+                    | std::io::ErrorKind::ConnectionRefused
+                    | std::io::ErrorKind::NotADirectory
             ) =>
         {
             return Ok(None);

@@ -210,6 +210,56 @@ fn admin_code(data: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
 }
 
 #[test]
+fn failure_a_directory_without_a_store_is_refused_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory that does not exist, an empty one, and a regular file.
+    let missing = dir.path().join("missing");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "not a directory").unwrap();
+    for data in [&missing, &empty, &file] {
+        for args in [
+            &["stats"][..],
+            &["registrar", "list"],
+            &[
+                "registrar",
+                "add",
+                "atlas",
+                "--name",
+                "A",
+                "--password",
+                "atlas-pw-1",
+            ],
+        ] {
+            let (code, err) = admin_code(data, args);
+            assert_eq!(code, Some(1), "{args:?} on {}: {err}", data.display());
+            assert_eq!(
+                err,
+                format!(
+                    "error: no store at {}; is --config right?\n",
+                    data.display()
+                ),
+                "{args:?}"
+            );
+        }
+    }
+    assert!(!missing.exists(), "no directory was created");
+    assert_eq!(
+        std::fs::read_dir(&empty).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    // The commands that make a store still make one in a new directory.
+    std::fs::write(dir.path().join("empty.jsonl"), "").unwrap();
+    let legacy = dir.path().join("empty.jsonl");
+    let (code, err) = admin_code(&missing, &["import", legacy.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = admin_code(&missing, &["stats"]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
 fn failure_a_store_that_cannot_be_opened_names_the_file_and_says_why_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

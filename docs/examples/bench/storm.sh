@@ -12,9 +12,11 @@
 #   over   CAP + 1 sessions per registrar: exactly one per registrar must
 #          be refused with 2502, and every other one served
 #
-# The script makes a development PKI (one certificate per registrar) and
-# a fresh store in a temp dir, adds the registrars offline, starts the
-# release server on 127.0.0.1:PORT without WHOIS, prints each report and
+# The script makes a development PKI (one certificate per registrar) in a
+# temp dir, starts the release server on 127.0.0.1:PORT without WHOIS on a
+# fresh store there, adds the registrars through its admin socket (their
+# passwords are not in the server's cache: the first storm verifies them
+# with argon2), prints each report and
 # the load average before it, writes each JSON report to OUT (default
 # storm-results/), and stops the server and removes the temp dir at the
 # end.
@@ -77,17 +79,6 @@ enabled = false
 connections_per_second_per_address = 0
 EOF
 
-started=$SECONDS
-echo "# clID password certificate key" >"$DATA/registrars.txt"
-for c in "${clids[@]}"; do
-    pw="pw-$c"
-    printf '%s\n' "$pw" | "$BIN" --config "$DATA/storm.toml" --data-dir "$DATA/data" \
-        admin registrar add "$c" --name "Storm $c" --password-stdin \
-        --cert "$DATA/certs/$c.pem" --session-limit "$CAP" >/dev/null
-    echo "$c $pw $DATA/certs/$c.pem $DATA/certs/$c.key" >>"$DATA/registrars.txt"
-done
-echo "$REGISTRARS registrars added, session limit $CAP each ($((SECONDS - started)) s)"
-
 "$BIN" --config "$DATA/storm.toml" --data-dir "$DATA/data" serve >"$DATA/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 50); do
@@ -99,6 +90,17 @@ if ! grep -q "EPP on" "$DATA/server.log"; then
     cat "$DATA/server.log" >&2
     exit 1
 fi
+
+started=$SECONDS
+echo "# clID password certificate key" >"$DATA/registrars.txt"
+for c in "${clids[@]}"; do
+    pw="pw-$c"
+    printf '%s\n' "$pw" | "$BIN" --config "$DATA/storm.toml" --data-dir "$DATA/data" \
+        admin registrar add "$c" --name "Storm $c" --password-stdin \
+        --cert "$DATA/certs/$c.pem" --session-limit "$CAP" >/dev/null
+    echo "$c $pw $DATA/certs/$c.pem $DATA/certs/$c.key" >>"$DATA/registrars.txt"
+done
+echo "$REGISTRARS registrars added, session limit $CAP each ($((SECONDS - started)) s)"
 echo "$(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo); kernel $(uname -r)"
 
 # The host's count of connections dropped because a listen queue was full.
