@@ -136,6 +136,9 @@ pub fn main() -> ExitCode {
         None
     };
     if matches!(cli.command, Command::Serve(_) | Command::Admin(_)) {
+        // The store, backups, deposits, zone files and mail are the
+        // service user's alone, sled's own files included.
+        crate::fsmode::private_umask();
         crate::alloc::limit_arenas();
         ignore_file_size_signal();
     }

@@ -22,6 +22,7 @@ mod dnssec;
 mod domain;
 mod durability;
 mod escrow;
+mod file_modes;
 mod history;
 mod host;
 mod identity;
