@@ -112,6 +112,13 @@ pub struct Limits {
     pub login_failures_per_address: u32,
     /// The window of `login_failures_per_address` (seconds).
     pub login_failure_window_secs: u64,
+    /// Time a connection may take to log in, from its greeting (seconds);
+    /// a session not logged in by then is closed.
+    pub login_timeout_secs: u64,
+    /// Sessions past their TLS handshake and not logged in yet the server
+    /// holds at once, from every address together; over it a new
+    /// connection is closed after its handshake, before the greeting.
+    pub max_unauthenticated_sessions: u32,
 }
 
 impl Default for Limits {
@@ -134,6 +141,8 @@ impl Default for Limits {
             connections_per_second_per_address: 100,
             login_failures_per_address: 20,
             login_failure_window_secs: 300,
+            login_timeout_secs: 30,
+            max_unauthenticated_sessions: 256,
         }
     }
 }
@@ -705,6 +714,12 @@ impl Settings {
                 "lifecycle.interval_secs must be at least 1".into(),
             ));
         }
+        if l.login_timeout_secs == 0 || l.max_unauthenticated_sessions == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.login_timeout_secs and limits.max_unauthenticated_sessions must be at least 1"
+                    .into(),
+            ));
+        }
         let w = &self.whois;
         if w.max_connections == 0 || w.max_connections_per_address == 0 {
             return Err(ConfigError::Invalid(
@@ -828,6 +843,24 @@ mod tests {
             "[whois]\nmax_connections_per_address = 0",
             "[whois]\nmax_connections = 4\nmax_connections_per_address = 5",
             "[whois]\nquery_timeout_secs = 0",
+        ] {
+            assert!(Settings::from_toml(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_login_phase_has_a_timeout_and_a_cap() {
+        let s = Settings::default();
+        assert_eq!(s.limits.login_timeout_secs, 30);
+        assert_eq!(s.limits.max_unauthenticated_sessions, 256);
+        let s = Settings::from_toml(
+            "[limits]\nlogin_timeout_secs = 5\nmax_unauthenticated_sessions = 3",
+        )
+        .unwrap();
+        assert_eq!(s.limits.max_unauthenticated_sessions, 3);
+        for bad in [
+            "[limits]\nlogin_timeout_secs = 0",
+            "[limits]\nmax_unauthenticated_sessions = 0",
         ] {
             assert!(Settings::from_toml(bad).is_err(), "{bad}");
         }

@@ -1,9 +1,11 @@
 //! The running server: one shared [`ServerContext`], the EPP listener, the
-//! per-registrar session slots, and graceful shutdown (a cancellation token;
-//! in-flight commands finish, then TLS closes).
+//! per-registrar session slots, the cap on connections not logged in, and
+//! graceful shutdown (a cancellation token; in-flight commands finish,
+//! then TLS closes).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::net::{TcpListener, TcpSocket};
@@ -42,6 +44,20 @@ pub struct ServerContext {
     /// Per-address connection rate and failed-login count.
     pub addresses: crate::quota::AddressGuard,
     sessions: Arc<Mutex<HashMap<String, u32>>>,
+    unauthenticated: Arc<AtomicUsize>,
+}
+
+/// A session's place among those not logged in
+/// (`limits.max_unauthenticated_sessions`), taken once its TLS handshake is
+/// done and given back when dropped: at login, or when the connection ends.
+pub struct UnauthenticatedSlot {
+    count: Arc<AtomicUsize>,
+}
+
+impl Drop for UnauthenticatedSlot {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A registrar's session slot, released when dropped.
@@ -68,6 +84,21 @@ impl ServerContext {
             .ok()
             .and_then(|map| map.get(registrar).copied())
             .unwrap_or(0)
+    }
+
+    /// A place for a new session among those not logged in, unless
+    /// `limits.max_unauthenticated_sessions` of them are open.
+    pub fn admit_unauthenticated(&self) -> Option<UnauthenticatedSlot> {
+        let max = usize::try_from(self.settings.limits.max_unauthenticated_sessions)
+            .unwrap_or(usize::MAX);
+        self.unauthenticated
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
+        Some(UnauthenticatedSlot {
+            count: Arc::clone(&self.unauthenticated),
+        })
     }
 
     /// Takes one of the registrar's `limit` session slots, if one is free.
@@ -192,6 +223,7 @@ impl RunningServer {
             failed_logins: crate::flows::login_security::FailedLogins::default(),
             addresses: crate::quota::AddressGuard::default(),
             sessions: Arc::new(Mutex::new(HashMap::new())),
+            unauthenticated: Arc::new(AtomicUsize::new(0)),
         });
         info!(%epp_addr, "EPP listener started");
         let whois_task = whois_listener.map(|listener| {

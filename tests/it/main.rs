@@ -13,6 +13,7 @@ mod authinfo;
 mod authinfo_mail;
 mod authority;
 mod backup;
+mod before_login;
 mod bench;
 mod billing;
 mod compact;
