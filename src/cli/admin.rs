@@ -54,7 +54,7 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
     if !args.command.may_create_store() && !dir.join("db").exists() {
         anyhow::bail!("no store at {}; is --config right?", dir.display());
     }
-    let store = open_when_free(dir, settings.store.cache_bytes()).with_context(|| {
+    let store = super::open_when_free(dir, settings.store.cache_bytes()).with_context(|| {
         format!(
             "cannot open the store in {} (no server answers on {})",
             dir.display(),
@@ -166,21 +166,6 @@ fn compaction_line(
         ));
     }
     line
-}
-
-/// Opens the store, giving a server that is just stopping a moment to let
-/// go of its lock (sled releases it from a background thread).
-fn open_when_free(dir: &std::path::Path, cache: u64) -> Result<Store, crate::store::StoreError> {
-    let mut attempt = 0;
-    loop {
-        match Store::open(dir, cache) {
-            Err(e) if attempt < 30 && e.to_string().contains("could not acquire lock") => {
-                attempt += 1;
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            other => return other,
-        }
-    }
 }
 
 /// Writes a report; a closed pipe (`| head`) is not an error.

@@ -81,6 +81,24 @@ fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     Ok(settings)
 }
 
+/// Opens the store, giving a server that is just stopping a moment to let
+/// go of its lock (sled releases it from a background thread).
+pub(super) fn open_when_free(
+    dir: &std::path::Path,
+    cache: u64,
+) -> Result<crate::store::Store, crate::store::StoreError> {
+    let mut attempt = 0;
+    loop {
+        match crate::store::Store::open(dir, cache) {
+            Err(e) if attempt < 30 && e.to_string().contains("could not acquire lock") => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Parses an `admin` command line received by the server's admin socket.
 ///
 /// # Errors

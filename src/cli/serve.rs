@@ -98,7 +98,7 @@ fn check_store(settings: &crate::config::Settings) -> anyhow::Result<ExitCode> {
     if !dir.join("db").exists() {
         anyhow::bail!("no store at {}; is --config right?", dir.display());
     }
-    let store = Store::open(dir, settings.store.cache_bytes())
+    let store = super::open_when_free(dir, settings.store.cache_bytes())
         .with_context(|| format!("cannot open the store in {}", dir.display()))?;
     let check = store.verify()?;
     println!(
