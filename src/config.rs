@@ -112,6 +112,13 @@ pub struct Limits {
     pub login_failures_per_address: u32,
     /// The window of `login_failures_per_address` (seconds).
     pub login_failure_window_secs: u64,
+    /// Time a connection may take to log in, from its greeting (seconds);
+    /// a session not logged in by then is closed.
+    pub login_timeout_secs: u64,
+    /// Sessions past their TLS handshake and not logged in yet the server
+    /// holds at once, from every address together; over it a new
+    /// connection is closed after its handshake, before the greeting.
+    pub max_unauthenticated_sessions: u32,
 }
 
 impl Default for Limits {
@@ -134,6 +141,8 @@ impl Default for Limits {
             connections_per_second_per_address: 100,
             login_failures_per_address: 20,
             login_failure_window_secs: 300,
+            login_timeout_secs: 30,
+            max_unauthenticated_sessions: 256,
         }
     }
 }
@@ -353,6 +362,13 @@ pub struct WhoisSettings {
     pub listen: Option<SocketAddr>,
     /// Queries each client address may make per minute.
     pub queries_per_minute: u32,
+    /// WHOIS connections open at once, from every address together.
+    pub max_connections: u32,
+    /// WHOIS connections open at once from one address.
+    pub max_connections_per_address: u32,
+    /// Time a connection has to send its query line, and then to take
+    /// the answer (seconds).
+    pub query_timeout_secs: u64,
 }
 
 impl Default for WhoisSettings {
@@ -361,6 +377,9 @@ impl Default for WhoisSettings {
             enabled: true,
             listen: Some(SocketAddr::from(([0, 0, 0, 0], 43))),
             queries_per_minute: 60,
+            max_connections: 256,
+            max_connections_per_address: 16,
+            query_timeout_secs: 5,
         }
     }
 }
@@ -781,6 +800,29 @@ impl Settings {
                 "lifecycle.interval_secs must be at least 1".into(),
             ));
         }
+        if l.login_timeout_secs == 0 || l.max_unauthenticated_sessions == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.login_timeout_secs and limits.max_unauthenticated_sessions must be at least 1"
+                    .into(),
+            ));
+        }
+        let w = &self.whois;
+        if w.max_connections == 0 || w.max_connections_per_address == 0 {
+            return Err(ConfigError::Invalid(
+                "whois.max_connections and whois.max_connections_per_address must be at least 1"
+                    .into(),
+            ));
+        }
+        if w.max_connections_per_address > w.max_connections {
+            return Err(ConfigError::Invalid(
+                "whois.max_connections_per_address must not exceed whois.max_connections".into(),
+            ));
+        }
+        if !(1..=300).contains(&w.query_timeout_secs) {
+            return Err(ConfigError::Invalid(
+                "whois.query_timeout_secs must be between 1 and 300".into(),
+            ));
+        }
         if l.max_login_failures == 0 || l.max_check_names == 0 || l.max_xml_depth < 8 {
             return Err(ConfigError::Invalid(
                 "limits.max_login_failures and limits.max_check_names must be at least 1, limits.max_xml_depth at least 8"
@@ -878,6 +920,48 @@ mod tests {
         assert!(Settings::from_toml("[dns]\nttl = 0").is_err());
         assert!(Settings::from_toml("[dns]\nmname = \"ns 1.nic.ma\"").is_err());
         assert!(Settings::from_toml("[dns]\nnameservers = []").is_err());
+    }
+
+    #[test]
+    fn whois_connection_caps_have_defaults_and_ranges() {
+        let s = Settings::default();
+        assert_eq!(s.whois.max_connections, 256);
+        assert_eq!(s.whois.max_connections_per_address, 16);
+        assert_eq!(s.whois.query_timeout_secs, 5);
+        let s = Settings::from_toml(
+            "[whois]\nmax_connections = 8\nmax_connections_per_address = 4\nquery_timeout_secs = 2",
+        )
+        .unwrap();
+        assert_eq!(
+            (s.whois.max_connections, s.whois.max_connections_per_address),
+            (8, 4)
+        );
+        for bad in [
+            "[whois]\nmax_connections = 0",
+            "[whois]\nmax_connections_per_address = 0",
+            "[whois]\nmax_connections = 4\nmax_connections_per_address = 5",
+            "[whois]\nquery_timeout_secs = 0",
+        ] {
+            assert!(Settings::from_toml(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_login_phase_has_a_timeout_and_a_cap() {
+        let s = Settings::default();
+        assert_eq!(s.limits.login_timeout_secs, 30);
+        assert_eq!(s.limits.max_unauthenticated_sessions, 256);
+        let s = Settings::from_toml(
+            "[limits]\nlogin_timeout_secs = 5\nmax_unauthenticated_sessions = 3",
+        )
+        .unwrap();
+        assert_eq!(s.limits.max_unauthenticated_sessions, 3);
+        for bad in [
+            "[limits]\nlogin_timeout_secs = 0",
+            "[limits]\nmax_unauthenticated_sessions = 0",
+        ] {
+            assert!(Settings::from_toml(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

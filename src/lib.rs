@@ -24,6 +24,7 @@ pub mod devcerts;
 pub mod epp_client;
 pub mod error;
 pub mod flows;
+pub mod fsmode;
 pub mod lifecycle;
 pub mod mail;
 pub mod metrics;

@@ -129,7 +129,7 @@ fn write_eml(settings: &Settings, mail: &Mail<'_>, bytes: &[u8]) -> Result<PathB
         let path = path.clone();
         move |source| MailError::Outbox { path, source }
     };
-    std::fs::create_dir_all(&dir).map_err(fail(&dir))?;
+    crate::fsmode::create_dir_all(&dir).map_err(fail(&dir))?;
     let safe: String = mail
         .tag
         .chars()
@@ -145,7 +145,9 @@ fn write_eml(settings: &Settings, mail: &Mail<'_>, bytes: &[u8]) -> Result<PathB
     let name = format!("{stamp}-{safe}-{:08x}", rand::random::<u32>());
     let staging = dir.join(format!(".{name}.tmp"));
     let path = dir.join(format!("{name}.eml"));
-    std::fs::write(&staging, bytes).map_err(fail(&staging))?;
+    crate::fsmode::create_file(&staging)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, bytes))
+        .map_err(fail(&staging))?;
     std::fs::rename(&staging, &path).map_err(fail(&path))?;
     Ok(path)
 }

@@ -1,9 +1,11 @@
 //! The running server: one shared [`ServerContext`], the EPP listener, the
-//! per-registrar session slots, and graceful shutdown (a cancellation token;
-//! in-flight commands finish, then TLS closes).
+//! per-registrar session slots, the cap on connections not logged in, and
+//! graceful shutdown (a cancellation token; in-flight commands finish,
+//! then TLS closes).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::net::{TcpListener, TcpSocket};
@@ -44,6 +46,20 @@ pub struct ServerContext {
     /// Counters and histograms for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
     sessions: Arc<Mutex<HashMap<String, u32>>>,
+    unauthenticated: Arc<AtomicUsize>,
+}
+
+/// A session's place among those not logged in
+/// (`limits.max_unauthenticated_sessions`), taken once its TLS handshake is
+/// done and given back when dropped: at login, or when the connection ends.
+pub struct UnauthenticatedSlot {
+    count: Arc<AtomicUsize>,
+}
+
+impl Drop for UnauthenticatedSlot {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A registrar's session slot, released when dropped.
@@ -70,6 +86,21 @@ impl ServerContext {
             .ok()
             .and_then(|map| map.get(registrar).copied())
             .unwrap_or(0)
+    }
+
+    /// A place for a new session among those not logged in, unless
+    /// `limits.max_unauthenticated_sessions` of them are open.
+    pub fn admit_unauthenticated(&self) -> Option<UnauthenticatedSlot> {
+        let max = usize::try_from(self.settings.limits.max_unauthenticated_sessions)
+            .unwrap_or(usize::MAX);
+        self.unauthenticated
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
+        Some(UnauthenticatedSlot {
+            count: Arc::clone(&self.unauthenticated),
+        })
     }
 
     /// Takes one of the registrar's `limit` session slots, if one is free.
@@ -205,6 +236,7 @@ impl RunningServer {
             addresses: crate::quota::AddressGuard::default(),
             metrics: Arc::new(crate::metrics::Metrics::new()),
             sessions: Arc::new(Mutex::new(HashMap::new())),
+            unauthenticated: Arc::new(AtomicUsize::new(0)),
         });
         info!(%epp_addr, "EPP listener started");
         let whois_task = whois_listener.map(|listener| {

@@ -1,6 +1,7 @@
 //! One EPP session per connection: the RFC 5730 state machine (greeting,
-//! login, commands, logout), per-session language, login failures and the
-//! registrar's session slot. frame → xml → flow → xml → frame.
+//! login, commands, logout), per-session language, login failures, the
+//! time allowed to log in, the place among the connections not logged in,
+//! and the registrar's session slot. frame → xml → flow → xml → frame.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use crate::model::{
     ResultCode, SecurityEvent, Text, Timestamp,
 };
 use crate::quota::CommandClass;
-use crate::server::{ServerContext, SessionSlot};
+use crate::server::{ServerContext, SessionSlot, UnauthenticatedSlot};
 use crate::store::Store;
 use crate::transport::{self, FrameError};
 use crate::xml::{self, ns, parse::ParseFailure};
@@ -49,9 +50,16 @@ struct Session {
     span: tracing::Span,
     /// The result code of the command being answered, for the metrics.
     answered: u16,
+    /// The connection's place among those not logged in, until it logs in.
+    unauthenticated: Option<UnauthenticatedSlot>,
 }
 
-/// Serves one TCP connection until it ends, fails, idles out, or the server shuts down.
+/// Serves one TCP connection until it ends, fails, idles out, or the
+/// server shuts down. Once its TLS handshake is done it takes a place among
+/// the sessions not logged in, held until it logs in; with none free it is
+/// closed before the greeting. Connections still in their handshake do not
+/// count: they hold no client certificate yet, and a flood of them, which
+/// `handshake_timeout_secs` ends, must not lock the registrars out.
 pub async fn serve_connection(ctx: Arc<ServerContext>, tcp: TcpStream, peer: SocketAddr) {
     let span = info_span!("session", %peer, registrar = tracing::field::Empty);
     let session_span = span.clone();
@@ -68,6 +76,16 @@ pub async fn serve_connection(ctx: Arc<ServerContext>, tcp: TcpStream, peer: Soc
                 info!("TLS handshake timed out");
                 return;
             }
+        };
+        let Some(slot) = ctx.admit_unauthenticated() else {
+            warn!("too many sessions not logged in; closed before the greeting");
+            let mut tls = tls;
+            let _ = tokio::time::timeout(
+                Duration::from_secs(2),
+                tokio::io::AsyncWriteExt::shutdown(&mut tls),
+            )
+            .await;
+            return;
         };
         let client_cert = tls
             .get_ref()
@@ -87,6 +105,7 @@ pub async fn serve_connection(ctx: Arc<ServerContext>, tcp: TcpStream, peer: Soc
             failures: 0,
             span: session_span,
             answered: 0,
+            unauthenticated: Some(slot),
         };
         session.run(tls).await;
     }
@@ -107,6 +126,9 @@ impl Session {
         }
         let idle = Duration::from_secs(limits.idle_timeout_secs);
         let frame_timeout = Duration::from_secs(limits.frame_timeout_secs);
+        // Until it logs in, the session has `login_timeout_secs` from its
+        // greeting; every read is cut short to that.
+        let login_by = tokio::time::Instant::now() + Duration::from_secs(limits.login_timeout_secs);
         let mut buf = Vec::with_capacity(4096);
         // Once the server stops, the session answers what the client had
         // already sent (a frame under way or arriving within the grace),
@@ -114,14 +136,22 @@ impl Session {
         let grace = Duration::from_millis(self.ctx.settings.server.shutdown_grace_ms);
         let mut stopping = false;
         loop {
-            let wait = if stopping { grace } else { idle };
+            let (mut wait, mut frame_wait) = (if stopping { grace } else { idle }, frame_timeout);
+            if self.login.is_none() {
+                let left = login_by.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    info!("not logged in within the login timeout; closing");
+                    break;
+                }
+                (wait, frame_wait) = (wait.min(left), frame_wait.min(left));
+            }
             let read = {
                 let next = transport::read_frame(
                     &mut tls,
                     &mut buf,
                     limits.max_frame_bytes,
                     wait,
-                    frame_timeout,
+                    frame_wait,
                 );
                 tokio::pin!(next);
                 tokio::select! {
@@ -161,6 +191,10 @@ impl Session {
                         format!("longueur de trame invalide {n}"),
                     ));
                     (self.error_response(&err, None), true)
+                }
+                Err(e) if self.login.is_none() && tokio::time::Instant::now() >= login_by => {
+                    info!(reason = %e, "not logged in within the login timeout; closing");
+                    break;
                 }
                 Err(e) => {
                     info!(reason = %e, "closing session");
@@ -555,6 +589,8 @@ impl Session {
             now,
         ));
         self.lang = lang;
+        // Logged in: its place among the connections not logged in is free.
+        self.unauthenticated = None;
         self.login = Some(LoggedIn {
             registrar: registrar.id,
             ext_uris: login.ext_uris,

@@ -1,8 +1,10 @@
 //! The public WHOIS service (RFC 3912, charter R16): one query line per TCP
 //! connection, answered in plain text and closed. Shows exactly the
 //! charter's fields for a domain, a clear answer for free, reserved and
-//! blocked names, never an authInfo; each client address is rate-limited.
-//! Read-only over the store.
+//! blocked names, never an authInfo; each client address is rate-limited,
+//! and the connections it holds are capped, in all and per address, so
+//! that WHOIS never takes the file descriptors EPP needs. Read-only over
+//! the store.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -54,6 +56,83 @@ impl RateLimiter {
     }
 }
 
+/// The share of the process's open-files limit WHOIS connections may
+/// take at most: the rest stays for EPP sessions, the store and the admin
+/// socket.
+const OPEN_FILES_SHARE: u64 = 4;
+
+/// The refusal a connection over a cap gets before it is closed (RFC 3912
+/// has no error format).
+const TOO_MANY: &[u8] = b"% too many connections\r\n";
+
+/// The connection caps WHOIS applies: the configured ones, lowered to a
+/// quarter of the open-files limit when that is smaller, and the
+/// per-address cap never above the global one. The third value says
+/// whether anything was lowered.
+pub fn connection_caps(
+    max_connections: u32,
+    per_address: u32,
+    open_files: Option<u64>,
+) -> (usize, usize, bool) {
+    let configured = usize::try_from(max_connections).unwrap_or(usize::MAX);
+    let share = open_files
+        .map(|limit| usize::try_from(limit / OPEN_FILES_SHARE).unwrap_or(usize::MAX))
+        .unwrap_or(usize::MAX)
+        .max(1);
+    let max = configured.min(share);
+    let per_address = usize::try_from(per_address).unwrap_or(usize::MAX).min(max);
+    (max, per_address, max < configured)
+}
+
+/// The WHOIS connections open, in all and per address.
+struct Connections {
+    max: usize,
+    per_address: usize,
+    open: Mutex<(usize, HashMap<IpAddr, usize>)>,
+}
+
+/// A connection's place among the open ones, given back when dropped.
+struct Place {
+    connections: Arc<Connections>,
+    ip: IpAddr,
+}
+
+impl Connections {
+    /// A place for a connection from `ip`, unless a cap is reached.
+    fn take(self: &Arc<Self>, ip: IpAddr) -> Option<Place> {
+        let mut open = self.open.lock().ok()?;
+        let (total, per_ip) = &mut *open;
+        let from_ip = per_ip.entry(ip).or_insert(0);
+        if *total >= self.max || *from_ip >= self.per_address {
+            if *from_ip == 0 {
+                per_ip.remove(&ip);
+            }
+            return None;
+        }
+        *from_ip += 1;
+        *total += 1;
+        Some(Place {
+            connections: Arc::clone(self),
+            ip,
+        })
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.connections.open.lock() {
+            let (total, per_ip) = &mut *open;
+            *total = total.saturating_sub(1);
+            if let Some(n) = per_ip.get_mut(&self.ip) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    per_ip.remove(&self.ip);
+                }
+            }
+        }
+    }
+}
+
 /// Binds the WHOIS listener.
 ///
 /// # Errors
@@ -64,7 +143,9 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 
 /// Serves WHOIS queries until `stop` is cancelled, then ends the
 /// connections still open (a lookup only reads) and returns once they are
-/// gone, so nothing holds the store after the server stops.
+/// gone, so nothing holds the store after the server stops. A connection
+/// over `whois.max_connections`, or over `whois.max_connections_per_address`
+/// for its address, gets one line and is closed at once.
 pub async fn serve(
     listener: TcpListener,
     store: Store,
@@ -75,6 +156,30 @@ pub async fn serve(
     let limiter = Arc::new(RateLimiter {
         per_minute: settings.whois.queries_per_minute,
         buckets: Mutex::new(HashMap::new()),
+    });
+    let (max, per_address, lowered) = connection_caps(
+        settings.whois.max_connections,
+        settings.whois.max_connections_per_address,
+        crate::server::open_files_limit(),
+    );
+    if lowered {
+        warn!(
+            max_connections = max,
+            max_connections_per_address = per_address,
+            configured = settings.whois.max_connections,
+            "WHOIS connection caps lowered to a quarter of the open-files limit, so EPP keeps the rest"
+        );
+    } else {
+        info!(
+            max_connections = max,
+            max_connections_per_address = per_address,
+            "WHOIS connection caps"
+        );
+    }
+    let open = Arc::new(Connections {
+        max,
+        per_address,
+        open: Mutex::new((0, HashMap::new())),
     });
     let connections = tokio_util::task::TaskTracker::new();
     loop {
@@ -89,6 +194,13 @@ pub async fn serve(
                 }
             },
         };
+        let Some(place) = open.take(peer.ip()) else {
+            debug!(%peer, "WHOIS connection over the caps; closed");
+            // Best effort: the line fits in an empty socket buffer.
+            let _ = tcp.try_write(TOO_MANY);
+            drop(tcp);
+            continue;
+        };
         let (store, settings, clock, limiter) = (
             store.clone(),
             Arc::clone(&settings),
@@ -97,6 +209,7 @@ pub async fn serve(
         );
         let stop = stop.clone();
         connections.spawn(async move {
+            let _place = place;
             tokio::select! {
                 _ = stop.cancelled() => debug!(%peer, "WHOIS connection closed at shutdown"),
                 answered = answer(tcp, peer, &store, &settings, &clock, &limiter) => {
@@ -120,6 +233,7 @@ async fn answer(
     clock: &Clock,
     limiter: &RateLimiter,
 ) -> std::io::Result<()> {
+    let timeout = Duration::from_secs(settings.whois.query_timeout_secs);
     let mut buf = Vec::with_capacity(64);
     let read = async {
         let mut byte = [0u8; 256];
@@ -135,10 +249,7 @@ async fn answer(
         }
         Ok::<(), std::io::Error>(())
     };
-    if tokio::time::timeout(Duration::from_secs(10), read)
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(timeout, read).await.is_err() {
         return Ok(());
     }
     let text = if !limiter.allow(peer.ip()) {
@@ -156,9 +267,7 @@ async fn answer(
         tcp.write_all(text.as_bytes()).await?;
         tcp.shutdown().await
     };
-    tokio::time::timeout(Duration::from_secs(10), write)
-        .await
-        .unwrap_or(Ok(()))
+    tokio::time::timeout(timeout, write).await.unwrap_or(Ok(()))
 }
 
 /// Whether a contact withheld a field from third parties (RFC 5733
@@ -313,4 +422,37 @@ pub fn respond(
         let _ = write!(out, "% No match for {}: the name is free.\r\n", name.name);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_caps_leave_three_quarters_of_the_open_files_to_epp() {
+        assert_eq!(connection_caps(256, 16, Some(65_536)), (256, 16, false));
+        assert_eq!(connection_caps(256, 16, None), (256, 16, false));
+        assert_eq!(connection_caps(256, 16, Some(1024)), (256, 16, false));
+        assert_eq!(connection_caps(256, 16, Some(400)), (100, 16, true));
+        assert_eq!(connection_caps(256, 64, Some(40)), (10, 10, true));
+        assert_eq!(connection_caps(256, 16, Some(2)), (1, 1, true));
+    }
+
+    #[test]
+    fn a_place_is_given_back_when_its_connection_ends() {
+        let open = Arc::new(Connections {
+            max: 3,
+            per_address: 2,
+            open: Mutex::new((0, HashMap::new())),
+        });
+        let a: IpAddr = [192, 0, 2, 1].into();
+        let b: IpAddr = [192, 0, 2, 2].into();
+        let first = open.take(a).unwrap();
+        let _second = open.take(a).unwrap();
+        assert!(open.take(a).is_none(), "over the address's cap");
+        let _third = open.take(b).unwrap();
+        assert!(open.take(b).is_none(), "over the global cap");
+        drop(first);
+        assert!(open.take(a).is_some());
+    }
 }

@@ -189,7 +189,7 @@ impl ZoneFile {
     fn create(dir: &Path, zone: &str, serial: u32) -> Result<Self, ZoneError> {
         let file = dir.join(format!("{zone}.zone"));
         let tmp = dir.join(format!(".{zone}.zone.{}.tmp", std::process::id()));
-        let out = File::create(&tmp).map_err(|source| ZoneError::Io {
+        let out = crate::fsmode::create_file(&tmp).map_err(|source| ZoneError::Io {
             path: tmp.clone(),
             source,
         })?;
@@ -400,7 +400,7 @@ pub fn export(
         None => settings.zones.iter().map(|z| z.name.as_str()).collect(),
     };
     let registry_ns = registry_nameservers(store, settings, &zones)?;
-    std::fs::create_dir_all(dir).map_err(|source| ZoneError::Io {
+    crate::fsmode::create_dir_all(dir).map_err(|source| ZoneError::Io {
         path: dir.to_owned(),
         source,
     })?;

@@ -1814,6 +1814,20 @@ impl AdminCommand {
         )
     }
 
+    /// Whether the command may start a store in a directory that holds
+    /// none: the loads (`import`, `escrow import`; `restore` goes its own
+    /// way). Every other command refuses such a directory.
+    pub(crate) fn may_create_store(&self) -> bool {
+        matches!(
+            self,
+            AdminCommand::Import { .. }
+                | AdminCommand::Restore { .. }
+                | AdminCommand::Escrow {
+                    command: data::EscrowCommand::Import { .. }
+                }
+        )
+    }
+
     /// Whether the command reads its standard input (a password).
     pub(crate) fn reads_stdin(&self) -> bool {
         matches!(

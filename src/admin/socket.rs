@@ -193,7 +193,7 @@ async fn run(service: &AdminService, request: AdminRequest) -> AdminReply {
         Err(e) => {
             info!(operator = %ctx.operator, command = %name, "admin command refused");
             use std::fmt::Write as _;
-            let _ = writeln!(ctx.err, "error: {e:#}");
+            let _ = writeln!(ctx.err, "error: {}", crate::cli::error_line(&e));
             1
         }
     };
@@ -217,7 +217,8 @@ fn failure(code: u8, err: String) -> AdminReply {
 }
 
 /// Sends `request` to the server listening on `path`. `Ok(None)` when no
-/// server is running there (no socket, or a stale one nobody answers).
+/// server is running there (no socket, or a stale one nobody answers, or
+/// no data directory).
 ///
 /// # Errors
 /// When a server answers but the exchange fails.
@@ -227,7 +228,9 @@ pub fn call(path: &Path, request: &AdminRequest) -> std::io::Result<Option<Admin
         Err(e)
             if matches!(
                 e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+                std::io::ErrorKind::NotFound
+                    | std::io::ErrorKind::ConnectionRefused
+                    | std::io::ErrorKind::NotADirectory
             ) =>
         {
             return Ok(None);

@@ -1,6 +1,7 @@
 //! `admin …` from the shell: sends the command to the running server
 //! through its admin socket, or, when no server is running, opens the store
-//! and runs it here. Either way the report goes to stdout, diagnostics to
+//! and runs it here (refusing a directory that holds no store, unless the
+//! command loads one). Either way the report goes to stdout, diagnostics to
 //! stderr, and the exit code says how it went (0, 1 refused, 2 usage).
 
 use std::io::{Read as _, Write as _};
@@ -48,7 +49,12 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(reply.code));
     }
     let dir = &settings.server.data_dir;
-    let store = open_when_free(dir, settings.store.cache_bytes()).with_context(|| {
+    // A mistyped --config or --data-dir must not make an empty registry:
+    // only the commands that load one may start a store.
+    if !args.command.may_create_store() && !dir.join("db").exists() {
+        anyhow::bail!("no store at {}; is --config right?", dir.display());
+    }
+    let store = super::open_when_free(dir, settings.store.cache_bytes()).with_context(|| {
         format!(
             "cannot open the store in {} (no server answers on {})",
             dir.display(),
@@ -160,21 +166,6 @@ fn compaction_line(
         ));
     }
     line
-}
-
-/// Opens the store, giving a server that is just stopping a moment to let
-/// go of its lock (sled releases it from a background thread).
-fn open_when_free(dir: &std::path::Path, cache: u64) -> Result<Store, crate::store::StoreError> {
-    let mut attempt = 0;
-    loop {
-        match Store::open(dir, cache) {
-            Err(e) if attempt < 30 && e.to_string().contains("could not acquire lock") => {
-                attempt += 1;
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            other => return other,
-        }
-    }
 }
 
 /// Writes a report; a closed pipe (`| head`) is not an error.

@@ -82,6 +82,24 @@ fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     Ok(settings)
 }
 
+/// Opens the store, giving a server that is just stopping a moment to let
+/// go of its lock (sled releases it from a background thread).
+pub(super) fn open_when_free(
+    dir: &std::path::Path,
+    cache: u64,
+) -> Result<crate::store::Store, crate::store::StoreError> {
+    let mut attempt = 0;
+    loop {
+        match crate::store::Store::open(dir, cache) {
+            Err(e) if attempt < 30 && e.to_string().contains("could not acquire lock") => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Parses an `admin` command line received by the server's admin socket.
 ///
 /// # Errors
@@ -179,6 +197,9 @@ pub fn main() -> ExitCode {
         None
     };
     if matches!(cli.command, Command::Serve(_) | Command::Admin(_)) {
+        // The store, backups, deposits, zone files and mail are the
+        // service user's alone, sled's own files included.
+        crate::fsmode::private_umask();
         crate::alloc::limit_arenas();
         ignore_file_size_signal();
     }
@@ -209,10 +230,28 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error_line(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, `outer: inner: …`, each said once:
+/// a cause whose words the line holds already (an error that quotes its
+/// source in its own message, as `thiserror`'s `{0}` does) is left out.
+pub(crate) fn error_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 #[cfg(test)]
@@ -244,5 +283,24 @@ mod tests {
         assert_eq!(parsed.name, "stats");
         assert!(parse_admin(&argv(&["ma-registry", "admin", "nothing"])).is_err());
         assert!(parse_admin(&argv(&["ma-registry", "certs", "generate"])).is_err());
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    enum Quoting {
+        #[error("storage error: {0}")]
+        Io(#[from] std::io::Error),
+    }
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let io = std::io::Error::from_raw_os_error(13);
+        let err = anyhow::Error::from(Quoting::from(io)).context("cannot open the store in data");
+        let line = error_line(&err);
+        assert_eq!(
+            line,
+            "cannot open the store in data: storage error: Permission denied (os error 13)"
+        );
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_line(&plain), "outer: inner");
     }
 }

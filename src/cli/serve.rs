@@ -71,6 +71,7 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
                     settings.server.data_dir.display()
                 )
             })?;
+        warn_if_readable_by_others(&settings.server.data_dir);
         if args.dev {
             seed_demo_registrars(&store, &settings.tls.client_ca, &clock)?;
         }
@@ -103,7 +104,7 @@ fn check_store(settings: &crate::config::Settings) -> anyhow::Result<ExitCode> {
     if !dir.join("db").exists() {
         anyhow::bail!("no store at {}; is --config right?", dir.display());
     }
-    let store = Store::open(dir, settings.store.cache_bytes())
+    let store = super::open_when_free(dir, settings.store.cache_bytes())
         .with_context(|| format!("cannot open the store in {}", dir.display()))?;
     let check = store.verify()?;
     println!(
@@ -131,6 +132,18 @@ fn check_store(settings: &crate::config::Settings) -> anyhow::Result<ExitCode> {
             "the store is damaged: restore the last backup (admin restore) or start from the standby"
         );
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// Logs a warning for the data directory and each store file that other
+/// users can read. Their modes are the operator's: none is changed.
+fn warn_if_readable_by_others(dir: &Path) {
+    for (path, mode) in crate::store::readable_by_others(dir) {
+        tracing::warn!(
+            path = %path.display(),
+            mode = format!("{mode:04o}"),
+            "readable by other users than the server's; the store holds registrants' data and password hashes: chmod 0700 the data directory and 0600 its files"
+        );
     }
 }
 

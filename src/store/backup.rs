@@ -69,7 +69,10 @@ impl Store {
         self.flush_now()?;
         let engine = self.engine()?;
         let staging = PathBuf::from(format!("{}.partial", path.display()));
-        let file = std::fs::File::create(&staging).map_err(io(&staging))?;
+        // A partial file left by a failed backup keeps its mode when
+        // truncated: a new one is made 0600.
+        let _ = std::fs::remove_file(&staging);
+        let file = crate::fsmode::create_file(&staging).map_err(io(&staging))?;
         let mut out = Hashing {
             inner: BufWriter::new(file),
             digest: Sha256::new(),
@@ -158,6 +161,7 @@ impl Store {
         let mut mark = [0u8; 8];
         mark.copy_from_slice(&head[12..20]);
         let mark = u64::from_be_bytes(mark);
+        crate::fsmode::create_dir_all(dir).map_err(io(dir))?;
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
@@ -202,6 +206,7 @@ impl Store {
         drop(meta);
         drop(db);
         Store::checkpoint(dir, cache_bytes)?;
+        super::restrict_store_files(dir)?;
         Ok(report)
     }
 }

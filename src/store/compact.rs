@@ -6,6 +6,7 @@
 //! same records written in order. Also the writer that restores and
 //! compactions share: batches in key order, flushed as they go.
 
+use std::os::unix::fs::DirBuilderExt as _;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
@@ -219,10 +220,11 @@ impl Store {
         // older one first.
         let source = Store::open(dir, cache_bytes)?;
         source.flush_now()?;
-        std::fs::create_dir(&work).map_err(io(&work))?;
-        let permissions = std::fs::metadata(dir).map_err(io(dir))?.permissions();
-        std::fs::set_permissions(&work, permissions).map_err(io(&work))?;
-        std::fs::write(work.join(PARTIAL_MARK), b"").map_err(io(&work))?;
+        std::fs::DirBuilder::new()
+            .mode(crate::fsmode::DIR_MODE)
+            .create(&work)
+            .map_err(io(&work))?;
+        crate::fsmode::create_file(&work.join(PARTIAL_MARK)).map_err(io(&work))?;
         let copy = sled::Config::new()
             .path(&work)
             .cache_capacity(cache_bytes)
@@ -263,6 +265,11 @@ impl Store {
             )));
         }
         Store::checkpoint(&work, cache_bytes)?;
+        // The copy's files are new: its user's alone. The directory takes
+        // the data directory's mode, so the exchange keeps the operator's.
+        super::restrict_store_files(&work)?;
+        let permissions = std::fs::metadata(dir).map_err(io(dir))?.permissions();
+        std::fs::set_permissions(&work, permissions).map_err(io(&work))?;
         let bytes_after = store_bytes(&work);
         std::fs::remove_file(work.join(PARTIAL_MARK)).map_err(io(&work))?;
         exchange(dir, &work)?;

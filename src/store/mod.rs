@@ -109,6 +109,129 @@ pub enum StoreError {
     /// A backup could not be written, read or restored.
     #[error("backup: {0}")]
     Backup(String),
+    /// A file or directory of the store cannot be opened: its mode or
+    /// owner, a directory where a file should be, …
+    #[error("{reason}: {}", .path.display())]
+    Access {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// Why, as the system says it (`permission denied`).
+        reason: String,
+    },
+}
+
+impl StoreError {
+    fn access(path: &Path, error: &std::io::Error) -> Self {
+        Self::Access {
+            path: path.to_owned(),
+            reason: os_reason(error),
+        }
+    }
+}
+
+/// The system's words for an I/O error, without the error number:
+/// `permission denied`, `is a directory`.
+fn os_reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    let text = match text.rfind(" (os error ") {
+        Some(at) if text.ends_with(')') => &text[..at],
+        _ => text.as_str(),
+    };
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The store's files in `dir` (`conf`, `db`, `blobs`, `snap.*`, and the
+/// durable mark), as sled and the store name them.
+pub(crate) fn is_store_entry(name: &str) -> bool {
+    matches!(name, "conf" | "db" | "blobs" | commit::MARK_FILE) || name.starts_with("snap.")
+}
+
+/// The data directory `dir` and those of its store's files that group or
+/// others can read (a directory: list or enter), with their modes. The
+/// server warns of them at start; it changes no mode of an existing store.
+pub fn readable_by_others(dir: &Path) -> Vec<(std::path::PathBuf, u32)> {
+    let mut found: Vec<_> = crate::fsmode::readable_by_others(dir).into_iter().collect();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    let mut names: Vec<_> = entries
+        .flatten()
+        .filter(|e| is_store_entry(&e.file_name().to_string_lossy()))
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    for path in names {
+        found.extend(crate::fsmode::readable_by_others(&path));
+        if path.is_dir()
+            && let Ok(inner) = std::fs::read_dir(&path)
+        {
+            let mut inner: Vec<_> = inner.flatten().map(|e| e.path()).collect();
+            inner.sort();
+            found.extend(
+                inner
+                    .iter()
+                    .filter_map(|p| crate::fsmode::readable_by_others(p)),
+            );
+        }
+    }
+    found
+}
+
+/// Which file of the store in `dir` an I/O failure at opening is about,
+/// and why: the directory, then `conf`, `db`, `blobs` and the snapshots, as
+/// sled opens them. `None` when each can be opened (e.g. another process
+/// holds the store's lock).
+fn inaccessible(dir: &Path) -> Option<StoreError> {
+    fn directory(path: &Path) -> Option<std::io::Error> {
+        match std::fs::metadata(path) {
+            Err(e) => Some(e),
+            Ok(meta) if !meta.is_dir() => Some(std::io::Error::from_raw_os_error(libc::ENOTDIR)),
+            Ok(_) => std::fs::read_dir(path).err().or_else(|| {
+                rustix::fs::access(
+                    path,
+                    rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK,
+                )
+                .err()
+                .map(|errno| std::io::Error::from_raw_os_error(errno.raw_os_error()))
+            }),
+        }
+    }
+    if let Some(e) = directory(dir) {
+        return Some(StoreError::access(dir, &e));
+    }
+    let mut files = vec![dir.join("conf"), dir.join("db")];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut snaps: Vec<_> = entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("snap."))
+            .map(|e| e.path())
+            .collect();
+        snaps.sort();
+        files.extend(snaps);
+    }
+    for file in files {
+        if std::fs::symlink_metadata(&file).is_err() {
+            continue;
+        }
+        if let Err(e) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&file)
+        {
+            return Some(StoreError::access(&file, &e));
+        }
+    }
+    let blobs = dir.join("blobs");
+    if std::fs::symlink_metadata(&blobs).is_ok()
+        && let Some(e) = directory(&blobs)
+    {
+        return Some(StoreError::access(&blobs, &e));
+    }
+    None
 }
 
 /// Why an atomic change did not happen.
@@ -716,6 +839,19 @@ fn registrar_snapshot(r: &Registrar) -> Option<String> {
 /// Opens the sled database in `path`. Sled (0.34) panics on some damaged
 /// files (a log cut short): the panic is caught, kept off stderr, and
 /// becomes [`StoreError::Damaged`] naming the file.
+/// Gives the store files sled has just created in `dir` the modes of
+/// [`crate::fsmode`]: for a new store only.
+pub(crate) fn restrict_store_files(dir: &Path) -> Result<(), StoreError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| StoreError::access(dir, &e))?;
+    for entry in entries.flatten() {
+        if is_store_entry(&entry.file_name().to_string_lossy()) {
+            let path = entry.path();
+            crate::fsmode::restrict(&path).map_err(|e| StoreError::access(&path, &e))?;
+        }
+    }
+    Ok(())
+}
+
 fn open_sled(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
     let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
     let opened = quiet_panics::catch(|| config.open());
@@ -726,6 +862,7 @@ fn open_sled(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
     };
     match opened {
         Ok(Ok(db)) => Ok(db),
+        Ok(Err(sled::Error::Io(e))) => Err(inaccessible(path).unwrap_or(sled::Error::Io(e).into())),
         Ok(Err(sled::Error::Corruption { .. })) => Err(damaged(
             path.join("db"),
             "a log entry or page fails its checksum".to_owned(),
@@ -798,11 +935,19 @@ fn prefix1(tag: u8, a: &str) -> Vec<u8> {
 
 impl Store {
     /// Opens (or creates) the store in `path`, checking its format version.
+    /// A store it creates is its user's alone: the directory, if it makes
+    /// it, 0700, and sled's files 0600.
     ///
     /// # Errors
-    /// sled errors, a foreign database, or another format version.
+    /// sled errors, a file that cannot be opened (named), a foreign
+    /// database, or another format version.
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        let new = std::fs::symlink_metadata(path.join("db")).is_err();
+        crate::fsmode::create_dir_all(path).map_err(|e| StoreError::access(path, &e))?;
         let db = open_sled(path, cache_bytes)?;
+        if new {
+            restrict_store_files(path)?;
+        }
         if let Some(mark) = commit::read_mark(path) {
             Engine::check_durable_mark(&db.open_tree("history")?, path, mark)?;
         }
@@ -2749,6 +2894,51 @@ fn unlink(refs: &Tx, list_tag: u8, count_tag: u8, id: &str, domain: &str) -> TxR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_file_that_cannot_be_opened_is_named_with_the_reason() {
+        assert_eq!(
+            os_reason(&std::io::Error::from_raw_os_error(libc::EACCES)),
+            "permission denied"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(data.join("db")).unwrap();
+        let Err(err) = Store::open(&data, 1 << 20) else {
+            panic!("a store whose db is a directory was opened");
+        };
+        assert_eq!(
+            err.to_string(),
+            format!("is a directory: {}", data.join("db").display())
+        );
+    }
+
+    #[test]
+    fn a_new_store_is_private_and_an_open_one_is_reported_not_changed() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        drop(Store::open(&data, 1 << 20).unwrap());
+        assert_eq!(readable_by_others(&data), vec![]);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("db")), 0o600);
+        assert_eq!(mode(&data.join("conf")), 0o600);
+        // An operator's looser modes are reported, and left as they are.
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(data.join("db"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let found = readable_by_others(&data);
+        assert_eq!(found, vec![(data.clone(), 0o755), (data.join("db"), 0o644)]);
+        let reopened = (0..50)
+            .find_map(|_| {
+                Store::open(&data, 1 << 20)
+                    .inspect_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                    .ok()
+            })
+            .unwrap();
+        drop(reopened);
+        assert_eq!((mode(&data), mode(&data.join("db"))), (0o755, 0o644));
+    }
 
     #[test]
     fn format_version_is_recorded_and_another_is_refused() {

@@ -233,3 +233,99 @@ async fn failure_registrar_with_a_malformed_email_is_refused() {
     );
     assert!(ok, "{err}");
 }
+
+/// `ma-registry --data-dir DATA admin ARGS`: exit code and stderr.
+fn admin_code(data: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ma-registry"))
+        .env_remove("MA_REGISTRY_CONFIG")
+        .arg("--data-dir")
+        .arg(data)
+        .arg("admin")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn failure_a_directory_without_a_store_is_refused_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory that does not exist, an empty one, and a regular file.
+    let missing = dir.path().join("missing");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "not a directory").unwrap();
+    for data in [&missing, &empty, &file] {
+        for args in [
+            &["stats"][..],
+            &["registrar", "list"],
+            &[
+                "registrar",
+                "add",
+                "atlas",
+                "--name",
+                "A",
+                "--password",
+                "atlas-pw-1",
+            ],
+        ] {
+            let (code, err) = admin_code(data, args);
+            assert_eq!(code, Some(1), "{args:?} on {}: {err}", data.display());
+            assert_eq!(
+                err,
+                format!(
+                    "error: no store at {}; is --config right?\n",
+                    data.display()
+                ),
+                "{args:?}"
+            );
+        }
+    }
+    assert!(!missing.exists(), "no directory was created");
+    assert_eq!(
+        std::fs::read_dir(&empty).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    // The commands that make a store still make one in a new directory.
+    std::fs::write(dir.path().join("empty.jsonl"), "").unwrap();
+    let legacy = dir.path().join("empty.jsonl");
+    let (code, err) = admin_code(&missing, &["import", legacy.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = admin_code(&missing, &["stats"]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn failure_a_store_that_cannot_be_opened_names_the_file_and_says_why_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // `db` is a directory: opening it fails with an OS error whoever runs
+    // the command (root reads through a mode of 000).
+    std::fs::create_dir_all(data.join("db")).unwrap();
+    let (code, err) = admin_code(&data, &["stats"]);
+    assert_eq!(code, Some(1), "{err}");
+    let db = data.join("db");
+    assert!(
+        err.starts_with(&format!(
+            "error: cannot open the store in {}",
+            data.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.trim_end()
+            .ends_with(&format!("is a directory: {}", db.display())),
+        "the error names the file: {err}"
+    );
+    assert_eq!(
+        err.to_lowercase().matches("is a directory").count(),
+        1,
+        "the OS error is printed once: {err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

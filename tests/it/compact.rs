@@ -122,7 +122,12 @@ fn failure_compact_refuses_what_is_not_a_whole_store() {
     let (ok, _, err) = admin_in(&data, None, &["compact"]);
     assert!(!ok && err.contains("holds no store"), "{err}");
 
+    // Nor does any other command make one there; an import does.
     let (ok, _, err) = admin_in(&data, None, &["stats"]);
+    assert!(!ok && err.contains("no store at"), "{err}");
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let (ok, _, err) = admin_in(&data, None, &["import", empty.to_str().unwrap()]);
     assert!(ok, "{err}");
     let before = all_records(&data);
 

@@ -1,8 +1,12 @@
 //! R16: the public WHOIS over TCP shows the charter's fields for a domain,
 //! a clear answer for free, reserved and blocked names, never an authInfo,
-//! and rate-limits each client address.
+//! rate-limits each client address, and caps the connections it holds.
+
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 use crate::harness::*;
 
@@ -141,7 +145,7 @@ async fn r16_each_address_is_rate_limited() {
 
 #[tokio::test]
 async fn success_shutdown_closes_a_stalled_whois_connection() {
-    let mut server = TestServer::start().await;
+    let mut server = TestServer::start_with(|s| s.whois.query_timeout_secs = 60, None).await;
     let mut stalled = tokio::net::TcpStream::connect(server.whois_addr())
         .await
         .unwrap();
@@ -149,7 +153,7 @@ async fn success_shutdown_closes_a_stalled_whois_connection() {
     stalled.write_all(b"exam").await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     server.stop().await;
-    // The server closed it while stopping, well before its 10 s read limit.
+    // The server closed it while stopping, well before its 60 s read limit.
     let mut rest = Vec::new();
     let read = tokio::time::timeout(
         std::time::Duration::from_secs(5),
@@ -157,4 +161,88 @@ async fn success_shutdown_closes_a_stalled_whois_connection() {
     )
     .await;
     assert!(matches!(read, Ok(Ok(0))), "{read:?}");
+}
+
+/// A WHOIS connection from the loopback address `source` (127.0.0.x: every
+/// one of them reaches the listener on 127.0.0.1).
+async fn connect_from(server: &TestServer, source: [u8; 4]) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from((source, 0))).unwrap();
+    socket.connect(server.whois_addr()).await.unwrap()
+}
+
+/// Everything the server sends until it closes the connection; the 20 s
+/// are only a guard against a hang.
+async fn until_closed(tcp: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), tcp.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "the server kept the connection open");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn r16_connections_over_the_caps_are_closed_at_once_and_epp_goes_on() {
+    let server = TestServer::start_with(
+        |s| {
+            s.whois.max_connections = 8;
+            s.whois.max_connections_per_address = 4;
+            // The idle connections below outlive the test, unless capped.
+            s.whois.query_timeout_secs = 120;
+        },
+        None,
+    )
+    .await;
+    // One address fills its cap with idle connections; the next one from
+    // it is refused at once, with one line, though it sent nothing. The
+    // listener takes connections in the order they were made.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(connect_from(&server, [127, 0, 0, 1]).await);
+    }
+    let mut over_address = connect_from(&server, [127, 0, 0, 1]).await;
+    let refusal = until_closed(&mut over_address).await;
+    assert_eq!(refusal, "% too many connections\r\n");
+    // Another address fills the global cap of 8; a third address is refused.
+    for _ in 0..4 {
+        held.push(connect_from(&server, [127, 0, 0, 2]).await);
+    }
+    let mut over_all = connect_from(&server, [127, 0, 0, 3]).await;
+    assert_eq!(
+        until_closed(&mut over_all).await,
+        "% too many connections\r\n"
+    );
+
+    // EPP is served meanwhile.
+    let mut c = server.login("reg1").await;
+    let r = c
+        .cmd(&command(&check("domain", &["libre.ma"]), "w-cap"))
+        .await;
+    assert_eq!(r.code(), 1000);
+
+    // The connections within the caps still get their answers.
+    for mut tcp in held {
+        tcp.write_all(b"libre.ma\r\n").await.unwrap();
+        let answer = until_closed(&mut tcp).await;
+        assert!(answer.contains("No match for libre.ma"), "{answer}");
+    }
+    // Their places are given back once they are closed (the server may
+    // take a moment to notice: retried, under the guard).
+    let again = async {
+        loop {
+            let mut tcp = connect_from(&server, [127, 0, 0, 3]).await;
+            let _ = tcp.write_all(b"libre.ma\r\n").await;
+            let mut out = String::new();
+            let _ = tcp.read_to_string(&mut out).await;
+            if out.contains("No match for libre.ma") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    assert!(
+        tokio::time::timeout(Duration::from_secs(20), again)
+            .await
+            .is_ok(),
+        "no WHOIS connection accepted after the others closed"
+    );
 }

@@ -145,7 +145,7 @@ pub fn export(
     now: Timestamp,
     dir: &Path,
 ) -> Result<Deposit, DataError> {
-    std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
+    crate::fsmode::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
     let tld = tld(settings);
     let day = now.format("%Y-%m-%d");
     let mut resend = 0u32;
@@ -195,7 +195,7 @@ fn write_deposit(
     tld: &str,
 ) -> Result<DepositCounts, DataError> {
     let io = |e: std::io::Error| DataError::io(path, e);
-    let file = File::create(path).map_err(io)?;
+    let file = crate::fsmode::create_file(path).map_err(io)?;
     let mut out = Out {
         w: Writer::new_with_indent(BufWriter::with_capacity(1 << 20, file), b' ', 2),
     };
