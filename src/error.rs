@@ -226,6 +226,10 @@ impl From<crate::store::StoreError> for EppError {
                     "le registre ne peut pas écrire dans sa base pour le moment (disque plein ou défaillant) ; rien n'a été modifié ; réessayez plus tard",
                 ))
             }
+            StoreError::Reopening => EppError::StoreUnavailable(Text::new(
+                "the registry's store is being reopened after a disk failure, for a moment; nothing was changed; try again",
+                "la base du registre est en cours de réouverture après une panne de disque, pour un instant ; rien n'a été modifié ; réessayez",
+            )),
             other => EppError::Internal(other.to_string()),
         }
     }

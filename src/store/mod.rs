@@ -91,9 +91,12 @@ pub enum StoreError {
     #[error("a committed change could not be made durable: {0}")]
     NotDurable(String),
     /// The store takes no writes until its disk works again (it failed a
-    /// write or a flush; see [`Store::health`]); nothing was changed.
+    /// write or a flush; see [`Store::suspension`]); nothing was changed.
     #[error("the store takes no writes for now: {0}")]
     WritesSuspended(String),
+    /// The store is being reopened after a disk failure, for a moment.
+    #[error("the store is being reopened after a disk failure")]
+    Reopening,
     /// The store's files are damaged: sled cannot read them back.
     #[error(
         "the store in {dir} is damaged: {file} cannot be read back ({detail}); restore the last backup (admin restore) or start from the standby; `ma-registry serve --check` tells what is wrong"
@@ -547,6 +550,8 @@ struct Inner {
     suspended_flag: std::sync::atomic::AtomicBool,
     /// How many times the engine was reopened after a failure.
     reopened: AtomicU64,
+    /// Whether a reopening is under way (reads wait for it).
+    reopening: std::sync::atomic::AtomicBool,
 }
 
 /// One opening of the sled database: its trees and its group commit.
@@ -910,6 +915,26 @@ mod quiet_panics {
     }
 }
 
+/// Writes, syncs and removes a 1 MiB file in `dir`: whether the disk takes
+/// writes again.
+fn probe_writes(dir: &Path) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let path = dir.join("recovery.probe");
+    let written = (|| {
+        let mut file = std::fs::File::options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)?;
+        file.write_all(&vec![0u8; 1 << 20])?;
+        file.sync_all()
+    })();
+    let removed = std::fs::remove_file(&path);
+    written.and(removed)
+}
+
 /// The bytes free for an unprivileged writer on the file system of `path`.
 fn free_bytes(path: &Path) -> std::io::Result<u64> {
     let stat = rustix::fs::statvfs(path).map_err(std::io::Error::from)?;
@@ -1010,6 +1035,7 @@ impl Store {
                 suspended: std::sync::Mutex::new(None),
                 suspended_flag: std::sync::atomic::AtomicBool::new(false),
                 reopened: AtomicU64::new(0),
+                reopening: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -1070,18 +1096,25 @@ impl Store {
         Ok(())
     }
 
-    /// The open database, unless it is being reopened.
+    /// The open database. While it is being reopened (a few milliseconds
+    /// after a disk failure), waits for it, up to 5 s.
     fn engine(&self) -> Result<Arc<Engine>, StoreError> {
-        self.inner
-            .engine
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-            .ok_or_else(|| {
-                StoreError::WritesSuspended(
-                    "the store is being reopened after a disk failure".to_owned(),
-                )
-            })
+        for _ in 0..1000 {
+            let slot = self
+                .inner
+                .engine
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            match slot {
+                Some(engine) => return Ok(engine),
+                None if self.inner.reopening.load(Ordering::Acquire) => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                None => break,
+            }
+        }
+        Err(StoreError::Reopening)
     }
 
     /// Why writes are suspended, if they are.
@@ -1156,11 +1189,34 @@ impl Store {
         if free < min_free_bytes {
             return Ok(false);
         }
+        // The database is taken away only when a write and a sync of some
+        // size work again, so a disk still failing does not cost the reads.
+        if let Err(e) = probe_writes(&self.inner.path) {
+            tracing::debug!(error = %e, "the disk still refuses writes");
+            return Ok(false);
+        }
         let _exclusive = self
             .inner
             .gate
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.inner.reopening.store(true, Ordering::Release);
+        let reopened = self.reopen();
+        self.inner.reopening.store(false, Ordering::Release);
+        reopened?;
+        *self
+            .inner
+            .suspended
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        self.inner.suspended_flag.store(false, Ordering::Release);
+        self.inner.reopened.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(path = %self.inner.path.display(), "store reopened from disk; writes are allowed again");
+        Ok(true)
+    }
+
+    /// Closes the database and opens it again; on failure none is open.
+    fn reopen(&self) -> Result<(), StoreError> {
         let old = self
             .inner
             .engine
@@ -1192,15 +1248,7 @@ impl Store {
             .engine
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(engine));
-        *self
-            .inner
-            .suspended
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-        self.inner.suspended_flag.store(false, Ordering::Release);
-        self.inner.reopened.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(path = %self.inner.path.display(), "store reopened from disk; writes are allowed again");
-        Ok(true)
+        Ok(())
     }
 
     /// A new server transaction id, unique forever: the process's boot number

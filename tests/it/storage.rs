@@ -191,8 +191,16 @@ async fn try_create(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failure_a_full_disk_refuses_writes_keeps_reads_and_recovers_without_restart() {
-    let (setup, config) =
-        prepared("\n[store]\nrecovery_interval_ms = 100\nmin_free_mib = 1\n").await;
+    let health_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (setup, config) = prepared(&format!(
+        "\n[store]\nrecovery_interval_ms = 100\nmin_free_mib = 1\n\n[metrics]\nlisten = \"127.0.0.1:{health_port}\"\n"
+    ))
+    .await;
+    let health: std::net::SocketAddr = ([127, 0, 0, 1], health_port).into();
     let data = setup.settings.server.data_dir.clone();
     let (mut server, addr) = spawn_serve(&config, &[]);
     let pid = server.child().id();
@@ -226,6 +234,10 @@ async fn failure_a_full_disk_refuses_writes_keeps_reads_and_recovers_without_res
         created.len(),
         unanswered.len()
     );
+    // The health endpoint says why writes are refused.
+    let (status, _, body) = http_get(health, "/health").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("store writes suspended"), "{body}");
     // Reads go on.
     let mut reader = session(&setup, addr).await;
     let r = reader
@@ -252,6 +264,8 @@ async fn failure_a_full_disk_refuses_writes_keeps_reads_and_recovers_without_res
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let back = back.expect("writes work again once the disk has room");
+    let (status, _, body) = http_get(health, "/health").await;
+    assert_eq!((status, body.as_str()), (200, "ready\n"));
 
     // What each answer said holds after a restart: every create answered
     // 1000 is there, every create answered 2400 is not.
