@@ -106,7 +106,7 @@ impl Metrics {
         let whois = Family::<KindLabel, Counter>::default();
         registry.register(
             "whois_queries",
-            "WHOIS queries, by outcome (answered, rate_limited)",
+            "WHOIS queries, by outcome (answered, rate_limited, over_connection_caps)",
             whois.clone(),
         );
         let flushes = Counter::default();

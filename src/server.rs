@@ -246,6 +246,7 @@ impl RunningServer {
                 ctx.store.clone(),
                 Arc::new(ctx.settings.clone()),
                 ctx.clock.clone(),
+                Arc::clone(&ctx.metrics),
                 shutdown.clone(),
             ))
         });

@@ -151,6 +151,7 @@ pub async fn serve(
     store: Store,
     settings: Arc<Settings>,
     clock: Clock,
+    metrics: Arc<crate::metrics::Metrics>,
     stop: CancellationToken,
 ) {
     let limiter = Arc::new(RateLimiter {
@@ -196,23 +197,25 @@ pub async fn serve(
         };
         let Some(place) = open.take(peer.ip()) else {
             debug!(%peer, "WHOIS connection over the caps; closed");
+            metrics.whois_query("over_connection_caps");
             // Best effort: the line fits in an empty socket buffer.
             let _ = tcp.try_write(TOO_MANY);
             drop(tcp);
             continue;
         };
-        let (store, settings, clock, limiter) = (
+        let (store, settings, clock, limiter, metrics) = (
             store.clone(),
             Arc::clone(&settings),
             clock.clone(),
             Arc::clone(&limiter),
+            Arc::clone(&metrics),
         );
         let stop = stop.clone();
         connections.spawn(async move {
             let _place = place;
             tokio::select! {
                 _ = stop.cancelled() => debug!(%peer, "WHOIS connection closed at shutdown"),
-                answered = answer(tcp, peer, &store, &settings, &clock, &limiter) => {
+                answered = answer(tcp, peer, &store, &settings, &clock, &limiter, &metrics) => {
                     if let Err(e) = answered {
                         debug!(%peer, error = %e, "WHOIS connection ended");
                     }
@@ -232,6 +235,7 @@ async fn answer(
     settings: &Settings,
     clock: &Clock,
     limiter: &RateLimiter,
+    metrics: &crate::metrics::Metrics,
 ) -> std::io::Result<()> {
     let timeout = Duration::from_secs(settings.whois.query_timeout_secs);
     let mut buf = Vec::with_capacity(64);
@@ -253,11 +257,13 @@ async fn answer(
         return Ok(());
     }
     let text = if !limiter.allow(peer.ip()) {
+        metrics.whois_query("rate_limited");
         "% Rate limit exceeded for your address; try again in a minute.\r\n".to_owned()
     } else {
         let line = String::from_utf8_lossy(&buf);
         let query = line.lines().next().unwrap_or("").trim();
         info!(%peer, query, "WHOIS query");
+        metrics.whois_query("answered");
         respond(query, store, settings, clock).unwrap_or_else(|e| {
             warn!(error = %e, "WHOIS lookup failed");
             "% Internal error; try again later.\r\n".to_owned()

@@ -38,6 +38,18 @@ async fn success_metrics_count_commands_sessions_and_flushes() {
         .await;
     assert_eq!(r.code(), 1000);
 
+    // A WHOIS query.
+    {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut whois = tokio::net::TcpStream::connect(server.whois_addr())
+            .await
+            .unwrap();
+        whois.write_all(b"libre-m.ma\r\n").await.unwrap();
+        let mut answer = Vec::new();
+        whois.read_to_end(&mut answer).await.unwrap();
+        assert!(!answer.is_empty());
+    }
+
     let (status, headers, text) = http_get(server.metrics_addr(), "/metrics").await;
     assert_eq!(status, 200);
     let content_type = headers
@@ -69,6 +81,10 @@ async fn success_metrics_count_commands_sessions_and_flushes() {
     assert_eq!(get(r#"ma_registry_epp_sessions{registrar="reg1"}"#), 1.0);
     assert!(get("ma_registry_store_flushes_total") >= 1.0, "{text}");
     assert_eq!(get("ma_registry_store_writes_suspended"), 0.0);
+    assert_eq!(
+        get(r#"ma_registry_whois_queries_total{kind="answered"}"#),
+        1.0
+    );
     assert!(text.ends_with("# EOF\n"), "{text}");
 
     // The session closes: it is no longer counted.

@@ -6,7 +6,9 @@
 # docs/performance.md "Durability: the cost of an fdatasync per commit"
 # reports its output.
 #
-#   usage: docs/examples/bench/durable.sh BIN [BIN...]
+#   usage: docs/examples/bench/durable.sh BIN[:CONFIG] [BIN[:CONFIG]...]
+#          (CONFIG: an older build's own bench configuration, when it does
+#          not read this one)
 #   env:   SECS     seconds per run (default 10)
 #          DOMAINS  domains created for info (default 2000)
 set -euo pipefail
@@ -14,9 +16,12 @@ cd "$(dirname "$0")/../../.."
 SECS=${SECS:-10}
 DOMAINS=${DOMAINS:-2000}
 echo "$(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); kernel $(uname -r); $(df -T . | awk 'NR==2 {print $2}') file system"
-for BIN in "$@"; do
+for ARG in "$@"; do
+    BIN=${ARG%%:*}
+    CONFIG=docs/examples/bench/ma-registry-bench.toml
+    [ "$ARG" != "$BIN" ] && CONFIG=${ARG#*:}
     DATA=$(mktemp -d)
-    "$BIN" --config docs/examples/bench/ma-registry-bench.toml --data-dir "$DATA/data" \
+    "$BIN" --config "$CONFIG" --data-dir "$DATA/data" \
         serve --dev >"$DATA/server.log" 2>&1 &
     SERVER=$!
     for _ in $(seq 50); do
@@ -35,7 +40,8 @@ for BIN in "$@"; do
             python3 -c '
 import json, sys
 r = json.loads(sys.argv[1]); l = r["latency_ms"]
-print(f"{sys.argv[2]:40} {sys.argv[3]:6} {int(sys.argv[4]):>2} sessions  {r["commands_per_sec"]:>9.0f}/s  p50 {l["p50"]:.2f} ms  p99 {l["p99"]:.2f} ms  errors {r["errors"]}")
+print("%-22s %-6s %2d sessions %9.0f/s  p50 %6.2f ms  p99 %6.2f ms  errors %d" % (
+    sys.argv[2], sys.argv[3], int(sys.argv[4]), r["commands_per_sec"], l["p50"], l["p99"], r["errors"]))
 ' "$line" "$BIN" "$scenario" "$sessions"
         done
     done
