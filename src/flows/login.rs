@@ -33,6 +33,8 @@ pub struct PasswordCache {
     key: [u8; 32],
     verified: Mutex<HashMap<String, (String, [u8; 32])>>,
     gate: super::password_gate::PasswordGate,
+    /// argon2 verifications run since start.
+    argon2_runs: std::sync::atomic::AtomicU64,
 }
 
 impl Default for PasswordCache {
@@ -43,6 +45,7 @@ impl Default for PasswordCache {
             key,
             verified: Mutex::new(HashMap::new()),
             gate: Default::default(),
+            argon2_runs: std::sync::atomic::AtomicU64::new(0),
         }
     }
 }
@@ -98,9 +101,26 @@ impl PasswordCache {
         ok
     }
 
+    /// Spends on a login for an unknown clID the argon2 a known one costs,
+    /// against a hash no password matches, so the answer's time does not
+    /// tell which clIDs exist.
+    pub async fn verify_unknown(&self, password: &str) {
+        static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let phc = DECOY
+            .get_or_init(|| hash_password("a decoy no login ever gives").unwrap_or_default())
+            .clone();
+        let _ = self.argon2_phc(phc, password).await;
+    }
+
     /// Whether `password` is `r`'s, by argon2.
     async fn argon2(&self, r: &Registrar, password: &str) -> bool {
-        let phc = r.password_hash.clone();
+        self.argon2_phc(r.password_hash.clone(), password).await
+    }
+
+    /// Whether `password` matches the PHC string `phc`, by argon2.
+    async fn argon2_phc(&self, phc: String, password: &str) -> bool {
+        self.argon2_runs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let pw = password.to_owned();
         // At most one argon2 per core at once.
         let _place = self.gate.argon2_place().await;
@@ -198,6 +218,7 @@ pub async fn authenticate(
 ) -> Result<Registrar, EppError> {
     let clid = login.cl_id.as_str();
     let Some(registrar) = store.registrar(clid)? else {
+        cache.verify_unknown(&login.password).await;
         tracing::info!(clid, %peer, "login refused: unknown registrar");
         return Err(refused());
     };
@@ -258,6 +279,22 @@ mod tests {
             created: now,
             password_set: now,
         }
+    }
+
+    #[tokio::test]
+    async fn a_login_for_an_unknown_clid_costs_an_argon2_like_a_known_one() {
+        let cache = PasswordCache::default();
+        cache.verify_unknown("any password").await;
+        assert_eq!(
+            cache.argon2_runs.load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
+        let r = registrar("right-pass");
+        assert!(!cache.verify(&r, "wrong-pass", true).await);
+        assert_eq!(
+            cache.argon2_runs.load(std::sync::atomic::Ordering::Relaxed),
+            2
+        );
     }
 
     #[tokio::test]
