@@ -22,13 +22,13 @@ pub enum CommandClass {
 }
 
 impl CommandClass {
-    /// The class of a command by its name (`domain:create`, …).
-    pub fn of(command: &str) -> Self {
-        let op = command.rsplit(':').next().unwrap_or(command);
-        match op {
-            "create" | "update" | "delete" | "renew" => CommandClass::Transform,
-            op if op.starts_with("transfer-") && op != "transfer-query" => CommandClass::Transform,
-            _ => CommandClass::Query,
+    /// The class of a command: a property of the typed command
+    /// ([`crate::model::Command::is_transform`]), never of its name.
+    pub fn of(command: &crate::model::Command) -> Self {
+        if command.is_transform() {
+            CommandClass::Transform
+        } else {
+            CommandClass::Query
         }
     }
 
@@ -175,18 +175,24 @@ mod tests {
 
     #[test]
     fn classes_follow_the_command() {
-        assert_eq!(CommandClass::of("domain:check"), CommandClass::Query);
+        use crate::model::{Command, ObjectKind};
         assert_eq!(
-            CommandClass::of("domain:transfer-query"),
+            CommandClass::of(&Command::Check(ObjectKind::Domain, vec![])),
             CommandClass::Query
         );
-        assert_eq!(CommandClass::of("poll"), CommandClass::Query);
-        assert_eq!(CommandClass::of("domain:create"), CommandClass::Transform);
+        assert_eq!(CommandClass::of(&Command::PollRequest), CommandClass::Query);
         assert_eq!(
-            CommandClass::of("contact:transfer-request"),
+            CommandClass::of(&Command::PollAck("1".into())),
+            CommandClass::Query
+        );
+        assert_eq!(
+            CommandClass::of(&Command::DomainDelete("x.ma".into())),
             CommandClass::Transform
         );
-        assert_eq!(CommandClass::of("host:delete"), CommandClass::Transform);
+        assert_eq!(
+            CommandClass::of(&Command::HostDelete("ns1.x.ma".into())),
+            CommandClass::Transform
+        );
     }
 
     #[test]

@@ -270,6 +270,7 @@ impl Session {
         sv_trid: String,
     ) -> (Vec<u8>, bool) {
         let Request { command, cl_trid } = request;
+        let class = CommandClass::of(&command);
         let command_name = command.name();
         let cl_trid_ref = cl_trid.clone();
         let result = match command {
@@ -290,7 +291,6 @@ impl Session {
                         info!(code = self.answered, "answered");
                         return (xml::write_response(&response), true);
                     }
-                    let class = CommandClass::of(command_name);
                     let per_second =
                         crate::quota::rate(&self.ctx.settings.limits, &logged_in.registrar, class);
                     let taken = self.ctx.quotas.take(
@@ -351,7 +351,7 @@ impl Session {
         // One line per transform and per refusal at info; successful
         // queries only at debug unless `[log] commands = "all"`.
         if code < 2000
-            && CommandClass::of(command_name) == CommandClass::Query
+            && class == CommandClass::Query
             && self.ctx.settings.log.commands == crate::config::CommandLog::Transforms
         {
             debug!(code, "answered");

@@ -90,6 +90,38 @@ pub enum Command {
 }
 
 impl Command {
+    /// Whether the command changes the registry (create, update, delete,
+    /// renew, a transfer's request, approval, rejection or cancellation):
+    /// it takes the transform quota and gets a log line at `info`. Every
+    /// command is listed, so a new one must be classed here.
+    pub fn is_transform(&self) -> bool {
+        match self {
+            Command::DomainCreate(_)
+            | Command::ContactCreate(_)
+            | Command::HostCreate(_)
+            | Command::DomainUpdate(_)
+            | Command::DomainDelete(_)
+            | Command::DomainRenew(_)
+            | Command::ContactUpdate(_)
+            | Command::ContactDelete(_)
+            | Command::HostUpdate(_)
+            | Command::HostDelete(_) => true,
+            Command::DomainTransfer(DomainTransfer { op, .. })
+            | Command::ContactTransfer(ContactTransfer { op, .. }) => *op != TransferOp::Query,
+            Command::Hello
+            | Command::Login(_)
+            | Command::Logout
+            | Command::QuotaInfo
+            | Command::Check(..)
+            | Command::DomainCheckFee(..)
+            | Command::DomainInfo(_)
+            | Command::ContactInfo(_)
+            | Command::HostInfo(_)
+            | Command::PollRequest
+            | Command::PollAck(_) => false,
+        }
+    }
+
     /// A short name for logs and traces, e.g. `domain:create`.
     pub fn name(&self) -> &'static str {
         match self {
