@@ -25,6 +25,7 @@ mod domain;
 mod durability;
 mod escrow;
 mod file_modes;
+mod golden;
 mod history;
 mod host;
 mod identity;
