@@ -384,6 +384,109 @@ impl Default for WhoisSettings {
     }
 }
 
+/// The RDAP service (`[rdap]`, RFC 7480–7484, 9082, 9083): the same
+/// public data as WHOIS, as JSON over HTTP. Off unless `listen` is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RdapSettings {
+    /// Where RDAP is served over plain HTTP, e.g. `127.0.0.1:8080`; none
+    /// by default. Put a TLS reverse proxy in front of it.
+    pub listen: Option<SocketAddr>,
+    /// The public URL the service is reached at (`https://rdap.nic.ma`),
+    /// for the `self` and help links; without it, `http://` and the
+    /// request's `Host` header.
+    pub base_url: Option<String>,
+    /// The WHOIS host named in `port43`; empty: no `port43` member.
+    pub port43: String,
+    /// Where the terms of use are; without it, the service's own `/help`.
+    pub terms_url: Option<String>,
+    /// Whether `/domains?name=PATTERN` (a name, or a prefix and a trailing
+    /// `*`) is answered.
+    pub search: bool,
+    /// The most domains one search answers.
+    pub search_max_results: u32,
+    /// Queries each client address may make per minute.
+    pub queries_per_minute: u32,
+    /// RDAP connections open at once, from every address together.
+    pub max_connections: u32,
+    /// RDAP connections open at once from one address.
+    pub max_connections_per_address: u32,
+    /// Time a connection may stay without reading or writing (seconds).
+    pub idle_timeout_secs: u64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client, for the
+    /// per-address rate limit.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl Default for RdapSettings {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            base_url: None,
+            port43: "whois.nic.ma".into(),
+            terms_url: None,
+            search: false,
+            search_max_results: 20,
+            queries_per_minute: 60,
+            max_connections: 256,
+            max_connections_per_address: 16,
+            idle_timeout_secs: 10,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl RdapSettings {
+    /// Checks the values and drops a trailing `/` of the URLs.
+    fn validate(&mut self) -> Result<(), ConfigError> {
+        for (key, url) in [
+            ("base_url", &mut self.base_url),
+            ("terms_url", &mut self.terms_url),
+        ] {
+            if let Some(url) = url {
+                let trimmed = url.trim().trim_end_matches('/').to_owned();
+                let scheme = trimmed
+                    .strip_prefix("https://")
+                    .or_else(|| trimmed.strip_prefix("http://"));
+                if scheme.is_none_or(|rest| rest.is_empty() || rest.contains(char::is_whitespace)) {
+                    return Err(ConfigError::Invalid(format!(
+                        "rdap.{key} must be an http:// or https:// URL"
+                    )));
+                }
+                *url = trimmed;
+            }
+        }
+        if !self.port43.is_empty() && dns_name(&self.port43).is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "rdap.port43 {:?} is not a valid DNS name",
+                self.port43
+            )));
+        }
+        if !(1..=100).contains(&self.search_max_results) {
+            return Err(ConfigError::Invalid(
+                "rdap.search_max_results must be between 1 and 100".into(),
+            ));
+        }
+        if self.max_connections == 0 || self.max_connections_per_address == 0 {
+            return Err(ConfigError::Invalid(
+                "rdap.max_connections and rdap.max_connections_per_address must be at least 1"
+                    .into(),
+            ));
+        }
+        if self.max_connections_per_address > self.max_connections {
+            return Err(ConfigError::Invalid(
+                "rdap.max_connections_per_address must not exceed rdap.max_connections".into(),
+            ));
+        }
+        if !(1..=300).contains(&self.idle_timeout_secs) {
+            return Err(ConfigError::Invalid(
+                "rdap.idle_timeout_secs must be between 1 and 300".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The mail outbox: messages to registrants (R12's authInfo fallback).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -542,6 +645,8 @@ pub struct Settings {
     pub billing: BillingSettings,
     /// WHOIS (R16).
     pub whois: WhoisSettings,
+    /// RDAP, the JSON lookups over HTTP.
+    pub rdap: RdapSettings,
     /// Mail to registrants (R12).
     pub mail: MailSettings,
     /// The DNS zones written by `admin zone export`.
@@ -619,6 +724,7 @@ impl Default for Settings {
             policy: PolicySettings::default(),
             billing: BillingSettings::default(),
             whois: WhoisSettings::default(),
+            rdap: RdapSettings::default(),
             mail: MailSettings::default(),
             dns: DnsSettings::default(),
             log: LogSettings::default(),
@@ -784,6 +890,7 @@ impl Settings {
             }
         }
         self.dns.validate()?;
+        self.rdap.validate()?;
         if !(1..=65_535).contains(&self.server.listen_backlog) {
             return Err(ConfigError::Invalid(
                 "server.listen_backlog must be between 1 and 65535".into(),
@@ -941,6 +1048,28 @@ mod tests {
             "[whois]\nmax_connections_per_address = 0",
             "[whois]\nmax_connections = 4\nmax_connections_per_address = 5",
             "[whois]\nquery_timeout_secs = 0",
+        ] {
+            assert!(Settings::from_toml(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rdap_is_off_by_default_and_its_values_are_checked() {
+        let s = Settings::default();
+        assert!(s.rdap.listen.is_none() && !s.rdap.search);
+        assert_eq!(s.rdap.port43, "whois.nic.ma");
+        let s = Settings::from_toml(
+            "[rdap]\nlisten = \"127.0.0.1:8080\"\nbase_url = \"https://rdap.nic.ma/\"\nsearch = true",
+        )
+        .unwrap();
+        assert_eq!(s.rdap.base_url.as_deref(), Some("https://rdap.nic.ma"));
+        for bad in [
+            "[rdap]\nbase_url = \"rdap.nic.ma\"",
+            "[rdap]\nterms_url = \"ftp://x\"",
+            "[rdap]\nport43 = \"who is\"",
+            "[rdap]\nsearch_max_results = 0",
+            "[rdap]\nmax_connections = 2\nmax_connections_per_address = 3",
+            "[rdap]\nidle_timeout_secs = 0",
         ] {
             assert!(Settings::from_toml(bad).is_err(), "{bad}");
         }

@@ -7,7 +7,8 @@
 //! one atomic, flushed mutation) → [`xml`] (typed [`model::Response`] →
 //! bytes) → frame. [`error`] maps every failure to its RFC 5730 result code
 //! in one place. [`server`] owns the listeners and shutdown; [`cli`] the
-//! binary's subcommands.
+//! binary's subcommands. Beside EPP: [`whois`] and [`rdap`], the public
+//! lookups, and [`metrics`].
 
 // `EppError` carries its bilingual reason by value: the error path is cold,
 // and boxing every reason would cost an allocation more per refusal.
@@ -31,6 +32,7 @@ pub mod metrics;
 pub mod model;
 pub mod policy;
 pub mod quota;
+pub mod rdap;
 pub mod server;
 pub mod session;
 pub mod store;

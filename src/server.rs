@@ -150,6 +150,7 @@ pub struct RunningServer {
     epp_addr: SocketAddr,
     whois_addr: Option<SocketAddr>,
     metrics_addr: Option<SocketAddr>,
+    rdap_addr: Option<SocketAddr>,
     shutdown: CancellationToken,
     accept_loop: tokio::task::JoinHandle<()>,
 }
@@ -203,6 +204,15 @@ impl RunningServer {
             None => None,
         };
         let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
+        let rdap_listener = match settings.rdap.listen {
+            Some(addr) => Some(
+                crate::rdap::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
+        let rdap_addr = rdap_listener.as_ref().and_then(|l| l.local_addr().ok());
         let admin_path = crate::admin::socket::socket_path(&settings);
         let admin_listener =
             crate::admin::socket::bind(&admin_path).map_err(|source| StartError::AdminSocket {
@@ -292,6 +302,16 @@ impl RunningServer {
                 shutdown.clone(),
             ))
         });
+        let rdap_task = rdap_listener.map(|listener| {
+            info!(rdap = ?rdap_addr, "RDAP listener started");
+            tokio::spawn(crate::rdap::serve(
+                listener,
+                ctx.store.clone(),
+                Arc::new(ctx.settings.clone()),
+                ctx.clock.clone(),
+                shutdown.clone(),
+            ))
+        });
         let recovery = tokio::spawn(recover_store_when_possible(
             ctx.store.clone(),
             ctx.settings.store.clone(),
@@ -308,11 +328,15 @@ impl RunningServer {
             if let Some(task) = whois_task {
                 let _ = task.await;
             }
+            if let Some(task) = rdap_task {
+                let _ = task.await;
+            }
         });
         Ok(Self {
             epp_addr,
             whois_addr,
             metrics_addr,
+            rdap_addr,
             shutdown,
             accept_loop,
         })
@@ -331,6 +355,11 @@ impl RunningServer {
     /// The metrics listener's address, when enabled.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
+    }
+
+    /// The RDAP listener's address, when enabled.
+    pub fn rdap_addr(&self) -> Option<SocketAddr> {
+        self.rdap_addr
     }
 
     /// A token that stops the server when cancelled.

@@ -4,7 +4,8 @@
 //! blocked names, never an authInfo; each client address is rate-limited,
 //! and the connections it holds are capped, in all and per address, so
 //! that WHOIS never takes the file descriptors EPP needs. Read-only over
-//! the store.
+//! the store. RDAP (`src/rdap/`) uses the same rate limiter, connection
+//! caps and disclosure rules.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -27,14 +28,34 @@ use crate::store::Store;
 /// Longest query line accepted.
 const MAX_QUERY: usize = 255;
 
-/// A per-address token bucket: `per_minute` queries, refilled continuously.
-struct RateLimiter {
+/// A per-address token bucket: `per_minute` queries, refilled
+/// continuously. RDAP keeps one of its own.
+pub(crate) struct RateLimiter {
     per_minute: u32,
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
 }
 
 impl RateLimiter {
-    fn allow(&self, ip: IpAddr) -> bool {
+    /// A bucket of `per_minute` queries for each address.
+    pub(crate) fn new(per_minute: u32) -> Self {
+        Self {
+            per_minute,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Seconds after which a refused address has a query again: the time
+    /// one query takes to refill.
+    pub(crate) fn retry_after_secs(&self) -> u64 {
+        if self.per_minute == 0 {
+            60
+        } else {
+            60_u64.div_ceil(u64::from(self.per_minute)).max(1)
+        }
+    }
+
+    /// Whether `ip` may make a query now; takes it from its bucket.
+    pub(crate) fn allow(&self, ip: IpAddr) -> bool {
         let Ok(mut buckets) = self.buckets.lock() else {
             return false;
         };
@@ -84,22 +105,32 @@ pub fn connection_caps(
     (max, per_address, max < configured)
 }
 
-/// The WHOIS connections open, in all and per address.
-struct Connections {
+/// The connections open, in all and per address (WHOIS and RDAP each
+/// keep their own).
+pub(crate) struct Connections {
     max: usize,
     per_address: usize,
     open: Mutex<(usize, HashMap<IpAddr, usize>)>,
 }
 
 /// A connection's place among the open ones, given back when dropped.
-struct Place {
+pub(crate) struct Place {
     connections: Arc<Connections>,
     ip: IpAddr,
 }
 
 impl Connections {
+    /// At most `max` connections, and `per_address` from one address.
+    pub(crate) fn new(max: usize, per_address: usize) -> Arc<Self> {
+        Arc::new(Self {
+            max,
+            per_address,
+            open: Mutex::new((0, HashMap::new())),
+        })
+    }
+
     /// A place for a connection from `ip`, unless a cap is reached.
-    fn take(self: &Arc<Self>, ip: IpAddr) -> Option<Place> {
+    pub(crate) fn take(self: &Arc<Self>, ip: IpAddr) -> Option<Place> {
         let mut open = self.open.lock().ok()?;
         let (total, per_ip) = &mut *open;
         let from_ip = per_ip.entry(ip).or_insert(0);
@@ -154,10 +185,7 @@ pub async fn serve(
     metrics: Arc<crate::metrics::Metrics>,
     stop: CancellationToken,
 ) {
-    let limiter = Arc::new(RateLimiter {
-        per_minute: settings.whois.queries_per_minute,
-        buckets: Mutex::new(HashMap::new()),
-    });
+    let limiter = Arc::new(RateLimiter::new(settings.whois.queries_per_minute));
     let (max, per_address, lowered) = connection_caps(
         settings.whois.max_connections,
         settings.whois.max_connections_per_address,
@@ -177,11 +205,7 @@ pub async fn serve(
             "WHOIS connection caps"
         );
     }
-    let open = Arc::new(Connections {
-        max,
-        per_address,
-        open: Mutex::new((0, HashMap::new())),
-    });
+    let open = Connections::new(max, per_address);
     let connections = tokio_util::task::TaskTracker::new();
     loop {
         let (tcp, peer) = tokio::select! {
@@ -277,8 +301,8 @@ async fn answer(
 }
 
 /// Whether a contact withheld a field from third parties (RFC 5733
-/// `disclose flag="0"`).
-fn withheld(contact: &Contact, field: &str) -> bool {
+/// `disclose flag="0"`): `voice` or `email`.
+pub(crate) fn withheld(contact: &Contact, field: &str) -> bool {
     contact.disclose.as_ref().is_some_and(|d| {
         !d.flag
             && match field {
@@ -289,16 +313,18 @@ fn withheld(contact: &Contact, field: &str) -> bool {
     })
 }
 
-const WITHHELD: &str = "(not disclosed at the contact's request)";
+pub(crate) const WITHHELD: &str = "(not disclosed at the contact's request)";
 
-fn holder_name(contact: &Contact) -> String {
+/// The registrant as R16 shows it: its organisation, else its name.
+pub(crate) fn holder_name(contact: &Contact) -> String {
     let postal = preferred(&contact.postal);
     postal
         .and_then(|p| p.org.clone().or_else(|| Some(p.name.clone())))
         .unwrap_or_default()
 }
 
-fn preferred(postal: &[PostalInfo]) -> Option<&PostalInfo> {
+/// The postal info shown: the localized one, else the first.
+pub(crate) fn preferred(postal: &[PostalInfo]) -> Option<&PostalInfo> {
     postal
         .iter()
         .find(|p| p.kind == PostalType::Loc)
@@ -357,6 +383,15 @@ pub fn respond(
         }
         if let Some(rgp) = policy::lifecycle::rgp_status(&domain, now) {
             line("Status:", rgp);
+        }
+        if let Some(since) = &domain.dispute {
+            line(
+                "Dispute:",
+                &format!(
+                    "under dispute since {} (R18); no change until the registry closes it",
+                    fmt(since)
+                ),
+            );
         }
         let registrar = store
             .registrar(&domain.sponsor)?
@@ -446,11 +481,7 @@ mod tests {
 
     #[test]
     fn a_place_is_given_back_when_its_connection_ends() {
-        let open = Arc::new(Connections {
-            max: 3,
-            per_address: 2,
-            open: Mutex::new((0, HashMap::new())),
-        });
+        let open = Connections::new(3, 2);
         let a: IpAddr = [192, 0, 2, 1].into();
         let b: IpAddr = [192, 0, 2, 2].into();
         let first = open.take(a).unwrap();

@@ -1,6 +1,7 @@
 //! `serve`: runs the EPP server until SIGINT/SIGTERM. `--dev` listens on
-//! 127.0.0.1:7700 with the development certificates and makes sure the two
-//! demo registrars exist, printing their credentials.
+//! 127.0.0.1:7700 (WHOIS 4343, RDAP 8080) with the development
+//! certificates and makes sure the two demo registrars exist, printing
+//! their credentials.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -23,6 +24,9 @@ pub struct ServeArgs {
     /// WHOIS listen address (overrides `whois.listen`), e.g. 127.0.0.1:4343.
     #[arg(long)]
     whois_listen: Option<SocketAddr>,
+    /// RDAP listen address (overrides `rdap.listen`), e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    rdap_listen: Option<SocketAddr>,
     /// Development mode: 127.0.0.1:7700 unless told otherwise, and the demo
     /// registrars demo1 and demo2 with known passwords. Never in production.
     #[arg(long)]
@@ -42,12 +46,17 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     if args.dev {
         settings.server.epp_listen = SocketAddr::from(([127, 0, 0, 1], 7700));
         settings.whois.listen = Some(SocketAddr::from(([127, 0, 0, 1], 4343)));
+        settings.rdap.listen = Some(SocketAddr::from(([127, 0, 0, 1], 8080)));
+        settings.rdap.search = true;
     }
     if let Some(addr) = args.epp_listen {
         settings.server.epp_listen = addr;
     }
     if let Some(addr) = args.whois_listen {
         settings.whois.listen = Some(addr);
+    }
+    if let Some(addr) = args.rdap_listen {
+        settings.rdap.listen = Some(addr);
     }
     let clock = Clock::from_env()?;
     // Each session is a socket.
@@ -79,6 +88,9 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         println!("ma-registry: EPP on {}", server.epp_addr());
         if let Some(whois) = server.whois_addr() {
             println!("ma-registry: WHOIS on {whois}");
+        }
+        if let Some(rdap) = server.rdap_addr() {
+            println!("ma-registry: RDAP on http://{rdap}/");
         }
         // Under systemd (Type=notify), the unit is started once the store is
         // open and every listener is bound.

@@ -1461,6 +1461,32 @@ impl Store {
         )
     }
 
+    /// The first `limit` domains whose name starts with `prefix`, in name
+    /// order, read by a range over the domains tree (never a scan of it),
+    /// and whether more follow.
+    ///
+    /// # Errors
+    /// sled or decoding errors.
+    pub fn domains_with_prefix(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<(Vec<Domain>, bool), StoreError> {
+        let mut found = Vec::new();
+        for value in self
+            .engine()?
+            .domains
+            .scan_prefix(prefix.as_bytes())
+            .values()
+            .take(limit.saturating_add(1))
+        {
+            found.push(codec::decode("domains", &value?)?);
+        }
+        let more = found.len() > limit;
+        found.truncate(limit);
+        Ok((found, more))
+    }
+
     /// A contact by id.
     ///
     /// # Errors

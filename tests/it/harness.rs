@@ -76,6 +76,7 @@ pub struct TestServer {
     addr: std::net::SocketAddr,
     whois: Option<std::net::SocketAddr>,
     metrics: Option<std::net::SocketAddr>,
+    rdap: Option<std::net::SocketAddr>,
 }
 
 pub fn instant(s: &str) -> DateTime<Utc> {
@@ -139,6 +140,7 @@ impl TestServer {
             addr: "127.0.0.1:0".parse().unwrap(),
             whois: None,
             metrics: None,
+            rdap: None,
         };
         this.boot(store, now).await;
         this
@@ -155,6 +157,7 @@ impl TestServer {
         self.addr = server.epp_addr();
         self.whois = server.whois_addr();
         self.metrics = server.metrics_addr();
+        self.rdap = server.rdap_addr();
         self.server = Some(server);
     }
 
@@ -207,6 +210,11 @@ impl TestServer {
     /// The metrics address, when the test enabled it.
     pub fn metrics_addr(&self) -> std::net::SocketAddr {
         self.metrics.expect("metrics.listen set by the test")
+    }
+
+    /// The RDAP address, when the test enabled it.
+    pub fn rdap_addr(&self) -> std::net::SocketAddr {
+        self.rdap.expect("rdap.listen set by the test")
     }
 
     /// The EPP address.
@@ -858,10 +866,22 @@ pub async fn http_get(
     addr: std::net::SocketAddr,
     path: &str,
 ) -> (u16, Vec<(String, String)>, String) {
+    http_request(addr, "GET", path).await
+}
+
+/// A plain HTTP/1.1 request with no body (`GET`, `HEAD`, `POST`, …) of
+/// `path` on `addr`: the status code, the headers (lower-cased names) and
+/// the body.
+pub async fn http_request(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+) -> (u16, Vec<(String, String)>, String) {
     use tokio::io::AsyncReadExt as _;
     let mut tcp = TcpStream::connect(addr).await.unwrap();
     tcp.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
+        format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
     )
     .await
     .unwrap();

@@ -41,6 +41,7 @@ mod operator_reports;
 mod ownership;
 mod poll;
 mod quotas;
+mod rdap;
 mod registrar_day;
 mod registrars;
 mod restricted;
