@@ -34,6 +34,7 @@ pub mod quota;
 pub mod server;
 pub mod session;
 pub mod store;
+pub mod sys;
 pub mod transport;
 pub mod whois;
 pub mod xml;

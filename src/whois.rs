@@ -161,7 +161,7 @@ pub async fn serve(
     let (max, per_address, lowered) = connection_caps(
         settings.whois.max_connections,
         settings.whois.max_connections_per_address,
-        crate::server::open_files_limit(),
+        crate::sys::open_files_limit(),
     );
     if lowered {
         warn!(

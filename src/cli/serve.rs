@@ -51,10 +51,10 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let clock = Clock::from_env()?;
     // Each session is a socket.
-    match crate::server::raise_open_files_limit() {
+    match crate::sys::raise_open_files_limit() {
         Some((before, after)) => tracing::info!(before, after, "open files limit raised"),
         None => {
-            if let Some(limit) = crate::server::open_files_limit() {
+            if let Some(limit) = crate::sys::open_files_limit() {
                 tracing::info!(limit, "open files limit");
             }
         }
