@@ -191,7 +191,7 @@ fn seed_demo_registrars(store: &Store, client_ca: &Path, clock: &Clock) -> anyho
                 .map_or_else(|| clock.now(), |r| r.password_set),
         };
         let audit =
-            crate::flows::registry_audit(store, clock.now(), "serve --dev", "dev:demo-registrar");
+            crate::store::registry_audit(store, clock.now(), "serve --dev", "dev:demo-registrar");
         store.put_registrar(&registrar, &audit)?;
         println!(
             "  clID {clid}  password {password}  certificate {}  key {}",

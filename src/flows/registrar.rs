@@ -96,7 +96,7 @@ pub async fn move_domains(
                 .collect::<Result<Vec<_>, EppError>>()?;
             let effects = Effects {
                 messages,
-                ..Effects::audit(crate::flows::registry_audit(
+                ..Effects::audit(crate::store::registry_audit(
                     store,
                     now,
                     &format!("operator:{operator}"),

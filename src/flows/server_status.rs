@@ -179,7 +179,7 @@ pub async fn change(
                     who,
                     reason,
                 )?],
-                ..Effects::audit(crate::flows::registry_audit(store, now, who, command))
+                ..Effects::audit(crate::store::registry_audit(store, now, who, command))
             })
         };
         let result = match kind {

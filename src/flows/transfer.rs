@@ -604,7 +604,7 @@ pub async fn auto_approve<T: Transferable>(
             TransferStatus::ServerApproved,
             now,
             Some(("ma-registry", T::AUTO_APPROVE_REASON)),
-            crate::flows::registry_audit(store, now, "ma-registry", T::AUTO_APPROVE_COMMAND),
+            crate::store::registry_audit(store, now, "ma-registry", T::AUTO_APPROVE_COMMAND),
         )
         .map(Some)
     })

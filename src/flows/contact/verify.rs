@@ -88,7 +88,7 @@ async fn set_hold(
         let effects = Effects {
             messages: vec![registry_message(store, &new, now, text, op, who)?],
             due_remove: entry.into_iter().cloned().collect(),
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 who,
@@ -185,7 +185,7 @@ pub async fn record_identity(
                 &who,
                 "R15",
             )?],
-            ..crate::store::Effects::audit(crate::flows::registry_audit(
+            ..crate::store::Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &who,
@@ -228,7 +228,7 @@ pub async fn record_verification(
             note: note.map(str::to_owned),
             ..identity
         });
-        let audit = crate::flows::registry_audit(
+        let audit = crate::store::registry_audit(
             store,
             now,
             &format!("operator:{operator}"),

@@ -77,7 +77,7 @@ pub async fn reset_for_registrant(
                 &who,
                 "R12",
             )?],
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &who,

@@ -64,7 +64,7 @@ pub async fn delete_by_order(
                 operator,
                 order,
             )?],
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &format!("operator:{operator}"),
@@ -92,7 +92,7 @@ pub async fn delete_by_order(
     store.put_blocked(
         &label,
         &format!("order {order}: {reason}"),
-        &crate::flows::registry_audit(
+        &crate::store::registry_audit(
             store,
             now,
             &format!("operator:{operator}"),
@@ -169,7 +169,7 @@ pub async fn open_dispute(
                 operator,
                 reason,
             )?],
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &format!("operator:{operator}"),
@@ -207,7 +207,7 @@ pub async fn close_dispute(
             let mut lifted = old.clone();
             lifted.dispute = None;
             lift_statuses(&mut lifted);
-            let effects = Effects::audit(crate::flows::registry_audit(
+            let effects = Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &format!("operator:{operator}"),
@@ -279,7 +279,7 @@ pub async fn close_dispute(
         }
         let effects = Effects {
             messages,
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &format!("operator:{operator}"),

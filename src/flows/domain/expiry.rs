@@ -6,12 +6,12 @@
 
 use crate::error::EppError;
 use crate::flows::common::{Attempt, commit_retrying};
-use crate::flows::registry_audit;
 use crate::model::{ChangeRecord, Domain, PollMessage, PollPayload, Text, Timestamp};
 use crate::policy::lifecycle::{
     R9_GRACE_DAYS, R22_NOTICE_DAYS, expiry_agenda, r10_tacit_expiry, r11_in_redemption,
     r11_purge_at,
 };
+use crate::store::registry_audit;
 use crate::store::{Conflict, DueEntry, Effects, Store};
 
 /// What became of an agenda entry.

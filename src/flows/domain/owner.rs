@@ -119,7 +119,7 @@ pub async fn decide(
             } else {
                 Vec::new()
             },
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &format!("operator:{operator}"),

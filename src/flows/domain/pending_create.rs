@@ -75,7 +75,7 @@ pub async fn mark_incomplete(
         let effects = Effects {
             messages: vec![message],
             due_add: vec![lapse_entry(name, deadline)],
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &format!("operator:{operator}"),
@@ -156,7 +156,7 @@ pub async fn lapse(
             messages: vec![message],
             due_remove: vec![entry.clone()],
             charge: create_refund(store, &old, "R2 request lapsed")?,
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 "ma-registry",
@@ -276,7 +276,7 @@ pub async fn decide(
             } else {
                 create_refund(store, &old, "R2 request rejected")?
             },
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &format!("operator:{operator}"),
