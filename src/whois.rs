@@ -19,7 +19,6 @@ use tracing::{debug, info, warn};
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::flows::domain::info::derived_statuses;
 use crate::model::{Contact, ContactRole, PostalInfo, PostalType};
 use crate::policy;
 use crate::store::Store;
@@ -352,7 +351,7 @@ pub fn respond(
             &domain.updated.map(|t| fmt(&t)).unwrap_or_default(),
         );
         line("Expiry Date:", &fmt(&domain.expires));
-        for status in derived_statuses(&domain) {
+        for status in domain.derived_statuses() {
             line("Status:", status.as_str());
         }
         if let Some(rgp) = policy::lifecycle::rgp_status(&domain, now) {
