@@ -1,7 +1,8 @@
 //! Checks shared by several flows: loading objects by the name a client
 //! sent, sponsorship, the retry of optimistic store changes
-//! ([`commit_retrying`]) and the answer to a store's refusal of a change
-//! (`From<Conflict> for EppError`).
+//! ([`commit_retrying`]), and what the store's answers become for the
+//! client: a refused change (`From<Conflict> for EppError`) and a store
+//! failure (`From<StoreError> for EppError`).
 
 use crate::error::EppError;
 use crate::flows::FlowCtx;
@@ -67,13 +68,29 @@ where
     Err(contention())
 }
 
+/// R23: the 2104 for a balance that cannot pay a price.
+pub fn insufficient_funds(balance: i64, price: i64, currency: &str) -> EppError {
+    let (b, p) = (
+        crate::config::format_amount(balance),
+        crate::config::format_amount(price),
+    );
+    EppError::Billing(Text::new(
+        format!(
+            "R23: the balance of {b} {currency} cannot pay {p} {currency}; nothing was changed"
+        ),
+        format!(
+            "R23 : le solde de {b} {currency} ne peut payer {p} {currency} ; rien n'a été modifié"
+        ),
+    ))
+}
+
 /// The answer to a refused change made for a client's command: a charge
 /// the balance cannot pay (R23) names the registry's currency; any other
 /// conflict gets the usual answer.
 pub fn refusal(ctx: &FlowCtx<'_>, conflict: Conflict) -> EppError {
     match conflict {
         Conflict::InsufficientFunds { balance, price } => {
-            EppError::insufficient_funds(balance, price, &ctx.settings.billing.currency)
+            insufficient_funds(balance, price, &ctx.settings.billing.currency)
         }
         other => other.into(),
     }
@@ -304,4 +321,25 @@ pub fn apply_status_changes(
         next.push(*s);
     }
     Ok(next)
+}
+
+/// A store failure becomes a 2400 for the client and an error log for the operator.
+impl From<StoreError> for EppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotDurable(detail) => EppError::OutcomeUnknown(detail),
+            StoreError::WritesSuspended(detail) => {
+                tracing::warn!(%detail, "write refused: the store takes no writes");
+                EppError::StoreUnavailable(Text::new(
+                    "the registry cannot write to its store at the moment (disk full or failing); nothing was changed; try again later",
+                    "le registre ne peut pas écrire dans sa base pour le moment (disque plein ou défaillant) ; rien n'a été modifié ; réessayez plus tard",
+                ))
+            }
+            StoreError::Reopening => EppError::StoreUnavailable(Text::new(
+                "the registry's store is being reopened after a disk failure, for a moment; nothing was changed; try again",
+                "la base du registre est en cours de réouverture après une panne de disque, pour un instant ; rien n'a été modifié ; réessayez",
+            )),
+            other => EppError::Internal(other.to_string()),
+        }
+    }
 }

@@ -331,7 +331,7 @@ fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, 
         );
         let balance = ctx.store.balance(ctx.registrar)?;
         if price > 0 && balance < price {
-            return Err(EppError::insufficient_funds(
+            return Err(crate::flows::common::insufficient_funds(
                 balance,
                 price,
                 &ctx.settings.billing.currency,
