@@ -183,22 +183,6 @@ impl EppError {
         }
     }
 
-    /// R23: the 2104 for a balance that cannot pay a price.
-    pub fn insufficient_funds(balance: i64, price: i64, currency: &str) -> Self {
-        let (b, p) = (
-            crate::config::format_amount(balance),
-            crate::config::format_amount(price),
-        );
-        EppError::Billing(Text::new(
-            format!(
-                "R23: the balance of {b} {currency} cannot pay {p} {currency}; nothing was changed"
-            ),
-            format!(
-                "R23 : le solde de {b} {currency} ne peut payer {p} {currency} ; rien n'a été modifié"
-            ),
-        ))
-    }
-
     /// Shorthand for a 2001 with a reason given in both languages.
     pub fn syntax(en: impl Into<String>, fr: impl Into<String>) -> Self {
         EppError::Syntax(Text::new(en, fr))
@@ -210,27 +194,5 @@ impl EppError {
             format!("required element <{element}> is missing"),
             format!("l'élément obligatoire <{element}> est absent"),
         ))
-    }
-}
-
-/// A store failure becomes a 2400 for the client and an error log for the operator.
-impl From<crate::store::StoreError> for EppError {
-    fn from(err: crate::store::StoreError) -> Self {
-        use crate::store::StoreError;
-        match err {
-            StoreError::NotDurable(detail) => EppError::OutcomeUnknown(detail),
-            StoreError::WritesSuspended(detail) => {
-                tracing::warn!(%detail, "write refused: the store takes no writes");
-                EppError::StoreUnavailable(Text::new(
-                    "the registry cannot write to its store at the moment (disk full or failing); nothing was changed; try again later",
-                    "le registre ne peut pas écrire dans sa base pour le moment (disque plein ou défaillant) ; rien n'a été modifié ; réessayez plus tard",
-                ))
-            }
-            StoreError::Reopening => EppError::StoreUnavailable(Text::new(
-                "the registry's store is being reopened after a disk failure, for a moment; nothing was changed; try again",
-                "la base du registre est en cours de réouverture après une panne de disque, pour un instant ; rien n'a été modifié ; réessayez",
-            )),
-            other => EppError::Internal(other.to_string()),
-        }
     }
 }

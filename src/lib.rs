@@ -36,6 +36,7 @@ pub mod rdap;
 pub mod server;
 pub mod session;
 pub mod store;
+pub mod sys;
 pub mod transport;
 pub mod whois;
 pub mod xml;

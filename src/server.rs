@@ -397,42 +397,6 @@ fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
     socket.listen(backlog)
 }
 
-/// Raises the process's soft limit of open files to its hard limit. Each
-/// session is a socket, and the common soft limit of 1,024 would make
-/// `accept` fail once about a thousand sessions are open. Gives the limit
-/// before and after when it was raised.
-pub fn raise_open_files_limit() -> Option<(u64, u64)> {
-    #[cfg(unix)]
-    {
-        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
-        let limit = getrlimit(Resource::Nofile);
-        let (Some(current), Some(maximum)) = (limit.current, limit.maximum) else {
-            return None;
-        };
-        if current >= maximum {
-            return None;
-        }
-        let raised = Rlimit {
-            current: Some(maximum),
-            maximum: Some(maximum),
-        };
-        setrlimit(Resource::Nofile, raised).ok()?;
-        Some((current, maximum))
-    }
-    #[cfg(not(unix))]
-    None
-}
-
-/// The soft limit of open files, when there is one.
-pub fn open_files_limit() -> Option<u64> {
-    #[cfg(unix)]
-    {
-        rustix::process::getrlimit(rustix::process::Resource::Nofile).current
-    }
-    #[cfg(not(unix))]
-    None
-}
-
 /// While the store's writes are suspended (a full or failing disk), tries
 /// at a fixed interval to reopen it, so writes resume by themselves once
 /// the disk has room again; reads go on meanwhile.

@@ -564,7 +564,7 @@ impl Session {
                     .map_err(|e| EppError::Internal(e.to_string()))?
                     .map_err(|e| EppError::Internal(e.to_string()))?;
             registrar.password_set = now;
-            let audit = crate::flows::registry_audit(
+            let audit = crate::store::registry_audit(
                 &self.ctx.store,
                 self.ctx.clock.now(),
                 &registrar.id,

@@ -20,7 +20,6 @@ use tracing::{debug, info, warn};
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::flows::domain::info::derived_statuses;
 use crate::model::{Contact, ContactRole, PostalInfo, PostalType};
 use crate::policy;
 use crate::store::Store;
@@ -189,7 +188,7 @@ pub async fn serve(
     let (max, per_address, lowered) = connection_caps(
         settings.whois.max_connections,
         settings.whois.max_connections_per_address,
-        crate::server::open_files_limit(),
+        crate::sys::open_files_limit(),
     );
     if lowered {
         warn!(
@@ -378,7 +377,7 @@ pub fn respond(
             &domain.updated.map(|t| fmt(&t)).unwrap_or_default(),
         );
         line("Expiry Date:", &fmt(&domain.expires));
-        for status in derived_statuses(&domain) {
+        for status in domain.derived_statuses() {
             line("Status:", status.as_str());
         }
         if let Some(rgp) = policy::lifecycle::rgp_status(&domain, now) {

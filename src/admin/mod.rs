@@ -693,7 +693,7 @@ fn cert_fingerprint(file: &std::path::Path) -> anyhow::Result<String> {
 
 /// The audit record of an operator's change (R24).
 fn operator_audit(ctx: &Ctx<'_>, command: &str) -> crate::model::Audit {
-    crate::flows::registry_audit(
+    crate::store::registry_audit(
         ctx.store,
         ctx.now,
         &format!("operator:{}", ctx.operator),
@@ -1316,7 +1316,7 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, command: &AdminCommand) -> anyhow
             }
             let cents = crate::config::to_centimes(*amount);
             let now = ctx.now;
-            let audit = crate::flows::registry_audit(
+            let audit = crate::store::registry_audit(
                 &store,
                 now,
                 &format!("operator:{}", ctx.operator),

@@ -481,7 +481,7 @@ impl Plan {
 /// the login, a preparation that fails.
 pub fn main(args: &BenchArgs, out: &mut dyn Write) -> Result<ExitCode, BenchError> {
     // One socket per session.
-    let _ = crate::server::raise_open_files_limit();
+    let _ = crate::sys::raise_open_files_limit();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     runtime.enable_all();
     if let Some(threads) = args.threads {

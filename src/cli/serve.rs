@@ -60,10 +60,10 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let clock = Clock::from_env()?;
     // Each session is a socket.
-    match crate::server::raise_open_files_limit() {
+    match crate::sys::raise_open_files_limit() {
         Some((before, after)) => tracing::info!(before, after, "open files limit raised"),
         None => {
-            if let Some(limit) = crate::server::open_files_limit() {
+            if let Some(limit) = crate::sys::open_files_limit() {
                 tracing::info!(limit, "open files limit");
             }
         }
@@ -203,7 +203,7 @@ fn seed_demo_registrars(store: &Store, client_ca: &Path, clock: &Clock) -> anyho
                 .map_or_else(|| clock.now(), |r| r.password_set),
         };
         let audit =
-            crate::flows::registry_audit(store, clock.now(), "serve --dev", "dev:demo-registrar");
+            crate::store::registry_audit(store, clock.now(), "serve --dev", "dev:demo-registrar");
         store.put_registrar(&registrar, &audit)?;
         println!(
             "  clID {clid}  password {password}  certificate {}  key {}",

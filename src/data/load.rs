@@ -437,7 +437,7 @@ impl<'a> Loader<'a> {
     }
 
     fn audit(&self) -> Audit {
-        crate::flows::registry_audit(self.store, self.now, &self.who, self.options.command)
+        crate::store::registry_audit(self.store, self.now, &self.who, self.options.command)
     }
 
     // ----- shared checks -----

@@ -1,13 +1,149 @@
 //! Checks shared by several flows: loading objects by the name a client
-//! sent, sponsorship, and the retry of optimistic store changes.
+//! sent, sponsorship, the retry of optimistic store changes
+//! ([`commit_retrying`]), and what the store's answers become for the
+//! client: a refused change (`From<Conflict> for EppError`) and a store
+//! failure (`From<StoreError> for EppError`).
 
 use crate::error::EppError;
 use crate::flows::FlowCtx;
 use crate::model::{Contact, Domain, Host, OffendingValue, Text};
 use crate::policy;
+use crate::store::{Conflict, StoreError};
 
 /// How many times a flow re-reads and retries when its object changed under it.
-pub const RETRIES: usize = 16;
+const RETRIES: usize = 16;
+
+/// What one attempt of an optimistic change came to.
+#[derive(Debug)]
+pub enum Attempt<T> {
+    /// The change was made (or found needless); the flow goes on with `T`.
+    Done(T),
+    /// The object changed since it was read: read it again and retry.
+    Retry,
+}
+
+impl<T> Attempt<T> {
+    /// The attempt a store change's result makes: done, a retry on
+    /// [`Conflict::Changed`], else the error `refuse` maps the conflict to
+    /// (`EppError::from` for the usual answers).
+    ///
+    /// # Errors
+    /// The store's failure, or the refused change's error.
+    pub fn of(
+        result: Result<Result<T, Conflict>, StoreError>,
+        refuse: impl FnOnce(Conflict) -> EppError,
+    ) -> Result<Self, EppError> {
+        match result? {
+            Ok(done) => Ok(Attempt::Done(done)),
+            Err(Conflict::Changed) => Ok(Attempt::Retry),
+            Err(conflict) => Err(refuse(conflict)),
+        }
+    }
+
+    /// The attempt with its value turned by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Attempt<U> {
+        match self {
+            Attempt::Done(done) => Attempt::Done(f(done)),
+            Attempt::Retry => Attempt::Retry,
+        }
+    }
+}
+
+/// Runs `attempt` (read, decide, try the atomic change) until it is done,
+/// at most [`RETRIES`] times; an object that kept changing is a 2400
+/// ([`contention`]). The closure returns an `async move` block, so each
+/// attempt reads afresh what it needs (it captures references only).
+///
+/// # Errors
+/// The attempt's error, or [`contention`].
+pub async fn commit_retrying<T, F>(mut attempt: impl FnMut() -> F) -> Result<T, EppError>
+where
+    F: Future<Output = Result<Attempt<T>, EppError>>,
+{
+    for _ in 0..RETRIES {
+        if let Attempt::Done(done) = attempt().await? {
+            return Ok(done);
+        }
+    }
+    Err(contention())
+}
+
+/// R23: the 2104 for a balance that cannot pay a price.
+pub fn insufficient_funds(balance: i64, price: i64, currency: &str) -> EppError {
+    let (b, p) = (
+        crate::config::format_amount(balance),
+        crate::config::format_amount(price),
+    );
+    EppError::Billing(Text::new(
+        format!(
+            "R23: the balance of {b} {currency} cannot pay {p} {currency}; nothing was changed"
+        ),
+        format!(
+            "R23 : le solde de {b} {currency} ne peut payer {p} {currency} ; rien n'a été modifié"
+        ),
+    ))
+}
+
+/// The answer to a refused change made for a client's command: a charge
+/// the balance cannot pay (R23) names the registry's currency; any other
+/// conflict gets the usual answer.
+pub fn refusal(ctx: &FlowCtx<'_>, conflict: Conflict) -> EppError {
+    match conflict {
+        Conflict::InsufficientFunds { balance, price } => {
+            insufficient_funds(balance, price, &ctx.settings.billing.currency)
+        }
+        other => other.into(),
+    }
+}
+
+/// The usual answer to a refused change; a flow that words one differently
+/// maps that conflict itself and delegates the rest here.
+impl From<Conflict> for EppError {
+    fn from(conflict: Conflict) -> Self {
+        match conflict {
+            Conflict::Exists => EppError::Exists(
+                Text::new("the object exists already", "l'objet existe déjà"),
+                None,
+            ),
+            Conflict::Changed => contention(),
+            Conflict::MissingContact(id) => contact_not_found(&id),
+            Conflict::MissingHost(name) => host_not_found(&name),
+            Conflict::MissingSuperordinate(domain) => EppError::DoesNotExist(
+                Text::new(
+                    format!("R14: the superordinate domain {domain} is not registered"),
+                    format!("R14 : le domaine parent {domain} n'est pas enregistré"),
+                ),
+                None,
+            ),
+            Conflict::ForeignSuperordinate(domain) => EppError::Authorization(Text::new(
+                format!("R14: the superordinate domain {domain} is sponsored by another registrar"),
+                format!("R14 : le domaine parent {domain} relève d'un autre prestataire"),
+            )),
+            Conflict::Linked => EppError::AssociationProhibits(Text::new(
+                "the object is used by a domain",
+                "l'objet est utilisé par un domaine",
+            )),
+            Conflict::HostInUse(host) => EppError::AssociationProhibits(Text::new(
+                format!("{host} is a name server of another domain"),
+                format!("{host} est serveur de noms d'un autre domaine"),
+            )),
+            Conflict::TokenInvalid => EppError::Authorization(Text::new(
+                "R4: the allocation token is not valid: unknown, used, or issued for another name",
+                "R4 : le jeton d'attribution n'est pas valable : inconnu, déjà utilisé ou émis pour un autre nom",
+            )),
+            Conflict::InsufficientFunds { balance, price } => {
+                let (b, p) = (
+                    crate::config::format_amount(balance),
+                    crate::config::format_amount(price),
+                );
+                EppError::Billing(Text::new(
+                    format!("R23: the balance of {b} cannot pay {p}; nothing was changed"),
+                    format!("R23 : le solde de {b} ne peut payer {p} ; rien n'a été modifié"),
+                ))
+            }
+        }
+    }
+}
 
 /// 2303 for a domain.
 pub fn domain_not_found(input: &str) -> EppError {
@@ -106,7 +242,7 @@ pub fn verify_sponsor(ctx: &FlowCtx<'_>, sponsor: &str, what: &str) -> Result<()
 }
 
 /// A change that kept conflicting with concurrent changes.
-pub fn contention() -> EppError {
+fn contention() -> EppError {
     EppError::Internal("the object kept changing concurrently".into())
 }
 
@@ -185,4 +321,25 @@ pub fn apply_status_changes(
         next.push(*s);
     }
     Ok(next)
+}
+
+/// A store failure becomes a 2400 for the client and an error log for the operator.
+impl From<StoreError> for EppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotDurable(detail) => EppError::OutcomeUnknown(detail),
+            StoreError::WritesSuspended(detail) => {
+                tracing::warn!(%detail, "write refused: the store takes no writes");
+                EppError::StoreUnavailable(Text::new(
+                    "the registry cannot write to its store at the moment (disk full or failing); nothing was changed; try again later",
+                    "le registre ne peut pas écrire dans sa base pour le moment (disque plein ou défaillant) ; rien n'a été modifié ; réessayez plus tard",
+                ))
+            }
+            StoreError::Reopening => EppError::StoreUnavailable(Text::new(
+                "the registry's store is being reopened after a disk failure, for a moment; nothing was changed; try again",
+                "la base du registre est en cours de réouverture après une panne de disque, pour un instant ; rien n'a été modifié ; réessayez",
+            )),
+            other => EppError::Internal(other.to_string()),
+        }
+    }
 }

@@ -60,19 +60,6 @@ impl FlowCtx<'_> {
     }
 }
 
-/// The history record of a change the registry makes itself: by the
-/// life-cycle engine (`who` = `ma-registry`) or an operator (`operator:<name>`).
-pub fn registry_audit(store: &Store, now: DateTime<Utc>, who: &str, command: &str) -> Audit {
-    Audit {
-        at: now,
-        who: who.to_owned(),
-        command: command.to_owned(),
-        cl_trid: None,
-        sv_trid: store.next_sv_trid(),
-        request: None,
-    }
-}
-
 /// A successful flow's result: its code and data.
 #[derive(Debug)]
 pub struct Outcome {

@@ -2,9 +2,9 @@
 //! terminated) and the bulk move of its domains to another registrar.
 
 use crate::error::EppError;
-use crate::flows::common::{RETRIES, contention};
+use crate::flows::common::{Attempt, commit_retrying};
 use crate::model::{ChangeRecord, PollMessage, PollPayload, RegistrarState, Text, Timestamp};
-use crate::store::{Conflict, Effects, Store};
+use crate::store::{Effects, Store};
 
 /// Sets a registrar's standing; a suspended or terminated registrar cannot log in.
 ///
@@ -56,15 +56,13 @@ pub async fn move_domains(
     }
     let mut moved = 0;
     for name in store.domains_of(from)? {
-        for attempt in 0..=RETRIES {
-            if attempt == RETRIES {
-                return Err(contention());
-            }
-            let Some(old) = store.domain(&name)? else {
-                break;
+        let name = &name;
+        let done = commit_retrying(|| async move {
+            let Some(old) = store.domain(name)? else {
+                return Ok(Attempt::Done(false));
             };
             if old.sponsor != from {
-                break;
+                return Ok(Attempt::Done(false));
             }
             let mut new = old.clone();
             new.sponsor = to.to_owned();
@@ -98,21 +96,22 @@ pub async fn move_domains(
                 .collect::<Result<Vec<_>, EppError>>()?;
             let effects = Effects {
                 messages,
-                ..Effects::audit(crate::flows::registry_audit(
+                ..Effects::audit(crate::store::registry_audit(
                     store,
                     now,
                     &format!("operator:{operator}"),
                     "admin:registrar-move",
                 ))
             };
-            match store.replace_domain_with(&old, &new, &effects)? {
-                Ok(()) => {
-                    moved += 1;
-                    break;
-                }
-                Err(Conflict::Changed) => continue,
-                Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-            }
+            let attempt = Attempt::of(
+                store.replace_domain_with(&old, &new, &effects),
+                EppError::from,
+            )?;
+            Ok(attempt.map(|()| true))
+        })
+        .await?;
+        if done {
+            moved += 1;
         }
     }
     store.durable().await?;

@@ -4,9 +4,9 @@
 //! message with RFC 8590 change data; the change is in the history (R24).
 
 use crate::error::EppError;
-use crate::flows::common::{RETRIES, contact_not_found, contention, domain_not_found};
+use crate::flows::common::{Attempt, commit_retrying, contact_not_found, domain_not_found};
 use crate::model::{Status, Text, Timestamp};
-use crate::store::{Conflict, Effects, Store};
+use crate::store::{Effects, Store};
 
 /// The kind of object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,7 +159,8 @@ pub async fn change(
             statuses.retain(|s| *s != status);
         }
     };
-    for _ in 0..RETRIES {
+    let (who, text) = (&who, &text);
+    commit_retrying(|| async move {
         let effects = |sponsor: &str| -> Result<Effects, EppError> {
             Ok(Effects {
                 messages: vec![crate::flows::registry_notice(
@@ -175,10 +176,10 @@ pub async fn change(
                             "serverStatusRemoved"
                         },
                     ),
-                    &who,
+                    who,
                     reason,
                 )?],
-                ..Effects::audit(crate::flows::registry_audit(store, now, &who, command))
+                ..Effects::audit(crate::store::registry_audit(store, now, who, command))
             })
         };
         let result = match kind {
@@ -191,7 +192,7 @@ pub async fn change(
                     new.identity_hold = false;
                 }
                 new.updated = Some(now);
-                store.replace_domain_with(&old, &new, &effects(&old.sponsor)?)?
+                store.replace_domain_with(&old, &new, &effects(&old.sponsor)?)
             }
             ObjectKind::Contact => {
                 let old = store
@@ -201,7 +202,7 @@ pub async fn change(
                 let mut new = old.clone();
                 apply(&mut new.statuses);
                 new.updated = Some(now);
-                store.replace_contact_with(&old, &new, &effects(&old.sponsor)?)?
+                store.replace_contact_with(&old, &new, &effects(&old.sponsor)?)
             }
             ObjectKind::Host => {
                 let old = store.host(name)?.ok_or_else(|| {
@@ -219,17 +220,12 @@ pub async fn change(
                 new.updated = Some(now);
                 let users = store.domains_using_host(name)?;
                 let effects = effects(&old.sponsor)?;
-                store.replace_host_with(&old, &new, &users, &effects.messages, &effects.audit)?
+                store.replace_host_with(&old, &new, &users, &effects.messages, &effects.audit)
             }
         };
-        match result {
-            Ok(()) => {
-                store.durable().await?;
-                return Ok(());
-            }
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+        Attempt::of(result, EppError::from)
+    })
+    .await?;
+    store.durable().await?;
+    Ok(())
 }

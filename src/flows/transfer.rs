@@ -11,14 +11,14 @@ use chrono::Duration;
 
 use crate::error::EppError;
 use crate::flows::auth::regenerated_auth_info;
-use crate::flows::common::{RETRIES, contention};
+use crate::flows::common::{Attempt, commit_retrying};
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{
     Audit, AuthHash, AuthInfo, ChangeRecord, PollMessage, PollPayload, ResultCode, Status, Text,
     Timestamp, Transfer, TransferStatus,
 };
 use crate::policy::statuses;
-use crate::store::{ChangeResult, Conflict, DueEntry, DueKind, Effects, Store, StoreError};
+use crate::store::{ChangeResult, DueEntry, DueKind, Effects, Store, StoreError};
 
 /// The losing registrar's window to answer, and the registry's to review a
 /// rejection that may be reviewed (R12).
@@ -541,19 +541,16 @@ pub async fn commit<T: Transferable>(
     load: impl Fn() -> Result<T, EppError>,
     step: impl Fn(&T) -> Result<Step<T>, EppError>,
 ) -> Result<Outcome, EppError> {
-    for _ in 0..RETRIES {
+    let (load, step) = (&load, &step);
+    let (new, code) = commit_retrying(|| async move {
         let old = load()?;
         let (new, effects, code) = step(&old)?;
-        match T::replace(ctx.store, &old, &new, &effects)? {
-            Ok(()) => {
-                ctx.store.durable().await?;
-                return outcome(&new, code);
-            }
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+        let attempt = Attempt::of(T::replace(ctx.store, &old, &new, &effects), EppError::from)?;
+        Ok(attempt.map(|()| (new, code)))
+    })
+    .await?;
+    ctx.store.durable().await?;
+    outcome(&new, code)
 }
 
 /// Commits a change the registry makes to the object `key`: `change` gives
@@ -567,23 +564,22 @@ pub async fn commit_registry_change<T: Transferable>(
     key: &str,
     change: impl Fn(&T) -> Result<Option<(T, Effects)>, EppError>,
 ) -> Result<bool, EppError> {
-    for _ in 0..RETRIES {
+    let change = &change;
+    let changed = commit_retrying(|| async move {
         let Some(old) = T::fetch(store, key)? else {
-            return Ok(false);
+            return Ok(Attempt::Done(false));
         };
         let Some((new, effects)) = change(&old)? else {
-            return Ok(false);
+            return Ok(Attempt::Done(false));
         };
-        match T::replace(store, &old, &new, &effects)? {
-            Ok(()) => {
-                store.durable().await?;
-                return Ok(true);
-            }
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
+        let attempt = Attempt::of(T::replace(store, &old, &new, &effects), EppError::from)?;
+        Ok(attempt.map(|()| true))
+    })
+    .await?;
+    if changed {
+        store.durable().await?;
     }
-    Err(contention())
+    Ok(changed)
 }
 
 /// The registry's side of the 5-day window: approves the pending transfer
@@ -608,7 +604,7 @@ pub async fn auto_approve<T: Transferable>(
             TransferStatus::ServerApproved,
             now,
             Some(("ma-registry", T::AUTO_APPROVE_REASON)),
-            crate::flows::registry_audit(store, now, "ma-registry", T::AUTO_APPROVE_COMMAND),
+            crate::store::registry_audit(store, now, "ma-registry", T::AUTO_APPROVE_COMMAND),
         )
         .map(Some)
     })

@@ -169,6 +169,23 @@ pub struct Domain {
     pub incomplete: Option<(String, Timestamp)>,
 }
 
+impl Domain {
+    /// The statuses of the domain as answered (EPP info, WHOIS, escrow):
+    /// the stored ones, `inactive` without name servers, `ok` when nothing
+    /// else applies.
+    pub fn derived_statuses(&self) -> Vec<Status> {
+        let mut statuses = self.statuses.clone();
+        if self.nameservers.is_empty() {
+            statuses.push(Status::Inactive);
+        }
+        if statuses.is_empty() {
+            statuses.push(Status::Ok);
+        }
+        statuses.sort();
+        statuses
+    }
+}
+
 /// A change of registrant waiting for the registry's decision (R13).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingOwner {

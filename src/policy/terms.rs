@@ -129,7 +129,7 @@ pub fn seed_reserved_once(store: &Store) -> Result<(), StoreError> {
     // The shipped file is part of the build and parses; a broken edit would
     // fail the unit test below.
     let terms = parse_reserved(SHIPPED_RESERVED_TERMS).unwrap_or_default();
-    let audit = crate::flows::registry_audit(
+    let audit = crate::store::registry_audit(
         store,
         chrono::Utc::now(),
         "ma-registry",

@@ -267,6 +267,19 @@ pub enum Conflict {
     },
 }
 
+/// The history record of a change the registry makes itself: by the
+/// life-cycle engine (`who` = `ma-registry`) or an operator (`operator:<name>`).
+pub fn registry_audit(store: &Store, now: Timestamp, who: &str, command: &str) -> Audit {
+    Audit {
+        at: now,
+        who: who.to_owned(),
+        command: command.to_owned(),
+        cl_trid: None,
+        sv_trid: store.next_sv_trid(),
+        request: None,
+    }
+}
+
 /// The outcome of an atomic change: a store failure, or the change applied or refused.
 pub type ChangeResult = Result<Result<(), Conflict>, StoreError>;
 

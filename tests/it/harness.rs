@@ -62,7 +62,7 @@ fn test_registrar(clid: &str, pw: &str) -> Registrar {
 
 /// Writes `registrar` into `store`, with its history record.
 fn put_test_registrar(store: &Store, registrar: Registrar) {
-    let audit = ma_registry::flows::registry_audit(store, Utc::now(), "test", "test:registrar");
+    let audit = ma_registry::store::registry_audit(store, Utc::now(), "test", "test:registrar");
     store.put_registrar(&registrar, &audit).unwrap();
 }
 

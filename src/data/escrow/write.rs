@@ -514,7 +514,7 @@ fn write_domain<W: Write>(
             &format!("{}.{}", name.label, name.zone.name),
         )?;
     }
-    let statuses = crate::flows::domain::info::derived_statuses(d);
+    let statuses = d.derived_statuses();
     write_statuses(out, "rdeDomain:status", &statuses)?;
     if let Some(rgp) = crate::policy::lifecycle::rgp_status(d, now) {
         out.empty("rdeDomain:rgpStatus", &[("s", rgp)])?;

@@ -1,7 +1,7 @@
 //! `<contact:delete>`: a contact no domain uses.
 
 use crate::error::EppError;
-use crate::flows::common::{RETRIES, contention, load_contact, verify_sponsor};
+use crate::flows::common::{Attempt, commit_retrying, load_contact, verify_sponsor};
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{ResultCode, Status, Text};
 use crate::policy::statuses;
@@ -15,7 +15,7 @@ use crate::store::Conflict;
 /// - 2304: a `*DeleteProhibited` or `pending*` status.
 /// - 2305: a domain uses it.
 pub async fn run(ctx: &FlowCtx<'_>, id: &str) -> Result<Outcome, EppError> {
-    for _ in 0..RETRIES {
+    commit_retrying(|| async move {
         let old = load_contact(ctx, id)?;
         verify_sponsor(ctx, &old.sponsor, &format!("the contact {id}"))?;
         statuses::verify_not_prohibited(
@@ -27,20 +27,18 @@ pub async fn run(ctx: &FlowCtx<'_>, id: &str) -> Result<Outcome, EppError> {
             ],
             "delete",
         )?;
-        match ctx.store.delete_contact(&old, &ctx.audit())? {
-            Ok(()) => {
-                ctx.store.durable().await?;
-                return Ok(Outcome::code(ResultCode::Success));
-            }
-            Err(Conflict::Changed) => continue,
-            Err(Conflict::Linked) => {
-                return Err(EppError::AssociationProhibits(Text::new(
+        Attempt::of(
+            ctx.store.delete_contact(&old, &ctx.audit()),
+            |conflict| match conflict {
+                Conflict::Linked => EppError::AssociationProhibits(Text::new(
                     format!("the contact {id} is used by a domain"),
                     format!("le contact {id} est utilisé par un domaine"),
-                )));
-            }
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+                )),
+                other => other.into(),
+            },
+        )
+    })
+    .await?;
+    ctx.store.durable().await?;
+    Ok(Outcome::code(ResultCode::Success))
 }

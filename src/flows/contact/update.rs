@@ -4,7 +4,7 @@
 use crate::error::EppError;
 use crate::flows::auth::new_auth_info;
 use crate::flows::common::{
-    RETRIES, apply_status_changes, contention, load_contact, verify_sponsor,
+    Attempt, apply_status_changes, commit_retrying, load_contact, verify_sponsor,
 };
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{
@@ -12,7 +12,6 @@ use crate::model::{
     Verification,
 };
 use crate::policy;
-use crate::store::Conflict;
 
 /// Updates a contact.
 ///
@@ -26,19 +25,18 @@ use crate::store::Conflict;
 /// - 2003: a new postal info without name or address.
 /// - 2005: an identity number that does not fit its type (R15).
 pub async fn run(ctx: &FlowCtx<'_>, cmd: ContactUpdate) -> Result<Outcome, EppError> {
-    for _ in 0..RETRIES {
+    let cmd = &cmd;
+    commit_retrying(|| async move {
         let old = load_contact(ctx, &cmd.id)?;
-        let new = apply(ctx, &old, &cmd)?;
-        match ctx.store.replace_contact(&old, &new, &ctx.audit())? {
-            Ok(()) => {
-                ctx.store.durable().await?;
-                return Ok(Outcome::code(ResultCode::Success));
-            }
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+        let new = apply(ctx, &old, cmd)?;
+        Attempt::of(
+            ctx.store.replace_contact(&old, &new, &ctx.audit()),
+            EppError::from,
+        )
+    })
+    .await?;
+    ctx.store.durable().await?;
+    Ok(Outcome::code(ResultCode::Success))
 }
 
 fn apply(ctx: &FlowCtx<'_>, old: &Contact, cmd: &ContactUpdate) -> Result<Contact, EppError> {

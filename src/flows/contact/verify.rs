@@ -5,13 +5,13 @@
 //! zone) with a poll message, and the hold is lifted on verification.
 
 use crate::error::EppError;
-use crate::flows::common::{RETRIES, contact_not_found, contention};
+use crate::flows::common::{Attempt, commit_retrying, contact_not_found};
 use crate::flows::domain::expiry::Applied;
 use crate::model::{
     Domain, Identity, IdentityDoc, PollMessage, Status, Text, Timestamp, Verification,
 };
 use crate::policy;
-use crate::store::{Conflict, DueEntry, Effects, Store};
+use crate::store::{DueEntry, Effects, Store};
 
 /// What a verification did to the registrant's domains.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -50,12 +50,12 @@ async fn set_hold(
     who: &str,
     entry: Option<&DueEntry>,
 ) -> Result<bool, EppError> {
-    for _ in 0..RETRIES {
+    let changed = commit_retrying(|| async move {
         let Some(old) = store.domain(name)? else {
-            return Ok(false);
+            return Ok(Attempt::Done(false));
         };
         if old.identity_hold == hold {
-            return Ok(false);
+            return Ok(Attempt::Done(false));
         }
         let mut new = old.clone();
         new.identity_hold = hold;
@@ -88,7 +88,7 @@ async fn set_hold(
         let effects = Effects {
             messages: vec![registry_message(store, &new, now, text, op, who)?],
             due_remove: entry.into_iter().cloned().collect(),
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 who,
@@ -99,16 +99,14 @@ async fn set_hold(
                 },
             ))
         };
-        match store.replace_domain_with(&old, &new, &effects)? {
-            Ok(()) => {
-                store.durable().await?;
-                return Ok(true);
-            }
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
+        let attempt = Attempt::of(store.replace_domain_with(&old, &new, &effects), EppError::from)?;
+        Ok(attempt.map(|()| true))
+    })
+    .await?;
+    if changed {
+        store.durable().await?;
     }
-    Err(contention())
+    Ok(changed)
 }
 
 /// The agenda's R15 deadline for one domain: suspend it unless its
@@ -154,7 +152,8 @@ pub async fn record_identity(
     operator: &str,
 ) -> Result<(), EppError> {
     let number = policy::r15_identity_document(doc)?;
-    for _ in 0..RETRIES {
+    let number = &number;
+    commit_retrying(|| async move {
         let old = store.contact(id)?.ok_or_else(|| contact_not_found(id))?;
         let mut new = old.clone();
         new.identity = Some(Identity {
@@ -186,23 +185,18 @@ pub async fn record_identity(
                 &who,
                 "R15",
             )?],
-            ..crate::store::Effects::audit(crate::flows::registry_audit(
+            ..crate::store::Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &who,
                 "admin:contact-identity",
             ))
         };
-        match store.replace_contact_with(&old, &new, &effects)? {
-            Ok(()) => {
-                store.durable().await?;
-                return Ok(());
-            }
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+        Attempt::of(store.replace_contact_with(&old, &new, &effects), EppError::from)
+    })
+    .await?;
+    store.durable().await?;
+    Ok(())
 }
 
 /// The operator records the verification of a contact's identity document
@@ -219,7 +213,7 @@ pub async fn record_verification(
     now: Timestamp,
     operator: &str,
 ) -> Result<HoldChanges, EppError> {
-    for _ in 0..RETRIES {
+    commit_retrying(|| async move {
         let old = store.contact(id)?.ok_or_else(|| contact_not_found(id))?;
         let Some(identity) = old.identity.clone() else {
             return Err(EppError::StatusProhibits(Text::new(
@@ -234,18 +228,15 @@ pub async fn record_verification(
             note: note.map(str::to_owned),
             ..identity
         });
-        let audit = crate::flows::registry_audit(
+        let audit = crate::store::registry_audit(
             store,
             now,
             &format!("operator:{operator}"),
             "admin:contact-verify",
         );
-        match store.replace_contact(&old, &new, &audit)? {
-            Ok(()) => break,
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
+        Attempt::of(store.replace_contact(&old, &new, &audit), EppError::from)
+    })
+    .await?;
     store.durable().await?;
     let mut changes = HoldChanges::default();
     for name in store.domains_using_contact(id)? {

@@ -7,9 +7,9 @@
 use chrono::Duration;
 
 use crate::error::EppError;
-use crate::flows::common::{RETRIES, contention, domain_not_found};
+use crate::flows::common::{Attempt, commit_retrying, domain_not_found};
 use crate::model::{Status, Text, Timestamp};
-use crate::store::{Conflict, Effects, Store};
+use crate::store::{Effects, Store};
 
 /// What the registry set and where it must go.
 #[derive(Debug)]
@@ -37,7 +37,7 @@ pub async fn reset_for_registrant(
     now: Timestamp,
     operator: &str,
 ) -> Result<FreshAuthInfo, EppError> {
-    for _ in 0..RETRIES {
+    let fresh = commit_retrying(|| async move {
         let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
         if old.statuses.contains(&Status::PendingCreate)
             || old.statuses.contains(&Status::PendingDelete)
@@ -77,29 +77,25 @@ pub async fn reset_for_registrant(
                 &who,
                 "R12",
             )?],
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &who,
                 "admin:authinfo-send",
             ))
         };
-        match store.replace_domain_with(&old, &new, &effects)? {
-            Ok(()) => {
-                store.durable().await?;
-                return Ok(FreshAuthInfo {
-                    name: new.name,
-                    password,
-                    registrant: holder.id,
-                    email: holder.email,
-                    valid_until: (ttl_days > 0).then(|| now + Duration::days(i64::from(ttl_days))),
-                });
-            }
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+        let attempt = Attempt::of(store.replace_domain_with(&old, &new, &effects), EppError::from)?;
+        Ok(attempt.map(|()| FreshAuthInfo {
+            name: new.name,
+            password,
+            registrant: holder.id,
+            email: holder.email,
+            valid_until: (ttl_days > 0).then(|| now + Duration::days(i64::from(ttl_days))),
+        }))
+    })
+    .await?;
+    store.durable().await?;
+    Ok(fresh)
 }
 
 /// The registrant's message: subject and bilingual text.

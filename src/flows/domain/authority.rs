@@ -4,7 +4,7 @@
 //! open every change answers 2304; closing it applies the decision).
 
 use crate::error::EppError;
-use crate::flows::common::{RETRIES, contention, domain_not_found};
+use crate::flows::common::{Attempt, commit_retrying, domain_not_found};
 use crate::model::{Domain, PollMessage, Status, Text, Timestamp};
 use crate::policy::terms::normalize_term;
 use crate::store::{Conflict, Effects, Store};
@@ -44,7 +44,7 @@ pub async fn delete_by_order(
     now: Timestamp,
     operator: &str,
 ) -> Result<(), EppError> {
-    for _ in 0..RETRIES {
+    let deleted = commit_retrying(|| async move {
         let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
         let text = Text::new(
             format!(
@@ -64,45 +64,43 @@ pub async fn delete_by_order(
                 operator,
                 order,
             )?],
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &format!("operator:{operator}"),
                 "admin:delete-by-order",
             ))
         };
-        match store.delete_domain_with(&old, &effects)? {
-            Ok(()) => {
-                let label = old.name.split('.').next().unwrap_or("");
-                let label = normalize_term(label).unwrap_or_else(|| label.to_owned());
-                store.put_blocked(
-                    &label,
-                    &format!("order {order}: {reason}"),
-                    &crate::flows::registry_audit(
-                        store,
-                        now,
-                        &format!("operator:{operator}"),
-                        "admin:delete-by-order",
-                    ),
-                )?;
-                store.durable().await?;
-                return Ok(());
-            }
-            Err(Conflict::Changed) => continue,
-            Err(Conflict::HostInUse(host)) => {
-                return Err(EppError::AssociationProhibits(Text::new(
+        let attempt = Attempt::of(store.delete_domain_with(&old, &effects), |conflict| {
+            match conflict {
+                Conflict::HostInUse(host) => EppError::AssociationProhibits(Text::new(
                     format!(
                         "{host}, subordinate to {name}, is a name server of another domain; remove it there first"
                     ),
                     format!(
                         "{host}, subordonné à {name}, est serveur de noms d'un autre domaine ; retirez-le d'abord"
                     ),
-                )));
+                )),
+                other => other.into(),
             }
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+        })?;
+        Ok(attempt.map(|()| old.name))
+    })
+    .await?;
+    let label = deleted.split('.').next().unwrap_or("");
+    let label = normalize_term(label).unwrap_or_else(|| label.to_owned());
+    store.put_blocked(
+        &label,
+        &format!("order {order}: {reason}"),
+        &crate::store::registry_audit(
+            store,
+            now,
+            &format!("operator:{operator}"),
+            "admin:delete-by-order",
+        ),
+    )?;
+    store.durable().await?;
+    Ok(())
 }
 
 /// How an operator closes a dispute (R18).
@@ -133,7 +131,7 @@ pub async fn open_dispute(
     now: Timestamp,
     operator: &str,
 ) -> Result<(), EppError> {
-    for _ in 0..RETRIES {
+    commit_retrying(|| async move {
         let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
         if old.dispute.is_some() {
             return Err(EppError::StatusProhibits(Text::new(
@@ -171,23 +169,18 @@ pub async fn open_dispute(
                 operator,
                 reason,
             )?],
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &format!("operator:{operator}"),
                 "admin:dispute-open",
             ))
         };
-        match store.replace_domain_with(&old, &new, &effects)? {
-            Ok(()) => {
-                store.durable().await?;
-                return Ok(());
-            }
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+        Attempt::of(store.replace_domain_with(&old, &new, &effects), EppError::from)
+    })
+    .await?;
+    store.durable().await?;
+    Ok(())
 }
 
 /// R18: closes a dispute and applies the decision.
@@ -201,7 +194,7 @@ pub async fn close_dispute(
     now: Timestamp,
     operator: &str,
 ) -> Result<(), EppError> {
-    for _ in 0..RETRIES {
+    let delete = commit_retrying(|| async move {
         let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
         if old.dispute.is_none() {
             return Err(EppError::StatusProhibits(Text::new(
@@ -214,18 +207,15 @@ pub async fn close_dispute(
             let mut lifted = old.clone();
             lifted.dispute = None;
             lift_statuses(&mut lifted);
-            let effects = Effects::audit(crate::flows::registry_audit(
+            let effects = Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &format!("operator:{operator}"),
                 "admin:dispute-close",
             ));
-            match store.replace_domain_with(&old, &lifted, &effects)? {
-                Ok(()) => {}
-                Err(Conflict::Changed) => continue,
-                Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-            }
-            return delete_by_order(store, name, "R18", "dispute decision", now, operator).await;
+            let attempt =
+                Attempt::of(store.replace_domain_with(&old, &lifted, &effects), EppError::from)?;
+            return Ok(attempt.map(|()| true));
         }
         let mut new = old.clone();
         new.dispute = None;
@@ -289,26 +279,23 @@ pub async fn close_dispute(
         }
         let effects = Effects {
             messages,
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &format!("operator:{operator}"),
                 "admin:dispute-close",
             ))
         };
-        match store.replace_domain_with(&old, &new, &effects)? {
-            Ok(()) => {
-                store.durable().await?;
-                return Ok(());
-            }
-            Err(Conflict::Changed) => continue,
-            Err(Conflict::MissingContact(id)) => {
-                return Err(crate::flows::common::contact_not_found(&id));
-            }
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
+        // A registrant gone meanwhile (`MissingContact`) is the usual 2303.
+        let attempt = Attempt::of(store.replace_domain_with(&old, &new, &effects), EppError::from)?;
+        Ok(attempt.map(|()| false))
+    })
+    .await?;
+    if delete {
+        return delete_by_order(store, name, "R18", "dispute decision", now, operator).await;
     }
-    Err(contention())
+    store.durable().await?;
+    Ok(())
 }
 
 fn lift_statuses(domain: &mut Domain) {

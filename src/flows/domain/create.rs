@@ -4,7 +4,7 @@ use chrono::Months;
 
 use crate::error::EppError;
 use crate::flows::auth::new_auth_info;
-use crate::flows::common::contact_not_found;
+use crate::flows::common::{contact_not_found, refusal};
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{
     ContactRole, Domain, DomainContact, DomainCreate, OffendingValue, ResData, ResultCode, Status,
@@ -214,13 +214,6 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
                 }),
             ));
         }
-        Err(Conflict::InsufficientFunds { balance, price }) => {
-            return Err(EppError::insufficient_funds(
-                balance,
-                price,
-                &ctx.settings.billing.currency,
-            ));
-        }
         Err(Conflict::TokenInvalid) => {
             return Err(EppError::Authorization(Text::new(
                 format!(
@@ -233,7 +226,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
                 ),
             )));
         }
-        Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+        Err(other) => return Err(refusal(ctx, other)),
     }
     ctx.store.durable().await?;
     let mut outcome = Outcome::ok(ResData::DomainCreate {

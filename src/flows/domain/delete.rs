@@ -4,12 +4,12 @@
 //! when the redemption ends.
 
 use crate::error::EppError;
-use crate::flows::common::{RETRIES, contention, load_domain, verify_sponsor};
+use crate::flows::common::{Attempt, commit_retrying, load_domain, verify_sponsor};
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{ResultCode, Status, Text};
 use crate::policy::lifecycle::r11_purge_at;
 use crate::policy::statuses;
-use crate::store::{Conflict, DueEntry, DueKind, Effects};
+use crate::store::{DueEntry, DueKind, Effects};
 
 /// Deletes a domain into redemption.
 ///
@@ -19,7 +19,7 @@ use crate::store::{Conflict, DueEntry, DueKind, Effects};
 /// - 2304: a `*DeleteProhibited` or `pending*` status (R11).
 /// - 2305: a subordinate host is a name server of another domain (R11).
 pub async fn run(ctx: &FlowCtx<'_>, name: &str) -> Result<Outcome, EppError> {
-    for _ in 0..RETRIES {
+    commit_retrying(|| async move {
         let old = load_domain(ctx, name)?;
         verify_sponsor(ctx, &old.sponsor, &format!("the domain {}", old.name))?;
         statuses::verify_not_prohibited(
@@ -60,14 +60,12 @@ pub async fn run(ctx: &FlowCtx<'_>, name: &str) -> Result<Outcome, EppError> {
             }],
             ..Effects::audit(ctx.audit())
         };
-        match ctx.store.replace_domain_with(&old, &new, &effects)? {
-            Ok(()) => {
-                ctx.store.durable().await?;
-                return Ok(Outcome::code(ResultCode::SuccessPending));
-            }
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+        Attempt::of(
+            ctx.store.replace_domain_with(&old, &new, &effects),
+            EppError::from,
+        )
+    })
+    .await?;
+    ctx.store.durable().await?;
+    Ok(Outcome::code(ResultCode::SuccessPending))
 }

@@ -5,13 +5,13 @@
 //! state the agenda entry was made for, so a repeated run changes nothing.
 
 use crate::error::EppError;
-use crate::flows::common::{RETRIES, contention};
-use crate::flows::registry_audit;
+use crate::flows::common::{Attempt, commit_retrying};
 use crate::model::{ChangeRecord, Domain, PollMessage, PollPayload, Text, Timestamp};
 use crate::policy::lifecycle::{
     R9_GRACE_DAYS, R22_NOTICE_DAYS, expiry_agenda, r10_tacit_expiry, r11_in_redemption,
     r11_purge_at,
 };
+use crate::store::registry_audit;
 use crate::store::{Conflict, DueEntry, Effects, Store};
 
 /// What became of an agenda entry.
@@ -59,20 +59,34 @@ fn registry_change(store: &Store, operation: &str, now: Timestamp, reason: &str)
     }
 }
 
-async fn commit(
+/// One attempt at replacing `old` by `new`.
+fn commit(
     store: &Store,
     old: &Domain,
     new: &Domain,
     effects: &Effects,
-) -> Result<Option<Applied>, EppError> {
-    match store.replace_domain_with(old, new, effects)? {
-        Ok(()) => {
-            store.durable().await?;
-            Ok(Some(Applied::Done))
-        }
-        Err(Conflict::Changed) => Ok(None),
-        Err(other) => Err(EppError::Internal(format!("unexpected {other:?}"))),
+) -> Result<Attempt<Applied>, EppError> {
+    let attempt = Attempt::of(store.replace_domain_with(old, new, effects), EppError::from)?;
+    Ok(attempt.map(|()| Applied::Done))
+}
+
+/// One attempt at deleting `old`: a subordinate host still delegated to
+/// defers the transition.
+fn delete(store: &Store, old: &Domain, effects: &Effects) -> Result<Attempt<Applied>, EppError> {
+    match store.delete_domain_with(old, effects)? {
+        Ok(()) => Ok(Attempt::Done(Applied::Done)),
+        Err(Conflict::Changed) => Ok(Attempt::Retry),
+        Err(Conflict::HostInUse(_)) => Ok(Attempt::Done(Applied::Deferred)),
+        Err(other) => Err(other.into()),
     }
+}
+
+/// A transition that happened is made durable before it is reported.
+async fn durable(store: &Store, applied: Applied) -> Result<Applied, EppError> {
+    if applied == Applied::Done {
+        store.durable().await?;
+    }
+    Ok(applied)
 }
 
 /// R22: 30 days before the expiry date, a poll message to the sponsor.
@@ -84,9 +98,9 @@ pub async fn expiry_notice(
     entry: &DueEntry,
     now: Timestamp,
 ) -> Result<Applied, EppError> {
-    for _ in 0..RETRIES {
+    let applied = commit_retrying(|| async move {
         let Some(old) = store.domain(&entry.name)? else {
-            return Ok(Applied::Stale);
+            return Ok(Attempt::Done(Applied::Stale));
         };
         if old.deleted.is_some()
             || !same_instant(
@@ -94,7 +108,7 @@ pub async fn expiry_notice(
                 old.expires - chrono::Duration::days(R22_NOTICE_DAYS),
             )
         {
-            return Ok(Applied::Stale);
+            return Ok(Attempt::Done(Applied::Stale));
         }
         let date = old.expires.format("%Y-%m-%d");
         let text = Text::new(
@@ -117,11 +131,10 @@ pub async fn expiry_notice(
                 "lifecycle:expiry-notice",
             ))
         };
-        if let Some(done) = commit(store, &old, &old, &effects).await? {
-            return Ok(done);
-        }
-    }
-    Err(contention())
+        commit(store, &old, &old, &effects)
+    })
+    .await?;
+    durable(store, applied).await
 }
 
 /// R10: the grace ended with neither renewal nor deletion: the registry
@@ -135,9 +148,9 @@ pub async fn tacit_renewal(
     now: Timestamp,
     settings: &crate::config::Settings,
 ) -> Result<Applied, EppError> {
-    for _ in 0..RETRIES {
+    let applied = commit_retrying(|| async move {
         let Some(old) = store.domain(&entry.name)? else {
-            return Ok(Applied::Stale);
+            return Ok(Attempt::Done(Applied::Stale));
         };
         if old.deleted.is_some()
             || !same_instant(
@@ -145,7 +158,7 @@ pub async fn tacit_renewal(
                 old.expires + chrono::Duration::days(R9_GRACE_DAYS),
             )
         {
-            return Ok(Applied::Stale);
+            return Ok(Attempt::Done(Applied::Stale));
         }
         let terminated = store
             .registrar(&old.sponsor)?
@@ -174,15 +187,7 @@ pub async fn tacit_renewal(
                     "lifecycle:terminated-delete",
                 ))
             };
-            match store.delete_domain_with(&old, &effects)? {
-                Ok(()) => {
-                    store.durable().await?;
-                    return Ok(Applied::Done);
-                }
-                Err(Conflict::Changed) => continue,
-                Err(Conflict::HostInUse(_)) => return Ok(Applied::Deferred),
-                Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-            }
+            return delete(store, &old, &effects);
         }
         let expires = r10_tacit_expiry(old.expires)
             .ok_or_else(|| EppError::Internal("date out of range".into()))?;
@@ -216,11 +221,10 @@ pub async fn tacit_renewal(
                 true,
             ),
         };
-        if let Some(done) = commit(store, &old, &new, &effects).await? {
-            return Ok(done);
-        }
-    }
-    Err(contention())
+        commit(store, &old, &new, &effects)
+    })
+    .await?;
+    durable(store, applied).await
 }
 
 /// R11: the redemption ended without restore: the name is purged, free for
@@ -229,13 +233,13 @@ pub async fn tacit_renewal(
 /// # Errors
 /// Store failures.
 pub async fn purge(store: &Store, entry: &DueEntry, now: Timestamp) -> Result<Applied, EppError> {
-    for _ in 0..RETRIES {
+    let applied = commit_retrying(|| async move {
         let Some(old) = store.domain(&entry.name)? else {
-            return Ok(Applied::Stale);
+            return Ok(Attempt::Done(Applied::Stale));
         };
         let due = old.deleted.map(r11_purge_at);
         if !r11_in_redemption(&old) || !due.is_some_and(|d| same_instant(d, entry.at)) {
-            return Ok(Applied::Stale);
+            return Ok(Attempt::Done(Applied::Stale));
         }
         let text = Text::new(
             format!(
@@ -254,17 +258,15 @@ pub async fn purge(store: &Store, entry: &DueEntry, now: Timestamp) -> Result<Ap
             ..Effects::audit(registry_audit(store, now, "ma-registry", "lifecycle:purge"))
         };
         match store.delete_domain_with(&old, &effects)? {
-            Ok(()) => {
-                store.durable().await?;
-                return Ok(Applied::Done);
-            }
-            Err(Conflict::Changed) => continue,
+            Ok(()) => Ok(Attempt::Done(Applied::Done)),
+            Err(Conflict::Changed) => Ok(Attempt::Retry),
             Err(Conflict::HostInUse(host)) => {
                 tracing::warn!(domain = %old.name, %host, "purge deferred: a subordinate host is still delegated to");
-                return Ok(Applied::Deferred);
+                Ok(Attempt::Done(Applied::Deferred))
             }
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+            Err(other) => Err(other.into()),
         }
-    }
-    Err(contention())
+    })
+    .await?;
+    durable(store, applied).await
 }

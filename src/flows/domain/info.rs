@@ -7,7 +7,7 @@ use crate::flows::auth::domain_auth_matches;
 use crate::flows::common::load_domain;
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{
-    Domain, DomainInfo, DomainInfoData, HostsFilter, ResData, ResponseExtension, Status, Text,
+    Domain, DomainInfo, DomainInfoData, HostsFilter, ResData, ResponseExtension, Text,
 };
 
 /// Answers a domain info.
@@ -66,25 +66,11 @@ pub fn run(ctx: &FlowCtx<'_>, cmd: &DomainInfo) -> Result<Outcome, EppError> {
     Ok(outcome)
 }
 
-/// The statuses of a domain as answered: stored ones, `inactive` without
-/// name servers, `ok` when nothing else applies.
-pub fn derived_statuses(domain: &Domain) -> Vec<Status> {
-    let mut statuses = domain.statuses.clone();
-    if domain.nameservers.is_empty() {
-        statuses.push(Status::Inactive);
-    }
-    if statuses.is_empty() {
-        statuses.push(Status::Ok);
-    }
-    statuses.sort();
-    statuses
-}
-
 fn limited_view(domain: &Domain) -> DomainInfoData {
     DomainInfoData {
         name: domain.name.clone(),
         roid: domain.roid.clone(),
-        statuses: derived_statuses(domain),
+        statuses: domain.derived_statuses(),
         registrant: None,
         contacts: Vec::new(),
         nameservers: Vec::new(),
@@ -111,7 +97,7 @@ fn full_view(domain: &Domain, hosts: HostsFilter) -> DomainInfoData {
     DomainInfoData {
         name: domain.name.clone(),
         roid: domain.roid.clone(),
-        statuses: derived_statuses(domain),
+        statuses: domain.derived_statuses(),
         registrant: Some(domain.registrant.clone()),
         contacts: domain
             .contacts

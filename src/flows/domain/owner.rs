@@ -6,9 +6,9 @@
 use chrono::Months;
 
 use crate::error::EppError;
-use crate::flows::common::{RETRIES, contention, domain_not_found};
+use crate::flows::common::{Attempt, commit_retrying, domain_not_found};
 use crate::model::{ChangeRecord, PollMessage, PollPayload, Status, Text, Timestamp};
-use crate::store::{Conflict, Effects, Store};
+use crate::store::{Effects, Store};
 
 /// Approves (`approve`) or rejects the pending registrant change of `name`.
 ///
@@ -23,7 +23,7 @@ pub async fn decide(
     settings: &crate::config::Settings,
 ) -> Result<(), EppError> {
     let identity_days = settings.policy.identity_verification_days;
-    for _ in 0..RETRIES {
+    commit_retrying(|| async move {
         let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
         let Some(pending) = old.pending_owner.clone() else {
             return Err(EppError::StatusProhibits(Text::new(
@@ -119,7 +119,7 @@ pub async fn decide(
             } else {
                 Vec::new()
             },
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &format!("operator:{operator}"),
@@ -130,14 +130,9 @@ pub async fn decide(
                 },
             ))
         };
-        match store.replace_domain_with(&old, &new, &effects)? {
-            Ok(()) => {
-                store.durable().await?;
-                return Ok(());
-            }
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+        Attempt::of(store.replace_domain_with(&old, &new, &effects), EppError::from)
+    })
+    .await?;
+    store.durable().await?;
+    Ok(())
 }

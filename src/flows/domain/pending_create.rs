@@ -7,9 +7,9 @@
 use chrono::{Datelike, Duration, Weekday};
 
 use crate::error::EppError;
-use crate::flows::common::{RETRIES, contention, domain_not_found};
+use crate::flows::common::{Attempt, commit_retrying, domain_not_found};
 use crate::model::{ChangeRecord, PollMessage, PollPayload, Status, Text, Timestamp};
-use crate::store::{Charge, Conflict, Effects, Store};
+use crate::store::{Charge, Effects, Store};
 
 /// The operator's decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,7 @@ pub async fn mark_incomplete(
     now: Timestamp,
     operator: &str,
 ) -> Result<Timestamp, EppError> {
-    for _ in 0..RETRIES {
+    let deadline = commit_retrying(|| async move {
         let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
         if !old.statuses.contains(&Status::PendingCreate) {
             return Err(EppError::StatusProhibits(Text::new(
@@ -75,23 +75,19 @@ pub async fn mark_incomplete(
         let effects = Effects {
             messages: vec![message],
             due_add: vec![lapse_entry(name, deadline)],
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &format!("operator:{operator}"),
                 "admin:create-incomplete",
             ))
         };
-        match store.replace_domain_with(&old, &new, &effects)? {
-            Ok(()) => {
-                store.durable().await?;
-                return Ok(deadline);
-            }
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+        Ok(Attempt::of(store.replace_domain_with(&old, &new, &effects), EppError::from)?
+            .map(|()| deadline))
+    })
+    .await?;
+    store.durable().await?;
+    Ok(deadline)
 }
 
 /// The agenda entry at which an incomplete request lapses.
@@ -114,15 +110,15 @@ pub async fn lapse(
     now: Timestamp,
 ) -> Result<crate::flows::domain::expiry::Applied, EppError> {
     use crate::flows::domain::expiry::Applied;
-    for _ in 0..RETRIES {
+    let applied = commit_retrying(|| async move {
         let Some(old) = store.domain(&entry.name)? else {
-            return Ok(Applied::Stale);
+            return Ok(Attempt::Done(Applied::Stale));
         };
         let due = old.incomplete.as_ref().map(|(_, at)| at.timestamp_millis());
         if !old.statuses.contains(&Status::PendingCreate)
             || due != Some(entry.at.timestamp_millis())
         {
-            return Ok(Applied::Stale);
+            return Ok(Attempt::Done(Applied::Stale));
         }
         let text = Text::new(
             format!(
@@ -160,23 +156,21 @@ pub async fn lapse(
             messages: vec![message],
             due_remove: vec![entry.clone()],
             charge: create_refund(store, &old, "R2 request lapsed")?,
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 "ma-registry",
                 "lifecycle:create-lapse",
             ))
         };
-        match store.delete_domain_with(&old, &effects)? {
-            Ok(()) => {
-                store.durable().await?;
-                return Ok(Applied::Done);
-            }
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
+        Ok(Attempt::of(store.delete_domain_with(&old, &effects), EppError::from)?
+            .map(|()| Applied::Done))
+    })
+    .await?;
+    if applied == Applied::Done {
+        store.durable().await?;
     }
-    Err(contention())
+    Ok(applied)
 }
 
 /// R2/R23: the refund of the create fee of a pending create that ends
@@ -233,7 +227,8 @@ pub async fn decide(
     now: Timestamp,
     operator: &str,
 ) -> Result<(), EppError> {
-    for _ in 0..RETRIES {
+    let decision = &decision;
+    commit_retrying(|| async move {
         let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
         if !old.statuses.contains(&Status::PendingCreate) {
             return Err(EppError::StatusProhibits(Text::new(
@@ -241,8 +236,8 @@ pub async fn decide(
                 format!("R2 : {name} n'attend pas de décision du registre"),
             )));
         }
-        let approved = decision == Decision::Approve;
-        let text = match &decision {
+        let approved = *decision == Decision::Approve;
+        let text = match decision {
             Decision::Approve => Text::new(
                 format!("R2: the creation of {name} is approved; the domain is active."),
                 format!("R2 : la création de {name} est approuvée ; le domaine est actif."),
@@ -281,7 +276,7 @@ pub async fn decide(
             } else {
                 create_refund(store, &old, "R2 request rejected")?
             },
-            ..Effects::audit(crate::flows::registry_audit(
+            ..Effects::audit(crate::store::registry_audit(
                 store,
                 now,
                 &format!("operator:{operator}"),
@@ -296,20 +291,15 @@ pub async fn decide(
             let mut new = old.clone();
             new.statuses.retain(|s| *s != Status::PendingCreate);
             new.updated = Some(now);
-            store.replace_domain_with(&old, &new, &effects)?
+            store.replace_domain_with(&old, &new, &effects)
         } else {
-            store.delete_domain_with(&old, &effects)?
+            store.delete_domain_with(&old, &effects)
         };
-        match result {
-            Ok(()) => {
-                store.durable().await?;
-                return Ok(());
-            }
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+        Attempt::of(result, EppError::from)
+    })
+    .await?;
+    store.durable().await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,11 +1,10 @@
 //! `<domain:renew>`: adds years to the current expiry (R7, R8).
 
 use crate::error::EppError;
-use crate::flows::common::{RETRIES, contention, load_domain, verify_sponsor};
+use crate::flows::common::{Attempt, commit_retrying, load_domain, refusal, verify_sponsor};
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{DomainRenew, OffendingValue, ResData, Status, Text};
 use crate::policy::{self, statuses};
-use crate::store::Conflict;
 
 /// Renews a domain.
 ///
@@ -19,7 +18,8 @@ use crate::store::Conflict;
 /// - 2104: the balance cannot pay the renewal (R23).
 pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainRenew) -> Result<Outcome, EppError> {
     let years = policy::r7_period_years(cmd.period)?;
-    for _ in 0..RETRIES {
+    let cmd = &cmd;
+    let (name, expires, fee) = commit_retrying(|| async move {
         let old = load_domain(ctx, &cmd.name)?;
         verify_sponsor(ctx, &old.sponsor, &format!("the domain {}", old.name))?;
         statuses::verify_not_prohibited(
@@ -76,28 +76,16 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainRenew) -> Result<Outcome, EppErro
             charge,
             ..crate::store::Effects::audit(ctx.audit())
         };
-        match ctx.store.replace_domain_with(&old, &new, &effects)? {
-            Ok(()) => {
-                ctx.store.durable().await?;
-                let mut outcome = crate::flows::Outcome::ok(ResData::DomainRenew {
-                    name: new.name,
-                    expires,
-                });
-                outcome
-                    .extensions
-                    .push(crate::flows::fee_data(ctx, "renData", fee, years)?);
-                return Ok(outcome);
-            }
-            Err(Conflict::Changed) => continue,
-            Err(Conflict::InsufficientFunds { balance, price }) => {
-                return Err(EppError::insufficient_funds(
-                    balance,
-                    price,
-                    &ctx.settings.billing.currency,
-                ));
-            }
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+        let attempt = Attempt::of(ctx.store.replace_domain_with(&old, &new, &effects), |c| {
+            refusal(ctx, c)
+        })?;
+        Ok(attempt.map(|()| (new.name, expires, fee)))
+    })
+    .await?;
+    ctx.store.durable().await?;
+    let mut outcome = crate::flows::Outcome::ok(ResData::DomainRenew { name, expires });
+    outcome
+        .extensions
+        .push(crate::flows::fee_data(ctx, "renData", fee, years)?);
+    Ok(outcome)
 }

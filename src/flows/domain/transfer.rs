@@ -210,7 +210,7 @@ pub async fn overrule(
             TransferStatus::ServerApproved,
             now,
             Some((&who, "R12: rejection overruled")),
-            crate::flows::registry_audit(store, now, &who, "admin:transfer-overrule"),
+            crate::store::registry_audit(store, now, &who, "admin:transfer-overrule"),
         )
         .map(Some)
     })

@@ -4,8 +4,8 @@
 use crate::error::EppError;
 use crate::flows::auth::new_auth_info;
 use crate::flows::common::{
-    RETRIES, apply_status_changes, contact_not_found, contention, load_domain,
-    not_applicable_change, verify_sponsor,
+    Attempt, apply_status_changes, commit_retrying, contact_not_found, load_domain,
+    not_applicable_change, refusal, verify_sponsor,
 };
 use crate::flows::domain::create::MAX_NAMESERVERS;
 use crate::flows::{FlowCtx, Outcome};
@@ -14,7 +14,7 @@ use crate::model::{
     ContactRole, Domain, DomainContact, DomainUpdate, PendingOwner, ResultCode, Status, Text,
 };
 use crate::policy::{self, dnssec, lifecycle, statuses};
-use crate::store::{Conflict, DueEntry, DueKind, Effects};
+use crate::store::{DueEntry, DueKind, Effects};
 
 /// Updates a domain.
 ///
@@ -37,40 +37,36 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainUpdate) -> Result<Outcome, EppErr
             return complete_request(ctx, &cmd).await;
         }
     }
-    for _ in 0..RETRIES {
+    let cmd = &cmd;
+    let (name, owner_change) = commit_retrying(|| async move {
         let old = load_domain(ctx, &cmd.name)?;
-        let new = apply(ctx, &old, &cmd)?;
-        match ctx
-            .store
-            .replace_domain_with(&old, &new, &Effects::audit(ctx.audit()))?
-        {
-            Ok(()) => {
-                ctx.store.durable().await?;
-                if new.pending_owner.is_some() && old.pending_owner.is_none() {
-                    // R13/R23: the ownership change is billed like a one-year
-                    // create when the registry approves it; its price is told now.
-                    let price = ctx.settings.billing.price(
-                        crate::flows::common::zone_of(ctx.settings, &old.name),
-                        crate::config::Billable::Ownership,
-                        1,
-                    );
-                    let mut outcome = Outcome::code(ResultCode::SuccessPending);
-                    outcome
-                        .extensions
-                        .push(crate::flows::fee_data(ctx, "updData", price, 1)?);
-                    return Ok(outcome);
-                }
-                return Ok(Outcome::code(ResultCode::Success));
-            }
-            Err(Conflict::Changed) => continue,
-            Err(Conflict::MissingContact(id)) => return Err(contact_not_found(&id)),
-            Err(Conflict::MissingHost(host)) => {
-                return Err(crate::flows::common::host_not_found(&host));
-            }
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
+        let new = apply(ctx, &old, cmd)?;
+        let owner_change = new.pending_owner.is_some() && old.pending_owner.is_none();
+        // A contact or host gone meanwhile is the usual 2303.
+        let attempt = Attempt::of(
+            ctx.store
+                .replace_domain_with(&old, &new, &Effects::audit(ctx.audit())),
+            EppError::from,
+        )?;
+        Ok(attempt.map(|()| (old.name, owner_change)))
+    })
+    .await?;
+    ctx.store.durable().await?;
+    if owner_change {
+        // R13/R23: the ownership change is billed like a one-year
+        // create when the registry approves it; its price is told now.
+        let price = ctx.settings.billing.price(
+            crate::flows::common::zone_of(ctx.settings, &name),
+            crate::config::Billable::Ownership,
+            1,
+        );
+        let mut outcome = Outcome::code(ResultCode::SuccessPending);
+        outcome
+            .extensions
+            .push(crate::flows::fee_data(ctx, "updData", price, 1)?);
+        return Ok(outcome);
     }
-    Err(contention())
+    Ok(Outcome::code(ResultCode::Success))
 }
 
 /// R11 restore (RFC 3915): a domain in redemption is re-activated with a new
@@ -101,7 +97,8 @@ async fn restore(
             None,
         ));
     }
-    for _ in 0..RETRIES {
+    // `None`: a report, which changes nothing; else the restore's fee.
+    let restored = commit_retrying(|| async move {
         let old = load_domain(ctx, &cmd.name)?;
         verify_sponsor(ctx, &old.sponsor, &format!("the domain {}", old.name))?;
         let in_redemption = lifecycle::r11_in_redemption(&old);
@@ -112,7 +109,7 @@ async fn restore(
                     "R11 : envoyez d'abord la demande de restauration",
                 )));
             }
-            return Ok(Outcome::code(ResultCode::Success));
+            return Ok(Attempt::Done(None));
         }
         let Some(deleted) = old.deleted.filter(|_| in_redemption) else {
             return Err(EppError::StatusProhibits(Text::new(
@@ -150,27 +147,21 @@ async fn restore(
             charge,
             ..Effects::audit(ctx.audit())
         };
-        match ctx.store.replace_domain_with(&old, &new, &effects)? {
-            Ok(()) => {
-                ctx.store.durable().await?;
-                let mut outcome = Outcome::code(ResultCode::Success);
-                outcome
-                    .extensions
-                    .push(crate::flows::fee_data(ctx, "updData", fee, 1)?);
-                return Ok(outcome);
-            }
-            Err(Conflict::Changed) => continue,
-            Err(Conflict::InsufficientFunds { balance, price }) => {
-                return Err(EppError::insufficient_funds(
-                    balance,
-                    price,
-                    &ctx.settings.billing.currency,
-                ));
-            }
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+        let attempt = Attempt::of(ctx.store.replace_domain_with(&old, &new, &effects), |c| {
+            refusal(ctx, c)
+        })?;
+        Ok(attempt.map(|()| Some(fee)))
+    })
+    .await?;
+    let Some(fee) = restored else {
+        return Ok(Outcome::code(ResultCode::Success));
+    };
+    ctx.store.durable().await?;
+    let mut outcome = Outcome::code(ResultCode::Success);
+    outcome
+        .extensions
+        .push(crate::flows::fee_data(ctx, "updData", fee, 1)?);
+    Ok(outcome)
 }
 
 /// R2: the sponsor completes an incomplete restricted-zone request with the
@@ -193,7 +184,7 @@ async fn complete_request(ctx: &FlowCtx<'_>, cmd: &DomainUpdate) -> Result<Outco
             None,
         ));
     }
-    for _ in 0..RETRIES {
+    commit_retrying(|| async move {
         let old = load_domain(ctx, &cmd.name)?;
         verify_sponsor(ctx, &old.sponsor, &format!("the domain {}", old.name))?;
         let Some((_, deadline)) = old.incomplete.clone() else {
@@ -213,16 +204,14 @@ async fn complete_request(ctx: &FlowCtx<'_>, cmd: &DomainUpdate) -> Result<Outco
             )],
             ..Effects::audit(ctx.audit())
         };
-        match ctx.store.replace_domain_with(&old, &new, &effects)? {
-            Ok(()) => {
-                ctx.store.durable().await?;
-                return Ok(Outcome::code(ResultCode::SuccessPending));
-            }
-            Err(Conflict::Changed) => continue,
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+        Attempt::of(
+            ctx.store.replace_domain_with(&old, &new, &effects),
+            EppError::from,
+        )
+    })
+    .await?;
+    ctx.store.durable().await?;
+    Ok(Outcome::code(ResultCode::SuccessPending))
 }
 
 fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, EppError> {
@@ -342,7 +331,7 @@ fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, 
         );
         let balance = ctx.store.balance(ctx.registrar)?;
         if price > 0 && balance < price {
-            return Err(EppError::insufficient_funds(
+            return Err(crate::flows::common::insufficient_funds(
                 balance,
                 price,
                 &ctx.settings.billing.currency,

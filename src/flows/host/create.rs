@@ -108,13 +108,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: HostCreate) -> Result<Outcome, EppError
                 offending(&cmd.name),
             ));
         }
-        Err(Conflict::ForeignSuperordinate(domain)) => {
-            return Err(EppError::Authorization(Text::new(
-                format!("R14: the superordinate domain {domain} is sponsored by another registrar"),
-                format!("R14 : le domaine parent {domain} relève d'un autre prestataire"),
-            )));
-        }
-        Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
+        Err(other) => return Err(other.into()),
     }
     ctx.store.durable().await?;
     Ok(Outcome::ok(ResData::HostCreate {

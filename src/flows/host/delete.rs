@@ -1,7 +1,7 @@
 //! `<host:delete>`: a host no domain delegates to.
 
 use crate::error::EppError;
-use crate::flows::common::{RETRIES, contention, load_host, verify_sponsor};
+use crate::flows::common::{Attempt, commit_retrying, load_host, verify_sponsor};
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{ResultCode, Status, Text};
 use crate::policy::statuses;
@@ -15,7 +15,7 @@ use crate::store::Conflict;
 /// - 2304: a `*DeleteProhibited` status.
 /// - 2305: a domain delegates to it (R14).
 pub async fn run(ctx: &FlowCtx<'_>, name: &str) -> Result<Outcome, EppError> {
-    for _ in 0..RETRIES {
+    commit_retrying(|| async move {
         let old = load_host(ctx, name)?;
         verify_sponsor(ctx, &old.sponsor, &format!("the host {}", old.name))?;
         statuses::verify_not_prohibited(
@@ -26,20 +26,18 @@ pub async fn run(ctx: &FlowCtx<'_>, name: &str) -> Result<Outcome, EppError> {
             ],
             "delete",
         )?;
-        match ctx.store.delete_host(&old, &ctx.audit())? {
-            Ok(()) => {
-                ctx.store.durable().await?;
-                return Ok(Outcome::code(ResultCode::Success));
-            }
-            Err(Conflict::Changed) => continue,
-            Err(Conflict::Linked) => {
-                return Err(EppError::AssociationProhibits(Text::new(
+        Attempt::of(
+            ctx.store.delete_host(&old, &ctx.audit()),
+            |conflict| match conflict {
+                Conflict::Linked => EppError::AssociationProhibits(Text::new(
                     format!("R14: the host {} is a name server of a domain", old.name),
                     format!("R14 : l'hôte {} est serveur de noms d'un domaine", old.name),
-                )));
-            }
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+                )),
+                other => other.into(),
+            },
+        )
+    })
+    .await?;
+    ctx.store.durable().await?;
+    Ok(Outcome::code(ResultCode::Success))
 }

@@ -3,7 +3,8 @@
 
 use crate::error::EppError;
 use crate::flows::common::{
-    RETRIES, apply_status_changes, contention, load_host, not_applicable_change, verify_sponsor,
+    Attempt, apply_status_changes, commit_retrying, load_host, not_applicable_change,
+    verify_sponsor,
 };
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{Host, HostUpdate, ResultCode, Status, Text};
@@ -21,50 +22,33 @@ use crate::store::Conflict;
 ///   addresses (R14); adding what is there or removing what is not.
 /// - 2005: a malformed name.
 pub async fn run(ctx: &FlowCtx<'_>, cmd: HostUpdate) -> Result<Outcome, EppError> {
-    for _ in 0..RETRIES {
+    let cmd = &cmd;
+    commit_retrying(|| async move {
         let old = load_host(ctx, &cmd.name)?;
-        let new = apply(ctx, &old, &cmd)?;
+        let new = apply(ctx, &old, cmd)?;
         let users = if new.name != old.name {
             ctx.store.domains_using_host(&old.name)?
         } else {
             Vec::new()
         };
-        match ctx.store.replace_host(&old, &new, &users, &ctx.audit())? {
-            Ok(()) => {
-                ctx.store.durable().await?;
-                return Ok(Outcome::code(ResultCode::Success));
-            }
-            Err(Conflict::Changed) => continue,
-            Err(Conflict::Exists) => {
-                return Err(EppError::Exists(
+        Attempt::of(
+            ctx.store.replace_host(&old, &new, &users, &ctx.audit()),
+            |conflict| match conflict {
+                Conflict::Exists => EppError::Exists(
                     Text::new(
                         format!("the host {} exists already", new.name),
                         format!("l'hôte {} existe déjà", new.name),
                     ),
                     None,
-                ));
-            }
-            Err(Conflict::MissingSuperordinate(domain)) => {
-                return Err(EppError::DoesNotExist(
-                    Text::new(
-                        format!("R14: the superordinate domain {domain} is not registered"),
-                        format!("R14 : le domaine parent {domain} n'est pas enregistré"),
-                    ),
-                    None,
-                ));
-            }
-            Err(Conflict::ForeignSuperordinate(domain)) => {
-                return Err(EppError::Authorization(Text::new(
-                    format!(
-                        "R14: the superordinate domain {domain} is sponsored by another registrar"
-                    ),
-                    format!("R14 : le domaine parent {domain} relève d'un autre prestataire"),
-                )));
-            }
-            Err(other) => return Err(EppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-    Err(contention())
+                ),
+                // R14's superordinate domain: the usual answers.
+                other => other.into(),
+            },
+        )
+    })
+    .await?;
+    ctx.store.durable().await?;
+    Ok(Outcome::code(ResultCode::Success))
 }
 
 fn apply(ctx: &FlowCtx<'_>, old: &Host, cmd: &HostUpdate) -> Result<Host, EppError> {
