@@ -340,7 +340,8 @@ pub fn nameserver(
 /// A domain's statuses: the EPP ones as answered by `<domain:info>`, then
 /// its grace period (`rgp`, RFC 3915).
 pub fn domain_statuses(domain: &Domain, rgp: Option<&str>) -> Vec<&'static str> {
-    let mut status: Vec<&'static str> = crate::flows::domain::info::derived_statuses(domain)
+    let mut status: Vec<&'static str> = domain
+        .derived_statuses()
         .into_iter()
         .map(rdap_status)
         .collect();

@@ -268,7 +268,7 @@ pub async fn serve(
     let (max, per_address, lowered) = connection_caps(
         rdap_settings.max_connections,
         rdap_settings.max_connections_per_address,
-        crate::server::open_files_limit(),
+        crate::sys::open_files_limit(),
     );
     if lowered {
         warn!(
