@@ -1400,47 +1400,40 @@ impl Store {
         Ok(!(i.domains.is_empty() && i.contacts.is_empty() && i.hosts.is_empty()))
     }
 
-    /// Every domain, by name, read as the iteration reaches it (nothing is
-    /// held in memory but the current record).
-    pub fn all_domains(&self) -> impl Iterator<Item = Result<Domain, StoreError>> + '_ {
+    /// Every record of one tree, in key order, decoded as the iteration
+    /// reaches it (nothing is held in memory but the current record); a
+    /// store being reopened gives one error.
+    fn records<T: Record>(
+        &self,
+        tree: fn(&Engine) -> &sled::Tree,
+        name: &'static str,
+    ) -> impl Iterator<Item = Result<T, StoreError>> + use<T> {
         let (values, unavailable) = match self.engine() {
-            Ok(engine) => (Some(engine.domains.iter().values()), None),
+            Ok(engine) => (Some(tree(&engine).iter().values()), None),
             Err(e) => (None, Some(Err(e))),
         };
         unavailable.into_iter().chain(
             values
                 .into_iter()
                 .flatten()
-                .map(|v| codec::decode("domains", &v?)),
+                .map(move |v| codec::decode(name, &v?)),
         )
+    }
+
+    /// Every domain, by name, read as the iteration reaches it (nothing is
+    /// held in memory but the current record).
+    pub fn all_domains(&self) -> impl Iterator<Item = Result<Domain, StoreError>> + '_ {
+        self.records(|engine| &engine.domains, "domains")
     }
 
     /// Every contact, by id, read as the iteration reaches it.
     pub fn all_contacts(&self) -> impl Iterator<Item = Result<Contact, StoreError>> + '_ {
-        let (values, unavailable) = match self.engine() {
-            Ok(engine) => (Some(engine.contacts.iter().values()), None),
-            Err(e) => (None, Some(Err(e))),
-        };
-        unavailable.into_iter().chain(
-            values
-                .into_iter()
-                .flatten()
-                .map(|v| codec::decode("contacts", &v?)),
-        )
+        self.records(|engine| &engine.contacts, "contacts")
     }
 
     /// Every host, by name, read as the iteration reaches it.
     pub fn all_hosts(&self) -> impl Iterator<Item = Result<Host, StoreError>> + '_ {
-        let (values, unavailable) = match self.engine() {
-            Ok(engine) => (Some(engine.hosts.iter().values()), None),
-            Err(e) => (None, Some(Err(e))),
-        };
-        unavailable.into_iter().chain(
-            values
-                .into_iter()
-                .flatten()
-                .map(|v| codec::decode("hosts", &v?)),
-        )
+        self.records(|engine| &engine.hosts, "hosts")
     }
 
     /// A domain by its stored name.
@@ -1462,16 +1455,7 @@ impl Store {
     /// Every domain in name order, read and decoded one at a time (an
     /// iterator over the tree, not a list in memory).
     pub fn domains_iter(&self) -> impl Iterator<Item = Result<Domain, StoreError>> + '_ {
-        let (values, unavailable) = match self.engine() {
-            Ok(engine) => (Some(engine.domains.iter().values()), None),
-            Err(e) => (None, Some(Err(e))),
-        };
-        unavailable.into_iter().chain(
-            values
-                .into_iter()
-                .flatten()
-                .map(|v| codec::decode("domains", &v?)),
-        )
+        self.records(|engine| &engine.domains, "domains")
     }
 
     /// The first `limit` domains whose name starts with `prefix`, in name
