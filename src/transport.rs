@@ -42,6 +42,9 @@ fn pem_err(path: &Path, e: impl std::fmt::Display) -> TlsSetupError {
     }
 }
 
+/// TLS sessions the server remembers for resumption by session id.
+const SESSION_CACHE: usize = 16_384;
+
 /// The crypto provider used by every TLS configuration of the process.
 pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
@@ -78,10 +81,18 @@ pub fn acceptor(tls: &TlsSettings) -> Result<TlsAcceptor, TlsSetupError> {
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
         .map_err(|e| TlsSetupError::Verifier(e.to_string()))?;
-    let config = ServerConfig::builder_with_provider(provider)
+    let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_client_cert_verifier(verifier)
         .with_single_cert(certs, key)?;
+    // Resumption: a registrar reconnecting (after a restart, in a login
+    // storm) skips the full handshake. Stateless tickets (RFC 5077 keys,
+    // rotated every 6 hours, in memory only) for TLS 1.2 and 1.3, and a
+    // session cache large enough for every registrar's sessions instead of
+    // rustls' 256. A resumed session keeps its client certificate, which
+    // the login checks as always.
+    config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()?;
+    config.session_storage = rustls::server::ServerSessionMemoryCache::new(SESSION_CACHE);
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 

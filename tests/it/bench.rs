@@ -413,3 +413,24 @@ async fn bench_cltrids_are_unique_across_sessions_and_runs() {
     }
     assert_eq!(seen.len(), 16);
 }
+
+#[tokio::test]
+async fn bench_logins_over_resumed_tls_sessions_keep_the_client_certificate() {
+    // Resumed sessions (tickets or the session cache) skip the certificate
+    // exchange: the login must still find the registrar's certificate.
+    let server = TestServer::start().await;
+    let run = bench(
+        &server,
+        &[
+            "--scenario",
+            "login",
+            "--count",
+            "24",
+            "--tls-resumption",
+            "--json",
+        ],
+    )
+    .await;
+    let json = assert_clean(&run, "login", 24);
+    assert_eq!(json["commands"]["login"]["count"], 24);
+}
