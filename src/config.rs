@@ -174,10 +174,32 @@ impl Default for LoginSettings {
     }
 }
 
-/// The sled store.
-#[derive(Debug, Clone, Deserialize)]
+/// The engine below the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreBackend {
+    /// The embedded sled database in the data directory (the default).
+    #[default]
+    Sled,
+    /// A PostgreSQL database (for a primary with a streaming standby).
+    Postgres,
+}
+
+/// The store: its engine, and the settings of each engine.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreSettings {
+    /// `sled` (embedded, the default) or `postgres`.
+    pub backend: StoreBackend,
+    /// PostgreSQL: the connection URL (`postgresql://user@host:port/db`),
+    /// or libpq `key=value` pairs. `MA_REGISTRY_STORE_URL` overrides it,
+    /// so that a password need not be in the file.
+    pub url: String,
+    /// PostgreSQL: most connections the server opens.
+    pub pool_size: usize,
+    /// PostgreSQL: the CA certificate(s), PEM, that sign the database
+    /// server's certificate; the connection uses TLS when set.
+    pub ca_file: Option<PathBuf>,
     /// Sled's page cache, in MiB. Sled counts its cache by the on-disk size
     /// of the pages it holds, so the memory it takes is a few times this.
     pub cache_mib: u64,
@@ -192,10 +214,29 @@ pub struct StoreSettings {
 impl Default for StoreSettings {
     fn default() -> Self {
         Self {
+            backend: StoreBackend::Sled,
+            url: String::new(),
+            pool_size: 16,
+            ca_file: None,
             cache_mib: 64,
             min_free_mib: 64,
             recovery_interval_ms: 1000,
         }
+    }
+}
+
+/// The URL may hold a password: it is never printed.
+impl std::fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field("backend", &self.backend)
+            .field("url", &if self.url.is_empty() { "" } else { "(set)" })
+            .field("pool_size", &self.pool_size)
+            .field("ca_file", &self.ca_file)
+            .field("cache_mib", &self.cache_mib)
+            .field("min_free_mib", &self.min_free_mib)
+            .field("recovery_interval_ms", &self.recovery_interval_ms)
+            .finish()
     }
 }
 
@@ -206,6 +247,20 @@ impl StoreSettings {
     /// The page cache in bytes.
     pub fn cache_bytes(&self) -> u64 {
         self.cache_mib.saturating_mul(1024 * 1024)
+    }
+
+    /// How to reach the PostgreSQL database: the URL of the settings,
+    /// or of `MA_REGISTRY_STORE_URL` when that is set.
+    pub fn postgres_connection(&self) -> crate::store::postgres::Connection {
+        let url = std::env::var("MA_REGISTRY_STORE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| self.url.clone());
+        crate::store::postgres::Connection {
+            url,
+            pool_size: self.pool_size,
+            ca_file: self.ca_file.clone(),
+        }
     }
 
     /// The free space recovery needs, in bytes.
@@ -895,6 +950,17 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "server.listen_backlog must be between 1 and 65535".into(),
             ));
+        }
+        if self.store.backend == StoreBackend::Postgres
+            && self.store.url.is_empty()
+            && std::env::var_os("MA_REGISTRY_STORE_URL").is_none()
+        {
+            return Err(ConfigError::Invalid(
+                "store.backend is \"postgres\": set store.url (or MA_REGISTRY_STORE_URL)".into(),
+            ));
+        }
+        if self.store.backend == StoreBackend::Postgres && self.store.pool_size == 0 {
+            return Err(ConfigError::Invalid("store.pool_size must be at least 1".into()));
         }
         if self.store.cache_mib == 0 || self.store.cache_mib > StoreSettings::MAX_CACHE_MIB {
             return Err(ConfigError::Invalid(format!(

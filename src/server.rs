@@ -161,7 +161,7 @@ impl RunningServer {
     /// # Errors
     /// [`StartError`].
     pub async fn start(settings: Settings, clock: Clock) -> Result<Self, StartError> {
-        let store = Store::open(&settings.server.data_dir, settings.store.cache_bytes())?;
+        let store = Store::open_configured(&settings.store, &settings.server.data_dir)?;
         Self::start_with_store(settings, clock, store).await
     }
 

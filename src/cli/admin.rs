@@ -51,13 +51,13 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
     let dir = &settings.server.data_dir;
     // A mistyped --config or --data-dir must not make an empty registry:
     // only the commands that load one may start a store.
-    if !args.command.may_create_store() && !dir.join("db").exists() {
+    if !args.command.may_create_store() && !super::store_exists(&settings) {
         anyhow::bail!("no store at {}; is --config right?", dir.display());
     }
-    let store = super::open_when_free(dir, settings.store.cache_bytes()).with_context(|| {
+    let store = super::open_when_free(&settings).with_context(|| {
         format!(
-            "cannot open the store in {} (no server answers on {})",
-            dir.display(),
+            "cannot open {} (no server answers on {})",
+            super::store_place(&settings),
             path.display()
         )
     })?;
@@ -79,7 +79,7 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
     drop(ctx);
     drop(runtime);
     drop(store);
-    if args.command.loads_in_bulk() {
+    if args.command.loads_in_bulk() && settings.store.backend == crate::config::StoreBackend::Sled {
         // What a bulk load wrote piecemeal is rewritten in key order, so
         // that the server starts on a compact store.
         let started = std::time::Instant::now();

@@ -79,24 +79,56 @@ fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     if let Some(dir) = &cli.data_dir {
         settings.server.data_dir = dir.clone();
     }
+    // The engine may come from the environment, with its URL
+    // (`MA_REGISTRY_STORE_URL`, read where the store is opened), so that a
+    // password need not be in the file.
+    match std::env::var("MA_REGISTRY_STORE_BACKEND").as_deref() {
+        Ok("postgres") => settings.store.backend = crate::config::StoreBackend::Postgres,
+        Ok("sled") => settings.store.backend = crate::config::StoreBackend::Sled,
+        Ok(other) => anyhow::bail!(
+            "MA_REGISTRY_STORE_BACKEND is {other:?}: it must be \"sled\" or \"postgres\""
+        ),
+        Err(_) => {}
+    }
     Ok(settings)
 }
 
-/// Opens the store, giving a server that is just stopping a moment to let
-/// go of its lock (sled releases it from a background thread).
+/// Opens the configured store, giving a server that is just stopping a
+/// moment to let go of a sled store's lock (sled releases it from a
+/// background thread).
 pub(super) fn open_when_free(
-    dir: &std::path::Path,
-    cache: u64,
+    settings: &crate::config::Settings,
 ) -> Result<crate::store::Store, crate::store::StoreError> {
     let mut attempt = 0;
     loop {
-        match crate::store::Store::open(dir, cache) {
+        match crate::store::Store::open_configured(&settings.store, &settings.server.data_dir) {
             Err(e) if attempt < 30 && e.to_string().contains("could not acquire lock") => {
                 attempt += 1;
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
             other => return other,
         }
+    }
+}
+
+/// Whether the configured store exists: a sled store in the data
+/// directory (a PostgreSQL database is created by its operator, and the
+/// store in it on first use).
+pub(super) fn store_exists(settings: &crate::config::Settings) -> bool {
+    match settings.store.backend {
+        crate::config::StoreBackend::Sled => settings.server.data_dir.join("db").exists(),
+        crate::config::StoreBackend::Postgres => true,
+    }
+}
+
+/// The configured store, for messages (never the URL, which may hold a
+/// password).
+pub(super) fn store_place(settings: &crate::config::Settings) -> String {
+    match settings.store.backend {
+        crate::config::StoreBackend::Sled => {
+            format!("the store in {}", settings.server.data_dir.display())
+        }
+        crate::config::StoreBackend::Postgres => "the PostgreSQL store".to_owned(),
     }
 }
 

@@ -73,13 +73,8 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let store = Store::open(&settings.server.data_dir, settings.store.cache_bytes())
-            .with_context(|| {
-                format!(
-                    "cannot open the store in {}",
-                    settings.server.data_dir.display()
-                )
-            })?;
+        let store = Store::open_configured(&settings.store, &settings.server.data_dir)
+            .with_context(|| format!("cannot open {}", super::store_place(&settings)))?;
         warn_if_readable_by_others(&settings.server.data_dir);
         if args.dev {
             seed_demo_registrars(&store, &settings.tls.client_ca, &clock)?;
@@ -113,15 +108,15 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
 #[allow(clippy::print_stdout)]
 fn check_store(settings: &crate::config::Settings) -> anyhow::Result<ExitCode> {
     let dir = &settings.server.data_dir;
-    if !dir.join("db").exists() {
+    if !super::store_exists(settings) {
         anyhow::bail!("no store at {}; is --config right?", dir.display());
     }
-    let store = super::open_when_free(dir, settings.store.cache_bytes())
-        .with_context(|| format!("cannot open the store in {}", dir.display()))?;
+    let store = super::open_when_free(settings)
+        .with_context(|| format!("cannot open {}", super::store_place(settings)))?;
     let check = store.verify()?;
     println!(
-        "store {}: {} trees, {} records read back",
-        dir.display(),
+        "{}: {} trees, {} records read back",
+        super::store_place(settings),
         check.trees,
         check.records
     );

@@ -335,6 +335,13 @@ impl From<StoreError> for EppError {
                     "le registre ne peut pas écrire dans sa base pour le moment (disque plein ou défaillant) ; rien n'a été modifié ; réessayez plus tard",
                 ))
             }
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(%detail, "write refused: the database is unavailable");
+                EppError::StoreUnavailable(Text::new(
+                    "the registry cannot reach its database at the moment; nothing was changed; try again later",
+                    "le registre ne peut pas joindre sa base pour le moment ; rien n'a été modifié ; réessayez plus tard",
+                ))
+            }
             StoreError::Reopening => EppError::StoreUnavailable(Text::new(
                 "the registry's store is being reopened after a disk failure, for a moment; nothing was changed; try again",
                 "la base du registre est en cours de réouverture après une panne de disque, pour un instant ; rien n'a été modifié ; réessayez",

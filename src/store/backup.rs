@@ -78,7 +78,7 @@ impl Store {
             digest: Sha256::new(),
             bytes: 0,
         };
-        let mark = engine.db.generate_id()?;
+        let mark = engine.generate_id()?;
         let mut report = BackupReport {
             trees: 0,
             records: 0,
@@ -91,13 +91,9 @@ impl Store {
             out.put(&FORMAT_VERSION.to_be_bytes())
                 .map_err(io(&staging))?;
             out.put(&mark.to_be_bytes()).map_err(io(&staging))?;
-            for name in engine.db.tree_names() {
-                if name.as_ref() == b"__sled__default" {
-                    continue;
-                }
-                let tree = engine.db.open_tree(&name)?;
+            for (name, tree) in engine.trees() {
                 out.put(&[TREE]).map_err(io(&staging))?;
-                out.put_chunk(&name).map_err(io(&staging))?;
+                out.put_chunk(name.as_bytes()).map_err(io(&staging))?;
                 report.trees += 1;
                 for entry in tree.iter() {
                     let (key, value) = entry?;

@@ -40,7 +40,7 @@ pub fn decode<T: Record>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreErr
 
 /// Reads and decodes one record.
 pub fn get<T: Record>(
-    tree_handle: &sled::Tree,
+    tree_handle: &super::kv::Tree,
     tree: &'static str,
     key: &[u8],
 ) -> Result<Option<T>, StoreError> {

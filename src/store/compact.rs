@@ -232,7 +232,12 @@ impl Store {
         let mut writer = BulkWriter::new(copy);
         let mut digest = Sha256::new();
         let engine = source.engine()?;
-        let db = &engine.db;
+        let super::Backend::Sled { db, .. } = &engine.backend else {
+            return Err(StoreError::Backend(
+                "compaction is for a sled store; PostgreSQL reclaims space itself (autovacuum)"
+                    .to_owned(),
+            ));
+        };
         let mark = db.generate_id()?;
         for name in db.tree_names() {
             if name.as_ref() == b"__sled__default" {

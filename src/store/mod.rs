@@ -30,7 +30,9 @@ mod backup;
 mod codec;
 mod commit;
 mod compact;
+pub(crate) mod kv;
 mod migrate;
+pub mod postgres;
 mod verify;
 
 pub use backup::BackupReport;
@@ -41,8 +43,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use crate::model::{
     AllocationToken, Audit, Contact, Domain, HistoryRecord, Host, LedgerEntry, PollMessage,
@@ -50,6 +50,7 @@ use crate::model::{
 };
 pub use codec::Record;
 use commit::GroupCommit;
+use kv::{Tree, TxError, TxFailure, TxResult};
 
 /// The store format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 3;
@@ -109,6 +110,13 @@ pub enum StoreError {
         /// What sled reported.
         detail: String,
     },
+    /// The PostgreSQL engine failed (its reason and SQLSTATE).
+    #[error("{0}")]
+    Backend(String),
+    /// The PostgreSQL engine could not be reached or refused the change
+    /// before it was committed: nothing was changed.
+    #[error("the database is unavailable, nothing was changed: {0}")]
+    Unavailable(String),
     /// A backup could not be written, read or restored.
     #[error("backup: {0}")]
     Backup(String),
@@ -337,7 +345,7 @@ struct LedgerWrite {
 
 impl LedgerWrite {
     fn prepare(store: &Store, charge: &Charge, audit: &Audit) -> Result<Self, StoreError> {
-        let seq = store.engine()?.db.generate_id()?;
+        let seq = store.engine()?.generate_id()?;
         let mut entry_key = prefix1_bytes(&charge.registrar);
         entry_key.extend_from_slice(&seq.to_be_bytes());
         Ok(Self {
@@ -415,7 +423,7 @@ impl HistoryWrite {
     /// Appends the record to the registry's one history chain, inside the
     /// change's transaction: it takes the head's place + 1 and the head's
     /// hash, and becomes the head.
-    fn apply<E>(&self, history: &Tx) -> Result<(), ConflictableTransactionError<E>> {
+    fn apply(&self, history: &Tx) -> TxResult<()> {
         let (place, prev) = match history.get(CHAIN_HEAD)? {
             Some(head) if head.len() == 40 => {
                 let mut place = [0u8; 8];
@@ -429,9 +437,7 @@ impl HistoryWrite {
         let mut record = self.record.clone();
         record.chain = place + 1;
         record.prev = prev;
-        let value = codec::encode(&record).map_err(|e| {
-            ConflictableTransactionError::Storage(sled::Error::Unsupported(e.to_string()))
-        })?;
+        let value = codec::encode(&record).map_err(TxError::Record)?;
         let mut head = Vec::with_capacity(40);
         head.extend_from_slice(&record.chain.to_be_bytes());
         head.extend_from_slice(&record_hash(&value));
@@ -567,44 +573,111 @@ struct Inner {
     reopening: std::sync::atomic::AtomicBool,
 }
 
-/// One opening of the sled database: its trees and its group commit.
+/// One opening of the engine below the store: its trees, and how a change
+/// is made durable.
 struct Engine {
-    db: sled::Db,
-    registrars: sled::Tree,
-    domains: sled::Tree,
-    contacts: sled::Tree,
-    hosts: sled::Tree,
-    refs: sled::Tree,
-    poll: sled::Tree,
-    due: sled::Tree,
-    names: sled::Tree,
-    history: sled::Tree,
-    ledger: sled::Tree,
-    meta: sled::Tree,
-    commit: GroupCommit,
+    backend: Backend,
+    registrars: Tree,
+    domains: Tree,
+    contacts: Tree,
+    hosts: Tree,
+    refs: Tree,
+    poll: Tree,
+    due: Tree,
+    names: Tree,
+    history: Tree,
+    ledger: Tree,
+    meta: Tree,
+}
+
+/// The engine itself.
+enum Backend {
+    /// An embedded sled database and its group commit (fsync per group).
+    Sled { db: sled::Db, commit: GroupCommit },
+    /// A PostgreSQL database: a commit is durable when it returns.
+    Postgres(Arc<postgres::Database>),
 }
 
 impl Engine {
-    /// Opens the trees of an opened database.
+    /// Opens the trees of an opened sled database.
     fn new(db: sled::Db, path: &Path) -> Result<Self, StoreError> {
+        let tree = |name: &str| -> Result<Tree, StoreError> { Ok(Tree::Sled(db.open_tree(name)?)) };
         Ok(Self {
-            registrars: db.open_tree("registrars")?,
-            domains: db.open_tree("domains")?,
-            contacts: db.open_tree("contacts")?,
-            hosts: db.open_tree("hosts")?,
-            refs: db.open_tree("refs")?,
-            poll: db.open_tree("poll")?,
-            due: db.open_tree("due")?,
-            names: db.open_tree("names")?,
-            history: db.open_tree("history")?,
-            ledger: db.open_tree("ledger")?,
-            meta: db.open_tree("meta")?,
-            commit: GroupCommit::new(
-                db.clone(),
-                commit::DiskSync::open(path, db.open_tree("history")?)?,
-            ),
-            db,
+            registrars: tree("registrars")?,
+            domains: tree("domains")?,
+            contacts: tree("contacts")?,
+            hosts: tree("hosts")?,
+            refs: tree("refs")?,
+            poll: tree("poll")?,
+            due: tree("due")?,
+            names: tree("names")?,
+            history: tree("history")?,
+            ledger: tree("ledger")?,
+            meta: tree("meta")?,
+            backend: Backend::Sled {
+                commit: GroupCommit::new(
+                    db.clone(),
+                    commit::DiskSync::open(path, db.open_tree("history")?)?,
+                ),
+                db,
+            },
         })
+    }
+
+    /// The trees of a PostgreSQL database.
+    fn postgres(database: Arc<postgres::Database>) -> Self {
+        let tree = |name: &'static str| Tree::Postgres(postgres::Tree::new(&database, name));
+        Self {
+            registrars: tree("registrars"),
+            domains: tree("domains"),
+            contacts: tree("contacts"),
+            hosts: tree("hosts"),
+            refs: tree("refs"),
+            poll: tree("poll"),
+            due: tree("due"),
+            names: tree("names"),
+            history: tree("history"),
+            ledger: tree("ledger"),
+            meta: tree("meta"),
+            backend: Backend::Postgres(database),
+        }
+    }
+
+    /// Every tree with its name, in the order of their names (backups,
+    /// copies and checks walk them in this order).
+    fn trees(&self) -> [(&'static str, &Tree); 11] {
+        [
+            ("contacts", &self.contacts),
+            ("domains", &self.domains),
+            ("due", &self.due),
+            ("history", &self.history),
+            ("hosts", &self.hosts),
+            ("ledger", &self.ledger),
+            ("meta", &self.meta),
+            ("names", &self.names),
+            ("poll", &self.poll),
+            ("refs", &self.refs),
+            ("registrars", &self.registrars),
+        ]
+    }
+
+    /// A number never given before by this store.
+    fn generate_id(&self) -> Result<u64, StoreError> {
+        match &self.backend {
+            Backend::Sled { db, .. } => Ok(db.generate_id()?),
+            Backend::Postgres(database) => database.generate_id(),
+        }
+    }
+
+    /// Puts every committed change on stable storage now.
+    fn flush_now(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled { db, commit } => {
+                commit.disk().flush_now(db)?;
+                commit.disk().sync_mark()
+            }
+            Backend::Postgres(_) => Ok(()),
+        }
     }
 
     /// Refuses a store that lost changes it had made durable: its history
@@ -1021,7 +1094,73 @@ impl Store {
                 meta.insert("format_version", &FORMAT_VERSION.to_be_bytes())?;
             }
         }
-        let boot = meta
+        drop(meta);
+        let engine = Engine::new(db, path)?;
+        engine.flush_now()?;
+        Self::with_engine(engine, path, cache_bytes)
+    }
+
+    /// Opens the store its settings name: sled in `data_dir`, or the
+    /// PostgreSQL database of `settings.url`.
+    ///
+    /// # Errors
+    /// Those of [`Self::open`] and [`Self::open_postgres`].
+    pub fn open_configured(
+        settings: &crate::config::StoreSettings,
+        data_dir: &Path,
+    ) -> Result<Self, StoreError> {
+        match settings.backend {
+            crate::config::StoreBackend::Sled => Self::open(data_dir, settings.cache_bytes()),
+            crate::config::StoreBackend::Postgres => {
+                Self::open_postgres(&settings.postgres_connection(), data_dir)
+            }
+        }
+    }
+
+    /// Opens (or creates) the store in a PostgreSQL database, creating or
+    /// upgrading its schema; `dir` is the server's data directory.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the database cannot be reached or
+    /// used, a foreign database, or another format version.
+    pub fn open_postgres(connection: &postgres::Connection, dir: &Path) -> Result<Self, StoreError> {
+        // The data directory still holds the admin socket and the outbox.
+        crate::fsmode::create_dir_all(dir).map_err(|e| StoreError::access(dir, &e))?;
+        let database = postgres::Database::open(connection)?;
+        let engine = Engine::postgres(database);
+        let place = "the PostgreSQL database".to_owned();
+        match engine.meta.get("format_version")? {
+            Some(v) => {
+                let found = <[u8; 4]>::try_from(v.as_ref())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| StoreError::Foreign(place.clone()))?;
+                if found != FORMAT_VERSION {
+                    return Err(StoreError::Version {
+                        path: place,
+                        found,
+                        expected: FORMAT_VERSION,
+                    });
+                }
+            }
+            None => {
+                for (_, tree) in engine.trees() {
+                    if !tree.is_empty()? {
+                        return Err(StoreError::Foreign(place));
+                    }
+                }
+                engine
+                    .meta
+                    .insert("format_version", FORMAT_VERSION.to_be_bytes())?;
+            }
+        }
+        Self::with_engine(engine, dir, 0)
+    }
+
+    /// The store over an opened engine: counts this start (`boot`, the
+    /// first part of every svTRID) and reads the roid base.
+    fn with_engine(engine: Engine, path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        let boot = engine
+            .meta
             .update_and_fetch("boot", |old| {
                 let n = old
                     .and_then(|o| <[u8; 8]>::try_from(o).ok())
@@ -1032,9 +1171,8 @@ impl Store {
             .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
             .map(u64::from_be_bytes)
             .unwrap_or(1);
-        let roid_base = read_u64(meta.get("roid_base")?.as_deref());
-        let engine = Engine::new(db, path)?;
-        engine.commit.disk().flush_now(&engine.db)?;
+        let roid_base = read_u64(engine.meta.get("roid_base")?.as_deref());
+        engine.flush_now()?;
         Ok(Self {
             inner: Arc::new(Inner {
                 engine: std::sync::RwLock::new(Some(Arc::new(engine))),
@@ -1175,12 +1313,24 @@ impl Store {
         }
     }
 
+    /// A transaction that can only fail, not be refused, and failed.
+    fn tx_failed(&self, failure: TxFailure) -> StoreError {
+        match failure {
+            TxFailure::Abort(c) | TxFailure::AbortAt(_, c) => {
+                StoreError::Backend(format!("the change was refused: {c:?}"))
+            }
+            TxFailure::Store(e) => e,
+            TxFailure::Sled(e) => self.storage_failed(e),
+        }
+    }
+
     /// A change's transaction result: a conflict is the inner `Err`.
-    fn settle(&self, result: Result<(), TransactionError<Conflict>>) -> ChangeResult {
+    fn settle(&self, result: Result<(), TxFailure>) -> ChangeResult {
         match result {
             Ok(()) => Ok(Ok(())),
-            Err(TransactionError::Abort(conflict)) => Ok(Err(conflict)),
-            Err(TransactionError::Storage(e)) => Err(self.storage_failed(e)),
+            Err(TxFailure::Abort(conflict) | TxFailure::AbortAt(_, conflict)) => Ok(Err(conflict)),
+            Err(TxFailure::Store(e)) => Err(e),
+            Err(TxFailure::Sled(e)) => Err(self.storage_failed(e)),
         }
     }
 
@@ -1255,7 +1405,7 @@ impl Store {
             }
         };
         let engine = Engine::new(db, &self.inner.path)?;
-        engine.commit.disk().flush_now(&engine.db)?;
+        engine.flush_now()?;
         *self
             .inner
             .engine
@@ -1276,7 +1426,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn next_roid(&self, kind: char) -> Result<String, StoreError> {
-        let id = self.engine()?.db.generate_id()?;
+        let id = self.engine()?.generate_id()?;
         let base = self.inner.roid_base.load(Ordering::Relaxed);
         Ok(format!("{kind}{}-MA", id.saturating_add(base)))
     }
@@ -1304,7 +1454,11 @@ impl Store {
     /// [`StoreError::Flush`] when the disk flush failed.
     pub async fn durable(&self) -> Result<(), StoreError> {
         let engine = self.engine()?;
-        match engine.commit.durable().await {
+        let Backend::Sled { commit, .. } = &engine.backend else {
+            // A PostgreSQL commit was durable when it returned.
+            return Ok(());
+        };
+        match commit.durable().await {
             Ok(()) => Ok(()),
             Err(e) => {
                 let reason = e.to_string();
@@ -1320,16 +1474,20 @@ impl Store {
     /// sled errors.
     pub fn flush_now(&self) -> Result<(), StoreError> {
         let engine = self.engine()?;
-        engine.commit.disk().flush_now(&engine.db)?;
-        engine.commit.disk().sync_mark()
+        engine.flush_now()
     }
 
     /// The durable flushes since the store was last opened, and the
     /// seconds they took.
     pub fn flush_stats(&self) -> (u64, f64) {
         self.engine().map_or((0, 0.0), |engine| {
-            let disk = engine.commit.disk();
-            (disk.count(), disk.flush_seconds())
+            match &engine.backend {
+                Backend::Sled { commit, .. } => {
+                    let disk = commit.disk();
+                    (disk.count(), disk.flush_seconds())
+                }
+                Backend::Postgres(database) => database.commit_stats(),
+            }
         })
     }
 
@@ -1337,7 +1495,10 @@ impl Store {
     /// the store opened.
     pub fn disk_syncs(&self) -> u64 {
         self.engine()
-            .map_or(0, |engine| engine.commit.disk().count())
+            .map_or(0, |engine| match &engine.backend {
+                Backend::Sled { commit, .. } => commit.disk().count(),
+                Backend::Postgres(_) => 0,
+            })
     }
 
     // ----- registrars -----
@@ -1359,7 +1520,7 @@ impl Store {
         let value = codec::encode(r)?;
         let hw = self.history_write(audit, "registrar", &r.id, registrar_snapshot(r))?;
         let i = self.engine()?;
-        let result = (&i.registrars, &i.history).transaction(|(registrars, history)| {
+        let result = kv::transaction([&i.registrars, &i.history], |[registrars, history]| {
             registrars.insert(r.id.as_bytes(), value.as_slice())?;
             hw.apply(history)?;
             Ok(())
@@ -1397,7 +1558,7 @@ impl Store {
     /// sled errors.
     pub fn holds_objects(&self) -> Result<bool, StoreError> {
         let i = self.engine()?;
-        Ok(!(i.domains.is_empty() && i.contacts.is_empty() && i.hosts.is_empty()))
+        Ok(!(i.domains.is_empty()? && i.contacts.is_empty()? && i.hosts.is_empty()?))
     }
 
     /// Every record of one tree, in key order, decoded as the iteration
@@ -1405,7 +1566,7 @@ impl Store {
     /// store being reopened gives one error.
     fn records<T: Record>(
         &self,
-        tree: fn(&Engine) -> &sled::Tree,
+        tree: fn(&Engine) -> &Tree,
         name: &'static str,
     ) -> impl Iterator<Item = Result<T, StoreError>> + use<T> {
         let (values, unavailable) = match self.engine() {
@@ -1616,11 +1777,10 @@ impl Store {
             allow_negative: true,
         };
         let lw = LedgerWrite::prepare(self, &charge, audit)?;
-        let result = self.engine()?.ledger.transaction(|ledger| lw.apply(ledger));
+        let result = kv::transaction([&self.engine()?.ledger], |[ledger]| lw.apply(ledger));
         match result {
             Ok(()) => self.balance(registrar),
-            Err(TransactionError::Storage(e)) => Err(self.storage_failed(e)),
-            Err(TransactionError::Abort(c)) => Err(StoreError::Flush(format!("{c:?}"))),
+            Err(e) => Err(self.tx_failed(e)),
         }
     }
 
@@ -1650,9 +1810,8 @@ impl Store {
         for value in self
             .engine()?
             .ledger
-            .scan_prefix(prefix1_bytes(registrar))
+            .scan_prefix_rev(prefix1_bytes(registrar))
             .values()
-            .rev()
         {
             let entry: LedgerEntry = codec::decode("ledger", &value?)?;
             if entry.sv_trid == sv_trid {
@@ -1709,7 +1868,7 @@ impl Store {
         name: &str,
         after: Option<String>,
     ) -> Result<HistoryWrite, StoreError> {
-        let seq = self.engine()?.db.generate_id()?;
+        let seq = self.engine()?.generate_id()?;
         let mut key = format!("{kind}:{name}").into_bytes();
         key.push(0);
         key.extend_from_slice(&seq.to_be_bytes());
@@ -1929,24 +2088,17 @@ impl Store {
         let _write = self.write_gate()?;
         let hw = self.history_write(audit, kind, name, after)?;
         let i = self.engine()?;
-        let result = (&i.names, &i.history).transaction(|(names, history)| {
-            let before = match &value {
-                Some(v) => names.insert(key.as_slice(), v.as_slice())?,
-                None => names.remove(key.as_slice())?,
-            };
+        let result = kv::transaction([&i.names, &i.history], |[names, history]| {
+            let before = names.take(key.as_slice())?;
+            if let Some(v) = &value {
+                names.insert(key.as_slice(), v.as_slice())?;
+            }
             if value.is_some() || before.is_some() {
-                hw.apply::<Conflict>(history)?;
+                hw.apply(history)?;
             }
             Ok(before.is_some())
         });
-        match result {
-            Ok(existed) => Ok(existed),
-            Err(sled::transaction::TransactionError::Storage(e)) => Err(self.storage_failed(e)),
-            Err(sled::transaction::TransactionError::Abort(c)) => Err(StoreError::Corrupt {
-                tree: "names",
-                detail: format!("{c:?}"),
-            }),
-        }
+        result.map_err(|e| self.tx_failed(e))
     }
     /// Every reserved (`reserved = true`) or blocked label with its category or reason.
     ///
@@ -2058,7 +2210,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn next_message_id(&self) -> Result<u64, StoreError> {
-        Ok(self.engine()?.db.generate_id()? + 1)
+        Ok(self.engine()?.generate_id()? + 1)
     }
 
     /// The oldest message of a registrar's queue, and the queue's length.
@@ -2097,18 +2249,15 @@ impl Store {
         let _write = self.write_gate()?;
         let key = poll_key(registrar, id);
         let count_key = poll_count_key(registrar);
-        let result = self.engine()?.poll.transaction(|poll| {
-            if poll.remove(key.as_slice())?.is_none() {
+        let result = kv::transaction([&self.engine()?.poll], |[poll]| {
+            if poll.take(key.as_slice())?.is_none() {
                 return Ok(None);
             }
             let n = read_u64(poll.get(&count_key)?.as_deref()).saturating_sub(1);
             poll.insert(count_key.as_slice(), &n.to_be_bytes())?;
             Ok(Some(n))
         });
-        result.map_err(|e: TransactionError<()>| match e {
-            TransactionError::Storage(e) => self.storage_failed(e),
-            TransactionError::Abort(()) => StoreError::Flush("aborted".into()),
-        })
+        result.map_err(|e| self.tx_failed(e))
     }
 
     /// Queues messages outside any object change (registry notices).
@@ -2121,16 +2270,13 @@ impl Store {
             .iter()
             .map(|m| Ok((poll_key(&m.registrar, m.id), codec::encode(m)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let result = self.engine()?.poll.transaction(|poll| {
+        let result = kv::transaction([&self.engine()?.poll], |[poll]| {
             for (key, value) in &encoded {
                 queue(poll, key, value)?;
             }
             Ok(())
         });
-        result.map_err(|e: TransactionError<()>| match e {
-            TransactionError::Storage(e) => self.storage_failed(e),
-            TransactionError::Abort(()) => StoreError::Flush("aborted".into()),
-        })
+        result.map_err(|e| self.tx_failed(e))
     }
 
     // ----- life-cycle agenda -----
@@ -2145,11 +2291,11 @@ impl Store {
             .saturating_add(1);
         self.engine()?
             .due
-            .range(..end.to_be_bytes().to_vec())
+            .range_below(end.to_be_bytes().to_vec())
             .keys()
             .filter_map(|k| match k {
                 Ok(k) => DueEntry::from_key(&k).map(Ok),
-                Err(e) => Some(Err(StoreError::Sled(e))),
+                Err(e) => Some(Err(e)),
             })
             .collect()
     }
@@ -2188,18 +2334,8 @@ impl Store {
             .map(|c| LedgerWrite::prepare(self, c, &effects.audit))
             .transpose()?;
         let i = self.engine()?;
-        let trees = (
-            &i.domains,
-            &i.contacts,
-            &i.hosts,
-            &i.refs,
-            &i.due,
-            &i.names,
-            &i.history,
-            &i.ledger,
-        );
-        let result = trees.transaction(
-            |(domains, contacts, hosts, refs, due, names, history, ledger)| {
+        let trees = [&i.domains, &i.contacts, &i.hosts, &i.refs, &i.due, &i.names, &i.history, &i.ledger];
+        let result = kv::transaction(trees, |[domains, contacts, hosts, refs, due, names, history, ledger]| {
                 if let Some(lw) = &lw {
                     lw.apply(ledger)?;
                 }
@@ -2256,18 +2392,8 @@ impl Store {
         let i = self.engine()?;
         let old_contacts = contact_ids(old);
         let new_contacts = contact_ids(new);
-        let trees = (
-            &i.domains,
-            &i.contacts,
-            &i.hosts,
-            &i.refs,
-            &i.poll,
-            &i.due,
-            &i.history,
-            &i.ledger,
-        );
-        let result = trees.transaction(
-            |(domains, contacts, hosts, refs, poll, due, history, ledger)| {
+        let trees = [&i.domains, &i.contacts, &i.hosts, &i.refs, &i.poll, &i.due, &i.history, &i.ledger];
+        let result = kv::transaction(trees, |[domains, contacts, hosts, refs, poll, due, history, ledger]| {
                 hw.apply(history)?;
                 if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                     return abort(Conflict::Changed);
@@ -2352,10 +2478,8 @@ impl Store {
             .map(|c| LedgerWrite::prepare(self, c, &effects.audit))
             .transpose()?;
         let i = self.engine()?;
-        let trees = (
-            &i.domains, &i.hosts, &i.refs, &i.poll, &i.due, &i.history, &i.ledger,
-        );
-        let result = trees.transaction(|(domains, hosts, refs, poll, due, history, ledger)| {
+        let trees = [&i.domains, &i.hosts, &i.refs, &i.poll, &i.due, &i.history, &i.ledger];
+        let result = kv::transaction(trees, |[domains, hosts, refs, poll, due, history, ledger]| {
             if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
             }
@@ -2444,15 +2568,8 @@ impl Store {
         let objects = batch.objects.get(range.clone()).unwrap_or_default();
         let encoded = batch.encoded.get(range.clone()).unwrap_or_default();
         let i = self.engine()?;
-        let trees = (
-            &i.domains,
-            &i.contacts,
-            &i.hosts,
-            &i.refs,
-            &i.due,
-            &i.history,
-        );
-        let result = trees.transaction(|(domains, contacts, hosts, refs, due, history)| {
+        let trees = [&i.domains, &i.contacts, &i.hosts, &i.refs, &i.due, &i.history];
+        let result = kv::transaction(trees, |[domains, contacts, hosts, refs, due, history]| {
             for (n, (o, (value, hw))) in objects.iter().zip(encoded).enumerate() {
                 let created = match &o.object {
                     Created::Contact(c) => insert_new_contact(contacts, refs, c, value),
@@ -2471,8 +2588,10 @@ impl Store {
         });
         match result {
             Ok(()) => Ok(Ok(())),
-            Err(TransactionError::Abort(conflict)) => Ok(Err(conflict)),
-            Err(TransactionError::Storage(e)) => Err(self.storage_failed(e)),
+            Err(TxFailure::AbortAt(n, conflict)) => Ok(Err((n, conflict))),
+            Err(TxFailure::Abort(conflict)) => Ok(Err((range.start, conflict))),
+            Err(TxFailure::Store(e)) => Err(e),
+            Err(TxFailure::Sled(e)) => Err(self.storage_failed(e)),
         }
     }
 
@@ -2485,7 +2604,7 @@ impl Store {
         let value = codec::encode(c)?;
         let hw = self.history_write(audit, "contact", &c.id, contact_snapshot(c))?;
         let i = self.engine()?;
-        let result = (&i.contacts, &i.refs, &i.history).transaction(|(contacts, refs, history)| {
+        let result = kv::transaction([&i.contacts, &i.refs, &i.history], |[contacts, refs, history]| {
             insert_new_contact(contacts, refs, c, &value)?;
             hw.apply(history)?;
             Ok(())
@@ -2529,8 +2648,8 @@ impl Store {
             .map(|c| LedgerWrite::prepare(self, c, &effects.audit))
             .transpose()?;
         let i = self.engine()?;
-        let trees = (&i.contacts, &i.refs, &i.poll, &i.due, &i.history, &i.ledger);
-        let result = trees.transaction(|(contacts, refs, poll, due, history, ledger)| {
+        let trees = [&i.contacts, &i.refs, &i.poll, &i.due, &i.history, &i.ledger];
+        let result = kv::transaction(trees, |[contacts, refs, poll, due, history, ledger]| {
             if contacts.get(old.id.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
             }
@@ -2564,7 +2683,7 @@ impl Store {
         let old_waiting = contact_waiting(old);
         let hw = self.history_write(audit, "contact", &old.id, None)?;
         let i = self.engine()?;
-        let result = (&i.contacts, &i.refs, &i.history).transaction(|(contacts, refs, history)| {
+        let result = kv::transaction([&i.contacts, &i.refs, &i.history], |[contacts, refs, history]| {
             hw.apply(history)?;
             if contacts.get(old.id.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
@@ -2589,7 +2708,7 @@ impl Store {
         let value = codec::encode(h)?;
         let hw = self.history_write(audit, "host", &h.name, json_snapshot(h))?;
         let i = self.engine()?;
-        let result = (&i.hosts, &i.domains, &i.history).transaction(|(hosts, domains, history)| {
+        let result = kv::transaction([&i.hosts, &i.domains, &i.history], |[hosts, domains, history]| {
             hw.apply(history)?;
             insert_new_host(hosts, domains, h, &value)
         });
@@ -2636,8 +2755,8 @@ impl Store {
         let hw = self.history_write(audit, "host", &new.name, json_snapshot(new))?;
         let i = self.engine()?;
         let renamed = old.name != new.name;
-        let trees = (&i.hosts, &i.domains, &i.refs, &i.poll, &i.history);
-        let result = trees.transaction(|(hosts, domains, refs, poll, history)| {
+        let trees = [&i.hosts, &i.domains, &i.refs, &i.poll, &i.history];
+        let result = kv::transaction(trees, |[hosts, domains, refs, poll, history]| {
             hw.apply(history)?;
             if hosts.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
@@ -2667,7 +2786,7 @@ impl Store {
                 refs.remove(key2(b'H', &old.name, name))?;
                 refs.insert(key2(b'H', &new.name, name), &[])?;
             }
-            if let Some(n) = refs.remove(counter_key(b'h', &old.name))? {
+            if let Some(n) = refs.take(counter_key(b'h', &old.name))? {
                 refs.insert(counter_key(b'h', &new.name), n)?;
             }
             if let Some(sup) = &old.superordinate
@@ -2698,8 +2817,8 @@ impl Store {
         let old_value = codec::encode(old)?;
         let hw = self.history_write(audit, "host", &old.name, None)?;
         let i = self.engine()?;
-        let trees = (&i.hosts, &i.domains, &i.refs, &i.history);
-        let result = trees.transaction(|(hosts, domains, refs, history)| {
+        let trees = [&i.hosts, &i.domains, &i.refs, &i.history];
+        let result = kv::transaction(trees, |[hosts, domains, refs, history]| {
             hw.apply(history)?;
             if hosts.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                 return abort(Conflict::Changed);
@@ -2813,14 +2932,10 @@ fn insert_new_domain(
 }
 
 /// A refusal inside a batch, with the index of the object it concerns.
-fn at_index(
-    n: usize,
-    e: ConflictableTransactionError<Conflict>,
-) -> ConflictableTransactionError<(usize, Conflict)> {
+fn at_index(n: usize, e: TxError) -> TxError {
     match e {
-        ConflictableTransactionError::Abort(c) => ConflictableTransactionError::Abort((n, c)),
-        ConflictableTransactionError::Conflict => ConflictableTransactionError::Conflict,
-        ConflictableTransactionError::Storage(e) => ConflictableTransactionError::Storage(e),
+        TxError::Abort(c) => TxError::AbortAt(n, c),
+        other => other,
     }
 }
 
@@ -2851,7 +2966,7 @@ fn read_u64(v: Option<&[u8]>) -> u64 {
 }
 
 /// Appends a message to its registrar's queue and counts it.
-fn queue<E>(poll: &Tx, key: &[u8], value: &[u8]) -> Result<(), ConflictableTransactionError<E>> {
+fn queue(poll: &Tx, key: &[u8], value: &[u8]) -> TxResult<()> {
     poll.insert(key, value)?;
     let registrar_len = key.len() - 9;
     let registrar = String::from_utf8_lossy(&key[..registrar_len]);
@@ -2880,15 +2995,14 @@ fn contact_snapshot(c: &Contact) -> Option<String> {
     json_snapshot(&copy)
 }
 
-type Tx = sled::transaction::TransactionalTree;
-type TxResult<T> = Result<T, ConflictableTransactionError<Conflict>>;
+type Tx<'a> = kv::TxTree<'a>;
 
 fn abort<T>(conflict: Conflict) -> TxResult<T> {
-    Err(ConflictableTransactionError::Abort(conflict))
+    Err(TxError::Abort(conflict))
 }
 
-fn corrupt_in_tx(e: StoreError) -> ConflictableTransactionError<Conflict> {
-    ConflictableTransactionError::Storage(sled::Error::Unsupported(e.to_string()))
+fn corrupt_in_tx(e: StoreError) -> TxError {
+    TxError::Record(e)
 }
 
 fn decode_in_tx<T: Record>(raw: &[u8]) -> TxResult<T> {
@@ -3020,10 +3134,8 @@ mod tests {
             store
                 .engine()
                 .unwrap()
-                .db
-                .open_tree("meta")
-                .unwrap()
-                .insert("format_version", &99u32.to_be_bytes())
+                .meta
+                .insert("format_version", 99u32.to_be_bytes())
                 .unwrap();
             store.flush_now().unwrap();
         }

@@ -49,15 +49,7 @@ impl Store {
                 unlisted += 1;
             }
         };
-        for name in engine.db.tree_names() {
-            let label = String::from_utf8_lossy(&name).into_owned();
-            let tree = match engine.db.open_tree(&name) {
-                Ok(tree) => tree,
-                Err(e) => {
-                    problem(&mut check, format!("tree {label}: {e}"));
-                    continue;
-                }
-            };
+        for (label, tree) in engine.trees() {
             check.trees += 1;
             for entry in tree.iter() {
                 let (key, value) = match entry {
@@ -69,7 +61,7 @@ impl Store {
                     }
                 };
                 check.records += 1;
-                let decoded = match label.as_str() {
+                let decoded = match label {
                     "registrars" => codec::decode::<Registrar>("registrars", &value).map(drop),
                     "domains" => codec::decode::<Domain>("domains", &value).map(drop),
                     "contacts" => codec::decode::<Contact>("contacts", &value).map(drop),

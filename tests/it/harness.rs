@@ -118,7 +118,13 @@ impl TestServer {
         settings.limits.transform_per_second = 0;
         settings.limits.connections_per_second_per_address = 0;
         adjust(&mut settings);
-        let store = Store::open(&settings.server.data_dir, 16 << 20).unwrap();
+        if crate::pg::enabled() {
+            settings.store.backend = ma_registry::config::StoreBackend::Postgres;
+            settings.store.url = crate::pg::fresh_database();
+            settings.store.pool_size = 8;
+            remember_store(&settings.server.data_dir, &settings.store.url);
+        }
+        let store = Store::open_configured(&settings.store, &settings.server.data_dir).unwrap();
         for (clid, cert, _) in &pki.registrars {
             let pw = password(clid);
             let der = CertificateDer::from_pem_slice(cert.as_bytes()).unwrap();
@@ -310,12 +316,57 @@ impl Drop for TestServer {
 /// Opens a store, waiting for a just-stopped server to let it go.
 pub async fn open_store_retrying(path: &Path) -> Store {
     for _ in 0..100 {
-        match Store::open(path, 16 << 20) {
+        match open_store(path) {
             Ok(store) => return store,
             Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     }
-    Store::open(path, 16 << 20).unwrap()
+    open_store(path).unwrap()
+}
+
+/// The PostgreSQL database of each test's data directory (and of the
+/// configuration files written for it), when the suite runs on PostgreSQL.
+fn pg_stores() -> &'static std::sync::Mutex<std::collections::HashMap<PathBuf, String>> {
+    static STORES: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<PathBuf, String>>,
+    > = std::sync::OnceLock::new();
+    STORES.get_or_init(Default::default)
+}
+
+fn remember_store(path: &Path, url: &str) {
+    pg_stores()
+        .lock()
+        .unwrap()
+        .insert(path.to_path_buf(), url.to_owned());
+}
+
+/// The store of the data directory `path`: its sled store, or the
+/// PostgreSQL database the test gave it.
+pub fn open_store(path: &Path) -> Result<Store, ma_registry::store::StoreError> {
+    match pg_stores().lock().unwrap().get(path).cloned() {
+        Some(url) => Store::open_postgres(
+            &ma_registry::store::postgres::Connection {
+                url,
+                pool_size: 4,
+                ca_file: None,
+            },
+            path,
+        ),
+        None => Store::open(path, 16 << 20),
+    }
+}
+
+/// The environment that points a `ma-registry` process for the data
+/// directory or configuration file `path` at its PostgreSQL database
+/// (nothing for sled).
+pub fn store_env(path: &Path) -> Vec<(&'static str, String)> {
+    match pg_stores().lock().unwrap().get(path) {
+        Some(url) => vec![
+            ("MA_REGISTRY_STORE_BACKEND", "postgres".to_owned()),
+            ("MA_REGISTRY_STORE_URL", url.clone()),
+        ],
+        None => Vec::new(),
+    }
 }
 
 /// A login command.
@@ -584,6 +635,7 @@ pub fn admin_in(data: &Path, now: Option<&str>, args: &[&str]) -> (bool, String,
         cmd.env("MA_REGISTRY_NOW", now);
     }
     let out = cmd
+        .envs(store_env(data))
         .arg("--data-dir")
         .arg(data)
         .arg("admin")
@@ -633,6 +685,7 @@ pub async fn admin_live(
     tokio::task::spawn_blocking(move || {
         use std::io::Write as _;
         let mut child = Command::new(env!("CARGO_BIN_EXE_ma-registry"))
+            .envs(store_env(&data))
             .envs(env)
             .env_remove("MA_REGISTRY_NOW")
             .arg("--data-dir")
@@ -772,6 +825,9 @@ pub fn serve_config(setup: &TestServer, name: &str, extra: &str) -> PathBuf {
         ),
     )
     .unwrap();
+    if let Some(url) = pg_stores().lock().unwrap().get(data).cloned() {
+        remember_store(&config, &url);
+    }
     config
 }
 
@@ -830,6 +886,7 @@ pub fn spawn_serve_with(
         .arg(config)
         .arg("serve")
         .env_remove("MA_REGISTRY_NOW")
+        .envs(store_env(config))
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(match log {

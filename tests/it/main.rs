@@ -1,9 +1,10 @@
 //! Integration tests: the real server over real TLS on loopback, a real sled
-//! store in a temp dir, raw XML frames and the instant-epp client. Every
+//! store in a temp dir (or a real PostgreSQL, `MA_REGISTRY_TEST_STORE=postgres`), raw XML frames and the instant-epp client. Every
 //! response received is validated against `schemas/` with xmllint.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod harness;
+mod pg;
 mod recording;
 
 mod address_limits;
