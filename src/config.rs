@@ -960,7 +960,9 @@ impl Settings {
             ));
         }
         if self.store.backend == StoreBackend::Postgres && self.store.pool_size == 0 {
-            return Err(ConfigError::Invalid("store.pool_size must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "store.pool_size must be at least 1".into(),
+            ));
         }
         if self.store.cache_mib == 0 || self.store.cache_mib > StoreSettings::MAX_CACHE_MIB {
             return Err(ConfigError::Invalid(format!(

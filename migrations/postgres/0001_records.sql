@@ -9,5 +9,6 @@ CREATE TABLE records (
     PRIMARY KEY (tree, key)
 );
 
--- Object ids, ledger and history sequence numbers: never given twice.
-CREATE SEQUENCE record_ids;
+-- Object ids, ledger and history sequence numbers: never given twice
+-- (from 0, as the embedded store counts).
+CREATE SEQUENCE record_ids MINVALUE 0 START WITH 0;

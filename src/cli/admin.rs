@@ -98,6 +98,9 @@ fn restore(settings: &crate::config::Settings, file: &std::path::Path) -> anyhow
     if std::os::unix::net::UnixStream::connect(&path).is_ok() {
         anyhow::bail!("a server runs on {}: stop it first", dir.display());
     }
+    if settings.store.backend == crate::config::StoreBackend::Postgres {
+        return restore_into_postgres(settings, file);
+    }
     let report = Store::restore(file, dir, settings.store.cache_bytes())
         .with_context(|| format!("cannot restore {} into {}", file.display(), dir.display()))?;
     emit(
@@ -105,6 +108,43 @@ fn restore(settings: &crate::config::Settings, file: &std::path::Path) -> anyhow
             "{} restored into {}: {} records in {} trees\n",
             file.display(),
             dir.display(),
+            report.records,
+            report.trees
+        ),
+        "",
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `admin restore FILE` on PostgreSQL: the backup is restored into a
+/// private sled store beside the data directory, checked there, and copied
+/// into the (empty) PostgreSQL store record by record.
+fn restore_into_postgres(
+    settings: &crate::config::Settings,
+    file: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let dir = &settings.server.data_dir;
+    crate::fsmode::create_dir_all(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let staging = dir.join("restore-staging");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)
+            .with_context(|| format!("cannot remove {}", staging.display()))?;
+    }
+    let restored = Store::restore(file, &staging, settings.store.cache_bytes())
+        .with_context(|| format!("cannot read the backup {}", file.display()));
+    let copied = restored.and_then(|_| {
+        let source = Store::open(&staging, settings.store.cache_bytes())?;
+        let target = Store::open_postgres(&settings.store.postgres_connection(), dir)
+            .context("cannot open the PostgreSQL store")?;
+        Ok(source.copy_into(&target)?)
+    });
+    let _ = std::fs::remove_dir_all(&staging);
+    let report = copied?;
+    emit(
+        &format!(
+            "{} restored into the PostgreSQL store: {} records in {} trees, read back equal\n",
+            file.display(),
             report.records,
             report.trees
         ),
@@ -124,6 +164,11 @@ fn compact(
     let path = socket::socket_path(settings);
     if std::os::unix::net::UnixStream::connect(&path).is_ok() {
         anyhow::bail!("a server runs on {}: stop it first", dir.display());
+    }
+    if settings.store.backend == crate::config::StoreBackend::Postgres {
+        anyhow::bail!(
+            "compaction is for the sled store; PostgreSQL reclaims space itself (autovacuum, or VACUUM FULL records)"
+        );
     }
     let started = std::time::Instant::now();
     let report = Store::compact(dir, settings.store.cache_bytes(), keep_old)

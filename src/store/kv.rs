@@ -327,7 +327,9 @@ pub(crate) fn transaction<const N: usize, R>(
                 |views: &Vec<TransactionalTree>| {
                     let trees: [TxTree<'_>; N] = std::array::from_fn(|i| TxTree::Sled(&views[i]));
                     f(&trees).map_err(|e| match e {
-                        TxError::Abort(c) => ConflictableTransactionError::Abort(SledAbort::Conflict(c)),
+                        TxError::Abort(c) => {
+                            ConflictableTransactionError::Abort(SledAbort::Conflict(c))
+                        }
                         TxError::AbortAt(n, c) => {
                             ConflictableTransactionError::Abort(SledAbort::ConflictAt(n, c))
                         }

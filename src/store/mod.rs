@@ -30,6 +30,7 @@ mod backup;
 mod codec;
 mod commit;
 mod compact;
+mod copy;
 pub(crate) mod kv;
 mod migrate;
 pub mod postgres;
@@ -37,12 +38,12 @@ mod verify;
 
 pub use backup::BackupReport;
 pub use compact::CompactReport;
+pub use copy::CopyReport;
 pub use verify::StoreCheck;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-
 
 use crate::model::{
     AllocationToken, Audit, Contact, Domain, HistoryRecord, Host, LedgerEntry, PollMessage,
@@ -1123,7 +1124,10 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] when the database cannot be reached or
     /// used, a foreign database, or another format version.
-    pub fn open_postgres(connection: &postgres::Connection, dir: &Path) -> Result<Self, StoreError> {
+    pub fn open_postgres(
+        connection: &postgres::Connection,
+        dir: &Path,
+    ) -> Result<Self, StoreError> {
         // The data directory still holds the admin socket and the outbox.
         crate::fsmode::create_dir_all(dir).map_err(|e| StoreError::access(dir, &e))?;
         let database = postgres::Database::open(connection)?;
@@ -1480,25 +1484,23 @@ impl Store {
     /// The durable flushes since the store was last opened, and the
     /// seconds they took.
     pub fn flush_stats(&self) -> (u64, f64) {
-        self.engine().map_or((0, 0.0), |engine| {
-            match &engine.backend {
+        self.engine()
+            .map_or((0, 0.0), |engine| match &engine.backend {
                 Backend::Sled { commit, .. } => {
                     let disk = commit.disk();
                     (disk.count(), disk.flush_seconds())
                 }
                 Backend::Postgres(database) => database.commit_stats(),
-            }
-        })
+            })
     }
 
     /// How many disk syncs (`fdatasync` of the log) covered a flush since
     /// the store opened.
     pub fn disk_syncs(&self) -> u64 {
-        self.engine()
-            .map_or(0, |engine| match &engine.backend {
-                Backend::Sled { commit, .. } => commit.disk().count(),
-                Backend::Postgres(_) => 0,
-            })
+        self.engine().map_or(0, |engine| match &engine.backend {
+            Backend::Sled { commit, .. } => commit.disk().count(),
+            Backend::Postgres(_) => 0,
+        })
     }
 
     // ----- registrars -----
@@ -2334,8 +2336,19 @@ impl Store {
             .map(|c| LedgerWrite::prepare(self, c, &effects.audit))
             .transpose()?;
         let i = self.engine()?;
-        let trees = [&i.domains, &i.contacts, &i.hosts, &i.refs, &i.due, &i.names, &i.history, &i.ledger];
-        let result = kv::transaction(trees, |[domains, contacts, hosts, refs, due, names, history, ledger]| {
+        let trees = [
+            &i.domains,
+            &i.contacts,
+            &i.hosts,
+            &i.refs,
+            &i.due,
+            &i.names,
+            &i.history,
+            &i.ledger,
+        ];
+        let result = kv::transaction(
+            trees,
+            |[domains, contacts, hosts, refs, due, names, history, ledger]| {
                 if let Some(lw) = &lw {
                     lw.apply(ledger)?;
                 }
@@ -2392,8 +2405,19 @@ impl Store {
         let i = self.engine()?;
         let old_contacts = contact_ids(old);
         let new_contacts = contact_ids(new);
-        let trees = [&i.domains, &i.contacts, &i.hosts, &i.refs, &i.poll, &i.due, &i.history, &i.ledger];
-        let result = kv::transaction(trees, |[domains, contacts, hosts, refs, poll, due, history, ledger]| {
+        let trees = [
+            &i.domains,
+            &i.contacts,
+            &i.hosts,
+            &i.refs,
+            &i.poll,
+            &i.due,
+            &i.history,
+            &i.ledger,
+        ];
+        let result = kv::transaction(
+            trees,
+            |[domains, contacts, hosts, refs, poll, due, history, ledger]| {
                 hw.apply(history)?;
                 if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
                     return abort(Conflict::Changed);
@@ -2478,45 +2502,50 @@ impl Store {
             .map(|c| LedgerWrite::prepare(self, c, &effects.audit))
             .transpose()?;
         let i = self.engine()?;
-        let trees = [&i.domains, &i.hosts, &i.refs, &i.poll, &i.due, &i.history, &i.ledger];
-        let result = kv::transaction(trees, |[domains, hosts, refs, poll, due, history, ledger]| {
-            if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
-                return abort(Conflict::Changed);
-            }
-            if let Some(lw) = &lw {
-                lw.apply(ledger)?;
-            }
-            hw.apply(history)?;
-            for (key, value) in &messages {
-                queue(poll, key, value)?;
-            }
-            for entry in &effects.due_remove {
-                due.remove(entry.key())?;
-            }
-            for sub in &old.subordinate_hosts {
-                let own = u32::from(old.nameservers.contains(sub));
-                if count(refs, b'h', sub)? > own {
-                    return abort(Conflict::HostInUse(sub.clone()));
+        let trees = [
+            &i.domains, &i.hosts, &i.refs, &i.poll, &i.due, &i.history, &i.ledger,
+        ];
+        let result = kv::transaction(
+            trees,
+            |[domains, hosts, refs, poll, due, history, ledger]| {
+                if domains.get(old.name.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
+                    return abort(Conflict::Changed);
                 }
-            }
-            for id in contact_ids(old) {
-                unlink(refs, b'C', b'c', id, &old.name)?;
-            }
-            for ns in &old.nameservers {
-                unlink(refs, b'H', b'h', ns, &old.name)?;
-            }
-            for sub in &old.subordinate_hosts {
-                hosts.remove(sub.as_bytes())?;
-                refs.remove(counter_key(b'h', sub))?;
-            }
-            refs.remove(key2(b'R', &old.sponsor, &old.name))?;
-            sync_index(refs, &old_waiting, &[])?;
-            if old.statuses.contains(&crate::model::Status::PendingCreate) {
-                add_to_counter(refs, &creates_key(&old.created_by, old.created), -1)?;
-            }
-            domains.remove(old.name.as_bytes())?;
-            Ok(())
-        });
+                if let Some(lw) = &lw {
+                    lw.apply(ledger)?;
+                }
+                hw.apply(history)?;
+                for (key, value) in &messages {
+                    queue(poll, key, value)?;
+                }
+                for entry in &effects.due_remove {
+                    due.remove(entry.key())?;
+                }
+                for sub in &old.subordinate_hosts {
+                    let own = u32::from(old.nameservers.contains(sub));
+                    if count(refs, b'h', sub)? > own {
+                        return abort(Conflict::HostInUse(sub.clone()));
+                    }
+                }
+                for id in contact_ids(old) {
+                    unlink(refs, b'C', b'c', id, &old.name)?;
+                }
+                for ns in &old.nameservers {
+                    unlink(refs, b'H', b'h', ns, &old.name)?;
+                }
+                for sub in &old.subordinate_hosts {
+                    hosts.remove(sub.as_bytes())?;
+                    refs.remove(counter_key(b'h', sub))?;
+                }
+                refs.remove(key2(b'R', &old.sponsor, &old.name))?;
+                sync_index(refs, &old_waiting, &[])?;
+                if old.statuses.contains(&crate::model::Status::PendingCreate) {
+                    add_to_counter(refs, &creates_key(&old.created_by, old.created), -1)?;
+                }
+                domains.remove(old.name.as_bytes())?;
+                Ok(())
+            },
+        );
         self.settle(result)
     }
 
@@ -2568,7 +2597,14 @@ impl Store {
         let objects = batch.objects.get(range.clone()).unwrap_or_default();
         let encoded = batch.encoded.get(range.clone()).unwrap_or_default();
         let i = self.engine()?;
-        let trees = [&i.domains, &i.contacts, &i.hosts, &i.refs, &i.due, &i.history];
+        let trees = [
+            &i.domains,
+            &i.contacts,
+            &i.hosts,
+            &i.refs,
+            &i.due,
+            &i.history,
+        ];
         let result = kv::transaction(trees, |[domains, contacts, hosts, refs, due, history]| {
             for (n, (o, (value, hw))) in objects.iter().zip(encoded).enumerate() {
                 let created = match &o.object {
@@ -2604,11 +2640,14 @@ impl Store {
         let value = codec::encode(c)?;
         let hw = self.history_write(audit, "contact", &c.id, contact_snapshot(c))?;
         let i = self.engine()?;
-        let result = kv::transaction([&i.contacts, &i.refs, &i.history], |[contacts, refs, history]| {
-            insert_new_contact(contacts, refs, c, &value)?;
-            hw.apply(history)?;
-            Ok(())
-        });
+        let result = kv::transaction(
+            [&i.contacts, &i.refs, &i.history],
+            |[contacts, refs, history]| {
+                insert_new_contact(contacts, refs, c, &value)?;
+                hw.apply(history)?;
+                Ok(())
+            },
+        );
         self.settle(result)
     }
 
@@ -2683,18 +2722,21 @@ impl Store {
         let old_waiting = contact_waiting(old);
         let hw = self.history_write(audit, "contact", &old.id, None)?;
         let i = self.engine()?;
-        let result = kv::transaction([&i.contacts, &i.refs, &i.history], |[contacts, refs, history]| {
-            hw.apply(history)?;
-            if contacts.get(old.id.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
-                return abort(Conflict::Changed);
-            }
-            if count(refs, b'c', &old.id)? > 0 {
-                return abort(Conflict::Linked);
-            }
-            sync_index(refs, &old_waiting, &[])?;
-            contacts.remove(old.id.as_bytes())?;
-            Ok(())
-        });
+        let result = kv::transaction(
+            [&i.contacts, &i.refs, &i.history],
+            |[contacts, refs, history]| {
+                hw.apply(history)?;
+                if contacts.get(old.id.as_bytes())?.as_deref() != Some(old_value.as_slice()) {
+                    return abort(Conflict::Changed);
+                }
+                if count(refs, b'c', &old.id)? > 0 {
+                    return abort(Conflict::Linked);
+                }
+                sync_index(refs, &old_waiting, &[])?;
+                contacts.remove(old.id.as_bytes())?;
+                Ok(())
+            },
+        );
         self.settle(result)
     }
 
@@ -2708,10 +2750,13 @@ impl Store {
         let value = codec::encode(h)?;
         let hw = self.history_write(audit, "host", &h.name, json_snapshot(h))?;
         let i = self.engine()?;
-        let result = kv::transaction([&i.hosts, &i.domains, &i.history], |[hosts, domains, history]| {
-            hw.apply(history)?;
-            insert_new_host(hosts, domains, h, &value)
-        });
+        let result = kv::transaction(
+            [&i.hosts, &i.domains, &i.history],
+            |[hosts, domains, history]| {
+                hw.apply(history)?;
+                insert_new_host(hosts, domains, h, &value)
+            },
+        );
         self.settle(result)
     }
 

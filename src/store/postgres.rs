@@ -39,8 +39,8 @@ use std::time::Duration;
 
 use tokio_postgres::Statement;
 
-use super::kv::{TxError, TxFailure, TxResult};
 use super::StoreError;
+use super::kv::{TxError, TxFailure, TxResult};
 
 /// The schema migrations, in order: version, name, SQL.
 const MIGRATIONS: [(i32, &str, &str); 1] = [(
@@ -172,19 +172,19 @@ impl Database {
                 .map_err(|e| backend("migration", &e))
         };
         run(&format!(
-            "SELECT pg_advisory_lock({MIGRATION_LOCK});
+            "SET client_min_messages = warning;
+             SELECT pg_advisory_lock({MIGRATION_LOCK});
              CREATE TABLE IF NOT EXISTS schema_migrations (
                  version integer PRIMARY KEY,
                  name text NOT NULL,
                  applied timestamptz NOT NULL DEFAULT now())"
         ))?;
-        let applied = futures_executor::block_on(
-            client.query("SELECT version FROM schema_migrations", &[]),
-        )
-        .map_err(|e| backend("migration", &e))?
-        .iter()
-        .map(|row| row.get::<_, i32>(0))
-        .collect::<Vec<_>>();
+        let applied =
+            futures_executor::block_on(client.query("SELECT version FROM schema_migrations", &[]))
+                .map_err(|e| backend("migration", &e))?
+                .iter()
+                .map(|row| row.get::<_, i32>(0))
+                .collect::<Vec<_>>();
         for (version, name, sql) in MIGRATIONS {
             if applied.contains(&version) {
                 continue;
@@ -213,7 +213,10 @@ impl Database {
                 });
             }
             {
-                let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut open = self
+                    .open
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if *open < self.pool_size {
                     *open += 1;
                     drop(open);
@@ -251,7 +254,10 @@ impl Database {
 
     /// A connection closed for good: its place in the pool is free.
     fn forget_one(&self) {
-        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *open = open.saturating_sub(1);
         self.freed.notify_one();
     }
@@ -325,6 +331,21 @@ impl Database {
         let row = futures_executor::block_on(c.client.query_one(&c.next_id, &[]))
             .map_err(|e| backend("nextval", &e))?;
         Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+    }
+
+    /// Makes [`Self::generate_id`] give numbers above `mark` from now on.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    pub(crate) fn reserve_ids(&self, mark: u64) -> Result<(), StoreError> {
+        let mark = i64::try_from(mark).unwrap_or(i64::MAX);
+        let conn = self.checkout()?;
+        futures_executor::block_on(conn.conn().client.execute(
+            "SELECT setval('record_ids', GREATEST($1, (SELECT last_value FROM record_ids)))",
+            &[&mark],
+        ))
+        .map_err(|e| backend("setval", &e))?;
+        Ok(())
     }
 
     /// Commits made, and the seconds they took.
@@ -479,10 +500,9 @@ impl Database {
         let pooled = self.checkout()?;
         let c = pooled.conn();
         let statement = if reverse { &c.scan_rev } else { &c.scan };
-        let rows = futures_executor::block_on(
-            c.client.query(statement, &[&tree, &start, &end, &PAGE]),
-        )
-        .map_err(|e| backend("scan", &e))?;
+        let rows =
+            futures_executor::block_on(c.client.query(statement, &[&tree, &start, &end, &PAGE]))
+                .map_err(|e| backend("scan", &e))?;
         Ok(rows
             .into_iter()
             .map(|row| (row.get::<_, Vec<u8>>(0), row.get::<_, Vec<u8>>(1)))
@@ -495,30 +515,6 @@ impl Database {
         let row = futures_executor::block_on(c.client.query_opt(&c.get, &[&tree, &key]))
             .map_err(|e| backend("read", &e))?;
         Ok(row.map(|row| row.get::<_, Vec<u8>>(0)))
-    }
-
-    /// Copies records into `tree` in one transaction (a bulk load).
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] and the errors of a transaction.
-    pub(crate) fn load(
-        self: &Arc<Self>,
-        tree: &'static str,
-        records: &[(Bytes, Bytes)],
-    ) -> Result<(), StoreError> {
-        match self.transaction([tree], |[t]| {
-            for (key, value) in records {
-                t.insert(key, value)?;
-            }
-            Ok(())
-        }) {
-            Ok(()) => Ok(()),
-            Err(TxFailure::Store(e)) => Err(e),
-            Err(TxFailure::Abort(c) | TxFailure::AbortAt(_, c)) => {
-                Err(StoreError::Backend(format!("load refused: {c:?}")))
-            }
-            Err(TxFailure::Sled(e)) => Err(e.into()),
-        }
     }
 }
 
@@ -534,8 +530,6 @@ impl Drop for Database {
         }
     }
 }
-
-use super::kv::Bytes;
 
 /// Drives one connection until it closes.
 async fn drive<S, T>(connection: tokio_postgres::Connection<S, T>)

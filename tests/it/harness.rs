@@ -118,11 +118,13 @@ impl TestServer {
         settings.limits.transform_per_second = 0;
         settings.limits.connections_per_second_per_address = 0;
         adjust(&mut settings);
-        if crate::pg::enabled() {
+        if crate::pg::enabled()
+            && settings.store.backend == ma_registry::config::StoreBackend::Sled
+            && settings.store.url.is_empty()
+        {
             settings.store.backend = ma_registry::config::StoreBackend::Postgres;
-            settings.store.url = crate::pg::fresh_database();
+            settings.store.url = store_url(&settings.server.data_dir);
             settings.store.pool_size = 8;
-            remember_store(&settings.server.data_dir, &settings.store.url);
         }
         let store = Store::open_configured(&settings.store, &settings.server.data_dir).unwrap();
         for (clid, cert, _) in &pki.registrars {
@@ -340,10 +342,85 @@ fn remember_store(path: &Path, url: &str) {
         .insert(path.to_path_buf(), url.to_owned());
 }
 
+/// The PostgreSQL database of the data directory `path`: the one given
+/// to it before, or a new one.
+fn store_url(path: &Path) -> String {
+    let known = pg_stores().lock().unwrap().get(path).cloned();
+    known.unwrap_or_else(|| {
+        let url = crate::pg::fresh_database();
+        remember_store(path, &url);
+        url
+    })
+}
+
+/// The URL of the PostgreSQL database of the data directory `path`, when
+/// the suite runs on PostgreSQL and the directory has one.
+pub fn pg_url(path: &Path) -> Option<String> {
+    pg_stores().lock().unwrap().get(path).cloned()
+}
+
+/// Edits, behind the registry's back, the first record of `tree` whose
+/// key starts with `prefix`: its first `from` becomes `to`. In the sled
+/// files, or with SQL in the PostgreSQL database.
+pub async fn forge_record(data: &Path, tree: &str, prefix: &[u8], from: &[u8], to: &[u8]) {
+    let forge = |value: &[u8]| {
+        let mut forged = value.to_vec();
+        let at = forged.windows(from.len()).position(|w| w == from).unwrap();
+        forged[at..at + to.len()].copy_from_slice(to);
+        forged
+    };
+    if let Some(url) = pg_url(data) {
+        let row = crate::pg::query(
+            &url,
+            &format!(
+                "SELECT encode(key, 'hex') || ' ' || encode(value, 'hex') FROM records \
+                 WHERE tree = '{tree}' AND key >= '\\x{}'::bytea ORDER BY key LIMIT 1",
+                hex::encode(prefix)
+            ),
+        )
+        .unwrap();
+        let (key, value) = row[0].split_once(' ').unwrap();
+        let forged = forge(&hex::decode(value).unwrap());
+        crate::pg::query(
+            &url,
+            &format!(
+                "UPDATE records SET value = '\\x{}'::bytea WHERE tree = '{tree}' AND key = '\\x{key}'::bytea",
+                hex::encode(forged)
+            ),
+        )
+        .unwrap();
+        return;
+    }
+    let db = open_store_retrying(data).await;
+    drop(db);
+    let raw = (0..50)
+        .find_map(|_| {
+            sled::open(data)
+                .inspect_err(|_| std::thread::sleep(Duration::from_millis(50)))
+                .ok()
+        })
+        .unwrap();
+    let records = raw.open_tree(tree).unwrap();
+    let (key, value) = records.scan_prefix(prefix).next().unwrap().unwrap();
+    records.insert(&key, forge(&value)).unwrap();
+    records.flush().unwrap();
+}
+
+/// Whether a test that is about the sled engine's own files (its log,
+/// fsyncs, compaction) is skipped: when the suite runs on PostgreSQL.
+pub fn sled_only(test: &str) -> bool {
+    if crate::pg::enabled() {
+        eprintln!("{test}: about sled's files, not run on PostgreSQL");
+        return true;
+    }
+    false
+}
+
 /// The store of the data directory `path`: its sled store, or the
 /// PostgreSQL database the test gave it.
 pub fn open_store(path: &Path) -> Result<Store, ma_registry::store::StoreError> {
-    match pg_stores().lock().unwrap().get(path).cloned() {
+    let url = pg_stores().lock().unwrap().get(path).cloned();
+    match url {
         Some(url) => Store::open_postgres(
             &ma_registry::store::postgres::Connection {
                 url,
@@ -630,6 +707,12 @@ pub fn domain_info(name: &str, hosts: &str, auth: Option<&str>) -> String {
 /// CLI's clock at `now` (`MA_REGISTRY_NOW`) when given; returns whether it
 /// succeeded, its stdout and its stderr.
 pub fn admin_in(data: &Path, now: Option<&str>, args: &[&str]) -> (bool, String, String) {
+    // A command that loads a new store gets a new database on PostgreSQL.
+    let creates = args.iter().any(|a| ["import", "restore"].contains(a))
+        || args.windows(2).any(|w| w == ["escrow", "import"]);
+    if crate::pg::enabled() && creates {
+        store_url(data);
+    }
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ma-registry"));
     if let Some(now) = now {
         cmd.env("MA_REGISTRY_NOW", now);
@@ -825,7 +908,8 @@ pub fn serve_config(setup: &TestServer, name: &str, extra: &str) -> PathBuf {
         ),
     )
     .unwrap();
-    if let Some(url) = pg_stores().lock().unwrap().get(data).cloned() {
+    let url = pg_stores().lock().unwrap().get(data).cloned();
+    if let Some(url) = url {
         remember_store(&config, &url);
     }
     config

@@ -129,31 +129,7 @@ async fn r24_history_chain_verifies_and_shows_a_changed_or_removed_record() {
     // Somebody edits the domain's creation record on disk.
     server.stop().await;
     let data = server.settings.server.data_dir.clone();
-    {
-        let db = open_store_retrying(&data).await;
-        drop(db);
-        let raw = (0..50)
-            .find_map(|_| {
-                sled::open(&data)
-                    .inspect_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
-                    .ok()
-            })
-            .unwrap();
-        let history = raw.open_tree("history").unwrap();
-        let (key, value) = history
-            .scan_prefix(b"domain:chaine.ma\0")
-            .next()
-            .unwrap()
-            .unwrap();
-        let mut forged = value.to_vec();
-        let at = forged
-            .windows(b"reg1".len())
-            .position(|w| w == b"reg1")
-            .unwrap();
-        forged[at..at + 4].copy_from_slice(b"reg2");
-        history.insert(&key, forged).unwrap();
-        history.flush().unwrap();
-    }
+    forge_record(&data, "history", b"domain:chaine.ma\0", b"reg1", b"reg2").await;
     let (ok, out, err) = admin_in(&data, None, &["history", "verify"]);
     assert!(!ok, "{out}");
     assert!(err.contains("broken"), "{err}");

@@ -25,6 +25,7 @@ mod dnssec;
 mod domain;
 mod durability;
 mod escrow;
+mod failover;
 mod file_modes;
 mod golden;
 mod history;

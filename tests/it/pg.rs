@@ -17,16 +17,9 @@ pub fn enabled() -> bool {
 }
 
 /// The directory holding PostgreSQL's programs (`initdb`, `postgres`,
-/// `pg_ctl`, `pg_basebackup`): on `PATH`, else Debian's newest
-/// `/usr/lib/postgresql/N/bin`.
+/// `pg_ctl`, `pg_basebackup`): Debian's newest `/usr/lib/postgresql/N/bin`,
+/// else a directory of `PATH` that has them all.
 pub fn bin_dir() -> PathBuf {
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            if dir.join("initdb").exists() && dir.join("postgres").exists() {
-                return dir;
-            }
-        }
-    }
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -38,9 +31,17 @@ pub fn bin_dir() -> PathBuf {
         .filter(|(_, bin)| bin.join("initdb").exists())
         .collect();
     versions.sort();
-    versions
-        .pop()
-        .map(|(_, bin)| bin)
+    if let Some((_, bin)) = versions.pop() {
+        return bin;
+    }
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path).find(|dir| {
+                ["initdb", "postgres", "pg_ctl", "pg_basebackup"]
+                    .iter()
+                    .all(|tool| dir.join(tool).exists())
+            })
+        })
         .expect("PostgreSQL is not installed (apt-get install postgresql)")
 }
 
@@ -123,7 +124,15 @@ impl Cluster {
     pub fn init(root: &Path, name: &str) -> Self {
         let data = root.join(name);
         let out = as_cluster_user(&mut Command::new(bin_dir().join("initdb")))
-            .args(["-U", "registry", "--auth=trust", "--no-sync", "-E", "UTF8", "-D"])
+            .args([
+                "-U",
+                "registry",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "-D",
+            ])
             .arg(&data)
             .output()
             .unwrap();
@@ -226,16 +235,14 @@ pub fn query(url: &str, sql: &str) -> Result<Vec<String>, String> {
                 .await
                 .map_err(|e| e.to_string())?;
             tokio::spawn(connection);
-            let rows = client
-                .simple_query(&sql)
-                .await
-                .map_err(|e| e.to_string())?;
+            let rows = client.simple_query(&sql).await.map_err(|e| {
+                e.as_db_error()
+                    .map_or_else(|| e.to_string(), |d| d.message().to_owned())
+            })?;
             Ok(rows
                 .into_iter()
                 .filter_map(|m| match m {
-                    tokio_postgres::SimpleQueryMessage::Row(row) => {
-                        row.get(0).map(str::to_owned)
-                    }
+                    tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
                     _ => None,
                 })
                 .collect())

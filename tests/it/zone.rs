@@ -386,6 +386,7 @@ fn admin_offline(
         .current_dir(cwd)
         .env("MA_REGISTRY_NOW", now)
         .env_remove("MA_REGISTRY_CONFIG")
+        .envs(store_env(&server.settings.server.data_dir))
         .arg("--data-dir")
         .arg(&server.settings.server.data_dir)
         .arg("admin")
