@@ -3,6 +3,7 @@
 //! code runs in the server (reached through [`socket`]) and, when no server
 //! is running, on the store opened by the command itself.
 
+pub mod command_line;
 mod reports;
 pub mod socket;
 
