@@ -118,7 +118,7 @@ impl RunningServer {
                 path: admin_path.clone(),
                 source,
             })?;
-        crate::policy::terms::seed_reserved_once(&store)?;
+        crate::flows::terms::seed_reserved_once(&store)?;
         match crate::lifecycle::sweep(&store, clock.now(), &settings).await {
             Ok(report) if report.examined > 0 => info!(?report, "life-cycle sweep at start"),
             Ok(_) => {}
