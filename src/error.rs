@@ -1,5 +1,7 @@
 //! `EppError`, every way a command can fail, and its one exhaustive mapping
 //! to an RFC 5730 result code. The session turns an `Err` into a response.
+//! Also [`error_line`], how the operator's tools print an error and its
+//! causes.
 
 use crate::model::{OffendingValue, ResultCode, Text};
 
@@ -194,5 +196,47 @@ impl EppError {
             format!("required element <{element}> is missing"),
             format!("l'élément obligatoire <{element}> est absent"),
         ))
+    }
+}
+
+/// An error and its causes on one line, `outer: inner: …`, each said once:
+/// a cause whose words the line holds already (an error that quotes its
+/// source in its own message, as `thiserror`'s `{0}` does) is left out.
+pub fn error_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Quoting {
+        #[error("storage error: {0}")]
+        Io(#[from] std::io::Error),
+    }
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let io = std::io::Error::from_raw_os_error(13);
+        let err = anyhow::Error::from(Quoting::from(io)).context("cannot open the store in data");
+        let line = error_line(&err);
+        assert_eq!(
+            line,
+            "cannot open the store in data: storage error: Permission denied (os error 13)"
+        );
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_line(&plain), "outer: inner");
     }
 }

@@ -20,6 +20,7 @@ pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod context;
 pub mod data;
 pub mod devcerts;
 pub mod epp_client;

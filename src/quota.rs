@@ -12,53 +12,14 @@ use std::time::Instant;
 
 use crate::config::Limits;
 
-/// A class of commands with its own quota.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommandClass {
-    /// check, info, transfer query, poll.
-    Query,
-    /// create, update, delete, renew, transfer request/approve/reject/cancel.
-    Transform,
-}
+pub use crate::model::{CommandClass, QuotaState};
 
-impl CommandClass {
-    /// The class of a command: a property of the typed command
-    /// ([`crate::model::Command::is_transform`]), never of its name.
-    pub fn of(command: &crate::model::Command) -> Self {
-        if command.is_transform() {
-            CommandClass::Transform
-        } else {
-            CommandClass::Query
-        }
+/// The place of `class`'s bucket among a registrar's two.
+fn slot(class: CommandClass) -> usize {
+    match class {
+        CommandClass::Query => 0,
+        CommandClass::Transform => 1,
     }
-
-    /// Its name in `ma:quota`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CommandClass::Query => "query",
-            CommandClass::Transform => "transform",
-        }
-    }
-
-    fn index(self) -> usize {
-        match self {
-            CommandClass::Query => 0,
-            CommandClass::Transform => 1,
-        }
-    }
-}
-
-/// The state of one bucket, as reported to the registrar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QuotaState {
-    /// The class.
-    pub class: CommandClass,
-    /// Commands it may still send at once.
-    pub remaining: u32,
-    /// The bucket's size: commands per second.
-    pub limit: u32,
-    /// Seconds until the bucket is full again.
-    pub reset_in: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -100,7 +61,7 @@ impl Quotas {
             .ok()
             .and_then(|map| {
                 map.get(registrar).map(|b| {
-                    let bucket = b[class.index()];
+                    let bucket = b[slot(class)];
                     let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
                     (bucket.tokens + elapsed * capacity).min(capacity)
                 })
@@ -149,7 +110,7 @@ impl Quotas {
             Some(b) => b,
             None => map.entry(registrar.to_owned()).or_insert([full; 2]),
         };
-        let bucket = &mut buckets[class.index()];
+        let bucket = &mut buckets[slot(class)];
         let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * capacity).min(capacity);
         bucket.at = now;

@@ -1,122 +1,21 @@
-//! The running server: one shared [`ServerContext`], the EPP listener, the
-//! per-registrar session slots, the cap on connections not logged in, and
-//! graceful shutdown (a cancellation token; in-flight commands finish,
-//! then TLS closes).
+//! The running server: it builds the one shared [`ServerContext`], starts
+//! the EPP, WHOIS, RDAP, metrics and admin listeners and the life-cycle
+//! task, and shuts down gracefully (a cancellation token; in-flight
+//! commands finish, then TLS closes).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::net::{TcpListener, TcpSocket};
-use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::flows::login::PasswordCache;
+use crate::context::ServerContext;
 use crate::store::{Store, StoreError};
 use crate::transport::{self, TlsSetupError};
-use crate::xml::XmlLimits;
-
-/// Everything the sessions share.
-pub struct ServerContext {
-    /// Settings.
-    pub settings: Settings,
-    /// The store.
-    pub store: Store,
-    /// The clock.
-    pub clock: Clock,
-    /// The TLS acceptor.
-    pub acceptor: TlsAcceptor,
-    /// Verified passwords.
-    pub password_cache: PasswordCache,
-    /// Failed logins per registrar since its last success (RFC 8807).
-    pub failed_logins: crate::flows::login_security::FailedLogins,
-    /// XML limits from the settings.
-    pub xml_limits: XmlLimits,
-    /// Cancelled at shutdown.
-    pub shutdown: CancellationToken,
-    /// The registrars' command quotas.
-    pub quotas: crate::quota::Quotas,
-    /// Per-address connection rate and failed-login count.
-    pub addresses: crate::quota::AddressGuard,
-    /// Counters and histograms for `/metrics`.
-    pub metrics: Arc<crate::metrics::Metrics>,
-    sessions: Arc<Mutex<HashMap<String, u32>>>,
-    unauthenticated: Arc<AtomicUsize>,
-}
-
-/// A session's place among those not logged in
-/// (`limits.max_unauthenticated_sessions`), taken once its TLS handshake is
-/// done and given back when dropped: at login, or when the connection ends.
-pub struct UnauthenticatedSlot {
-    count: Arc<AtomicUsize>,
-}
-
-impl Drop for UnauthenticatedSlot {
-    fn drop(&mut self) {
-        self.count.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// A registrar's session slot, released when dropped.
-pub struct SessionSlot {
-    registrar: String,
-    sessions: Arc<Mutex<HashMap<String, u32>>>,
-}
-
-impl Drop for SessionSlot {
-    fn drop(&mut self) {
-        if let Ok(mut map) = self.sessions.lock()
-            && let Some(n) = map.get_mut(&self.registrar)
-        {
-            *n = n.saturating_sub(1);
-        }
-    }
-}
-
-impl ServerContext {
-    /// How many sessions `registrar` has open.
-    pub fn open_sessions(&self, registrar: &str) -> u32 {
-        self.sessions
-            .lock()
-            .ok()
-            .and_then(|map| map.get(registrar).copied())
-            .unwrap_or(0)
-    }
-
-    /// A place for a new session among those not logged in, unless
-    /// `limits.max_unauthenticated_sessions` of them are open.
-    pub fn admit_unauthenticated(&self) -> Option<UnauthenticatedSlot> {
-        let max = usize::try_from(self.settings.limits.max_unauthenticated_sessions)
-            .unwrap_or(usize::MAX);
-        self.unauthenticated
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < max).then_some(n + 1)
-            })
-            .ok()?;
-        Some(UnauthenticatedSlot {
-            count: Arc::clone(&self.unauthenticated),
-        })
-    }
-
-    /// Takes one of the registrar's `limit` session slots, if one is free.
-    pub fn acquire_session(&self, registrar: &str, limit: u32) -> Option<SessionSlot> {
-        let mut map = self.sessions.lock().ok()?;
-        let n = map.entry(registrar.to_owned()).or_insert(0);
-        if *n >= limit {
-            return None;
-        }
-        *n += 1;
-        Some(SessionSlot {
-            registrar: registrar.to_owned(),
-            sessions: Arc::clone(&self.sessions),
-        })
-    }
-}
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -219,7 +118,7 @@ impl RunningServer {
                 path: admin_path.clone(),
                 source,
             })?;
-        crate::policy::terms::seed_reserved_once(&store)?;
+        crate::flows::terms::seed_reserved_once(&store)?;
         match crate::lifecycle::sweep(&store, clock.now(), &settings).await {
             Ok(report) if report.examined > 0 => info!(?report, "life-cycle sweep at start"),
             Ok(_) => {}
@@ -229,25 +128,13 @@ impl RunningServer {
             warn!(now = %clock.now(), "the clock is shifted by {}; not for production", crate::clock::NOW_ENV);
         }
         let shutdown = CancellationToken::new();
-        let ctx = Arc::new(ServerContext {
-            xml_limits: XmlLimits {
-                max_depth: settings.limits.max_xml_depth,
-                max_elements: settings.limits.max_xml_elements,
-                max_value_bytes: settings.limits.max_xml_value_bytes,
-            },
+        let ctx = Arc::new(ServerContext::new(
             settings,
             store,
             clock,
             acceptor,
-            password_cache: PasswordCache::default(),
-            shutdown: shutdown.clone(),
-            quotas: crate::quota::Quotas::default(),
-            failed_logins: crate::flows::login_security::FailedLogins::default(),
-            addresses: crate::quota::AddressGuard::default(),
-            metrics: Arc::new(crate::metrics::Metrics::new()),
-            sessions: Arc::new(Mutex::new(HashMap::new())),
-            unauthenticated: Arc::new(AtomicUsize::new(0)),
-        });
+            shutdown.clone(),
+        ));
         info!(%epp_addr, "EPP listener started");
         let whois_task = whois_listener.map(|listener| {
             info!(whois = ?whois_addr, "WHOIS listener started");
@@ -268,7 +155,6 @@ impl RunningServer {
                 store: ctx.store.clone(),
                 settings: Arc::new(ctx.settings.clone()),
                 clock: ctx.clock.clone(),
-                parse: crate::cli::parse_admin,
             }),
             shutdown.clone(),
         ));
@@ -281,23 +167,12 @@ impl RunningServer {
         ));
         let metrics_task = metrics_listener.map(|listener| {
             info!(metrics = ?metrics_addr, "metrics listener started");
-            let sessions = Arc::clone(&ctx.sessions);
             tokio::spawn(crate::metrics::serve(
                 listener,
                 Arc::new(crate::metrics::Source {
                     metrics: Arc::clone(&ctx.metrics),
                     store: ctx.store.clone(),
-                    sessions: Box::new(move || {
-                        sessions
-                            .lock()
-                            .map(|map| {
-                                map.iter()
-                                    .filter(|(_, n)| **n > 0)
-                                    .map(|(r, n)| (r.clone(), *n))
-                                    .collect()
-                            })
-                            .unwrap_or_default()
-                    }),
+                    sessions: Box::new(ctx.open_sessions_reader()),
                 }),
                 shutdown.clone(),
             ))

@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
+use crate::context::{ServerContext, SessionSlot, UnauthenticatedSlot};
 use crate::error::EppError;
 use crate::flows::{self, FlowCtx, Outcome, login, login_security};
 use crate::model::{
@@ -18,7 +19,6 @@ use crate::model::{
     ResultCode, SecurityEvent, Text, Timestamp,
 };
 use crate::quota::CommandClass;
-use crate::server::{ServerContext, SessionSlot, UnauthenticatedSlot};
 use crate::store::Store;
 use crate::transport::{self, FrameError};
 use crate::xml::{self, ns, parse::ParseFailure};

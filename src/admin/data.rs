@@ -1,5 +1,5 @@
-//! `admin escrow export|import` and `admin import`: their arguments, and
-//! their reports. The work ([`crate::data`]) runs on a blocking thread, so
+//! `admin escrow export|import`, `admin import` and `admin zone export`:
+//! their arguments, and their reports. The work ([`crate::data`]) runs on a blocking thread, so
 //! a running server keeps serving while a deposit is written or a file
 //! loaded.
 
@@ -62,7 +62,7 @@ pub(super) async fn escrow(ctx: &mut Ctx<'_>, command: &EscrowCommand) -> anyhow
                 );
             }
             if ctx.json {
-                say!(ctx, "{}", serde_json::to_string_pretty(&deposit)?);
+                ctx.write_json(&deposit)?;
             } else {
                 let c = deposit.counts;
                 say!(
@@ -87,14 +87,10 @@ pub(super) async fn escrow(ctx: &mut Ctx<'_>, command: &EscrowCommand) -> anyhow
             })
             .await?;
             if ctx.json {
-                say!(
-                    ctx,
-                    "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({
-                        "report": report,
-                        "deposit": check,
-                    }))?
-                );
+                ctx.write_json(&serde_json::json!({
+                    "report": report,
+                    "deposit": check,
+                }))?;
             } else if let Some(w) = check.watermark {
                 say!(ctx, "deposit of {}", w.to_rfc3339());
             }
@@ -119,9 +115,29 @@ pub(super) async fn import(
     })
     .await?;
     if ctx.json {
-        say!(ctx, "{}", serde_json::to_string_pretty(&report)?);
+        ctx.write_json(&report)?;
     }
     finish(ctx, &report)
+}
+
+/// Runs `admin zone export --dir DIR [ZONE]`: the RFC 1035 master files.
+pub(super) async fn zone(
+    ctx: &mut Ctx<'_>,
+    command: &crate::zone::ZoneCommand,
+) -> anyhow::Result<()> {
+    let crate::zone::ZoneCommand::Export { dir, zone } = command;
+    let dir = ctx.path(dir);
+    let report = crate::zone::export_report(
+        ctx.store,
+        ctx.settings,
+        ctx.now,
+        &dir,
+        zone.as_deref(),
+        ctx.json,
+    )
+    .await?;
+    say!(ctx, "{report}");
+    Ok(())
 }
 
 /// Writes a load's report (the table unless `--json`, every refused line

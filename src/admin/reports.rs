@@ -5,11 +5,20 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{Datelike as _, Duration, Months, Weekday};
+use clap::Subcommand;
 
 use super::Ctx;
 use crate::flows::domain::pending_create::business_days_after;
 use crate::model::Timestamp;
 use crate::store::{WaitingItem, WaitingKind};
+
+/// `admin report …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum ReportCommand {
+    /// R21: domains created in the last 12 months per registrar against the
+    /// minimum of 50 a year.
+    Minimum,
+}
 
 /// R21: the yearly minimum of creates per registrar.
 pub const YEARLY_MINIMUM: u64 = 50;
@@ -79,7 +88,7 @@ pub fn waiting(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        let _ = writeln!(ctx.out, "{}", serde_json::to_string_pretty(&list)?);
+        ctx.write_json(&list)?;
         return Ok(());
     }
     let _ = writeln!(
@@ -139,7 +148,7 @@ pub fn yearly_minimum(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        let _ = writeln!(ctx.out, "{}", serde_json::to_string_pretty(&list)?);
+        ctx.write_json(&list)?;
         return Ok(());
     }
     let _ = writeln!(
@@ -186,17 +195,13 @@ pub fn statistics(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
         *per_registrar.entry(d.sponsor.clone()).or_default() += 1;
     }
     if ctx.json {
-        let _ = writeln!(
-            ctx.out,
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "at": ctx.now.to_rfc3339(),
-                "domains": total,
-                "per_zone": per_zone,
-                "per_status": per_status,
-                "per_registrar": per_registrar,
-            }))?
-        );
+        ctx.write_json(&serde_json::json!({
+            "at": ctx.now.to_rfc3339(),
+            "domains": total,
+            "per_zone": per_zone,
+            "per_status": per_status,
+            "per_registrar": per_registrar,
+        }))?;
         return Ok(());
     }
     let _ = writeln!(

@@ -17,7 +17,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument as _, info, info_span, warn};
 
-use super::{AdminArgs, Ctx, execute};
+use super::command_line::{self, ParsedCommand};
+use super::{Ctx, execute};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Store;
@@ -51,19 +52,6 @@ pub struct AdminReply {
     /// Diagnostics.
     pub err: String,
 }
-
-/// An admin command line, parsed.
-pub struct ParsedCommand {
-    /// Its arguments.
-    pub args: AdminArgs,
-    /// Its name, the subcommands without their arguments (e.g.
-    /// `registrar passwd`): what the log says of it, since an argument may
-    /// be a secret.
-    pub name: String,
-}
-
-/// Parses an admin command line (the binary's own parser).
-pub type ArgvParser = fn(&[String]) -> Result<ParsedCommand, String>;
 
 /// The socket of the server using `settings`' data directory.
 pub fn socket_path(settings: &Settings) -> PathBuf {
@@ -102,8 +90,6 @@ pub struct AdminService {
     pub settings: Arc<Settings>,
     /// The server's clock.
     pub clock: Clock,
-    /// The command-line parser.
-    pub parse: ArgvParser,
 }
 
 /// Serves operator commands until `shutdown`, then removes the socket.
@@ -168,7 +154,7 @@ async fn answer(mut stream: UnixStream, service: Arc<AdminService>) {
 }
 
 async fn run(service: &AdminService, request: AdminRequest) -> AdminReply {
-    let ParsedCommand { args, name } = match (service.parse)(&request.argv) {
+    let ParsedCommand { args, name } = match command_line::parse(&request.argv) {
         Ok(parsed) => parsed,
         Err(usage) => {
             info!(operator = %request.operator, "admin command line refused");
@@ -193,7 +179,7 @@ async fn run(service: &AdminService, request: AdminRequest) -> AdminReply {
         Err(e) => {
             info!(operator = %ctx.operator, command = %name, "admin command refused");
             use std::fmt::Write as _;
-            let _ = writeln!(ctx.err, "error: {}", crate::cli::error_line(&e));
+            let _ = writeln!(ctx.err, "error: {}", crate::error::error_line(&e));
             1
         }
     };

@@ -61,7 +61,7 @@ pub fn run(cli: &Cli, args: &AdminArgs) -> anyhow::Result<ExitCode> {
             path.display()
         )
     })?;
-    crate::policy::terms::seed_reserved_once(&store)?;
+    crate::flows::terms::seed_reserved_once(&store)?;
     let mut ctx = Ctx {
         store: &store,
         settings: &settings,

@@ -132,33 +132,6 @@ pub(super) fn store_place(settings: &crate::config::Settings) -> String {
     }
 }
 
-/// Parses an `admin` command line received by the server's admin socket.
-///
-/// # Errors
-/// Clap's usage message when it is not an admin command line.
-pub fn parse_admin(argv: &[String]) -> Result<crate::admin::socket::ParsedCommand, String> {
-    use clap::{CommandFactory as _, FromArgMatches as _};
-    let mut matches = Cli::command()
-        .try_get_matches_from(argv)
-        .map_err(|e| e.render().to_string())?;
-    // The subcommands under `admin`, e.g. `registrar passwd`.
-    let mut words = Vec::new();
-    let mut level = matches.subcommand();
-    while let Some((word, sub)) = level {
-        words.push(word);
-        level = sub.subcommand();
-    }
-    let name = words.get(1..).unwrap_or_default().join(" ");
-    match Cli::from_arg_matches_mut(&mut matches) {
-        Ok(Cli {
-            command: Command::Admin(args),
-            ..
-        }) => Ok(crate::admin::socket::ParsedCommand { args, name }),
-        Ok(_) => Err("error: not an admin command".to_owned()),
-        Err(e) => Err(e.render().to_string()),
-    }
-}
-
 /// A write past the file-size limit (`ulimit -f`) then fails with an error
 /// the store handles (writes suspended, then resumed), instead of killing
 /// the process with SIGXFSZ.
@@ -262,77 +235,33 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {}", error_line(&err));
+            eprintln!("error: {}", crate::error::error_line(&err));
             ExitCode::FAILURE
         }
     }
-}
-
-/// An error and its causes on one line, `outer: inner: …`, each said once:
-/// a cause whose words the line holds already (an error that quotes its
-/// source in its own message, as `thiserror`'s `{0}` does) is left out.
-pub(crate) fn error_line(err: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if text.is_empty() || line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn argv(words: &[&str]) -> Vec<String> {
-        words.iter().map(|w| (*w).to_owned()).collect()
-    }
-
+    /// The admin socket parses the command lines this binary sends with
+    /// its own parser: both must know the same global options.
     #[test]
-    fn an_admin_command_is_named_by_its_subcommands_only() {
-        let parsed = parse_admin(&argv(&[
-            "ma-registry",
-            "--data-dir",
-            "/tmp/x",
-            "admin",
-            "--operator",
-            "amina",
-            "registrar",
-            "passwd",
-            "reg2",
-            "--password",
-            "S3cret-Value-99",
-        ]))
-        .unwrap();
-        assert_eq!(parsed.name, "registrar passwd");
-        let parsed = parse_admin(&argv(&["ma-registry", "admin", "stats"])).unwrap();
-        assert_eq!(parsed.name, "stats");
-        assert!(parse_admin(&argv(&["ma-registry", "admin", "nothing"])).is_err());
-        assert!(parse_admin(&argv(&["ma-registry", "certs", "generate"])).is_err());
-    }
-
-    #[derive(Debug, thiserror::Error)]
-    enum Quoting {
-        #[error("storage error: {0}")]
-        Io(#[from] std::io::Error),
-    }
-
-    #[test]
-    fn each_cause_is_said_once() {
-        let io = std::io::Error::from_raw_os_error(13);
-        let err = anyhow::Error::from(Quoting::from(io)).context("cannot open the store in data");
-        let line = error_line(&err);
+    fn the_admin_socket_knows_every_global_option() {
+        use clap::CommandFactory as _;
+        fn globals(command: &clap::Command) -> Vec<String> {
+            let mut ids: Vec<String> = command
+                .get_arguments()
+                .filter(|a| a.is_global_set())
+                .map(|a| a.get_id().to_string())
+                .collect();
+            ids.sort();
+            ids
+        }
         assert_eq!(
-            line,
-            "cannot open the store in data: storage error: Permission denied (os error 13)"
+            globals(&Cli::command()),
+            globals(&crate::admin::command_line::AdminCommandLine::command())
         );
-        let plain = anyhow::anyhow!("inner").context("outer");
-        assert_eq!(error_line(&plain), "outer: inner");
     }
 }

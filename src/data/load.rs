@@ -822,10 +822,10 @@ impl<'a> Loader<'a> {
                 ));
             }
         }
-        if d.nameservers.len() > crate::flows::domain::create::MAX_NAMESERVERS {
+        if d.nameservers.len() > crate::policy::MAX_NAMESERVERS {
             return rule(format!(
                 "R14: at most {} name servers per domain, not {}",
-                crate::flows::domain::create::MAX_NAMESERVERS,
+                crate::policy::MAX_NAMESERVERS,
                 d.nameservers.len()
             ));
         }

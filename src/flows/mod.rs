@@ -13,6 +13,7 @@ pub mod password_gate;
 pub mod poll;
 pub mod registrar;
 pub mod server_status;
+pub mod terms;
 pub mod transfer;
 
 use chrono::{DateTime, Utc};

@@ -6,6 +6,35 @@ use chrono::NaiveDate;
 
 use super::{ContactRole, Disclose, DsData, IdentityKind, Phone, PostalInfo, PostalType, Status};
 
+/// A class of commands with its own quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandClass {
+    /// check, info, transfer query, poll.
+    Query,
+    /// create, update, delete, renew, transfer request/approve/reject/cancel.
+    Transform,
+}
+
+impl CommandClass {
+    /// The class of a command: a property of the typed command
+    /// ([`Command::is_transform`]), never of its name.
+    pub fn of(command: &Command) -> Self {
+        if command.is_transform() {
+            CommandClass::Transform
+        } else {
+            CommandClass::Query
+        }
+    }
+
+    /// Its name in `ma:quota`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandClass::Query => "query",
+            CommandClass::Transform => "transform",
+        }
+    }
+}
+
 /// One parsed EPP frame from a client.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {

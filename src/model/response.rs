@@ -3,9 +3,23 @@
 use std::net::IpAddr;
 
 use super::{
-    ContactRole, Disclose, DsData, Identity, Lang, Phone, PostalInfo, ResultCode, Status, Text,
-    Timestamp,
+    CommandClass, ContactRole, Disclose, DsData, Identity, Lang, Phone, PostalInfo, ResultCode,
+    Status, Text, Timestamp,
 };
+
+/// The state of one command quota bucket ([`crate::quota`]), as reported
+/// to the registrar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaState {
+    /// The class.
+    pub class: CommandClass,
+    /// Commands it may still send at once.
+    pub remaining: u32,
+    /// The bucket's size: commands per second.
+    pub limit: u32,
+    /// Seconds until the bucket is full again.
+    pub reset_in: u32,
+}
 
 /// The greeting (RFC 5730 §2.4), sent on connect and in answer to `<hello>`.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,7 +94,7 @@ pub enum ResponseExtension {
     /// `<loginSec:loginSecData>` (RFC 8807): the login's security events.
     LoginSecData(Vec<SecurityEvent>),
     /// `<ma:quota>` elements: the state of the registrar's command quotas.
-    MaQuota(Vec<crate::quota::QuotaState>),
+    MaQuota(Vec<QuotaState>),
     /// `<ma:domainInfData>`: the proof-of-right reference (R2).
     MaDomainInfo {
         /// Proof reference.
@@ -153,7 +167,7 @@ pub enum ResData {
         /// The registrar.
         registrar: String,
         /// Each class of commands that has a quota.
-        buckets: Vec<crate::quota::QuotaState>,
+        buckets: Vec<QuotaState>,
         /// Concurrent sessions allowed.
         session_limit: u32,
         /// Sessions open now, this one included.

@@ -3,15 +3,24 @@
 //! addresses). Pure functions of (command data, settings, now); no I/O, no
 //! XML.
 
+pub mod disputes;
 pub mod dnssec;
 pub mod email;
 pub mod identity;
 pub mod lifecycle;
 pub mod names;
+pub mod nameservers;
+pub mod ownership;
 pub mod periods;
+pub mod registration;
 pub mod statuses;
 pub mod terms;
+pub mod transfers;
 
 pub use identity::{r15_identity_document, r15_registrant_identity, r17_admin_in_morocco};
 pub use names::{HostName, RegistrableName, host_name, r1_r3_registrable_name};
+pub use nameservers::{MAX_NAMESERVERS, r14_host_addresses, r14_nameserver_count};
+pub use ownership::r13_registrant_identity_unchanged;
 pub use periods::{r7_period_years, r8_five_year_cap};
+pub use registration::r2_restricted_create;
+pub use transfers::{r12_no_period, r12_rejection_reason};

@@ -1,9 +1,10 @@
 //! R4 (reserved terms, allocation tokens) and R5(a) (blocked terms): which
-//! labels need the registry's leave, and the shipped starting list.
+//! labels need the registry's leave, the term files' format and the shipped
+//! starting list. The lists themselves are in the store; the flows look a
+//! label up and pass what they found.
 
 use crate::error::EppError;
 use crate::model::{OffendingValue, Text};
-use crate::store::{Store, StoreError};
 
 /// The shipped starting list of reserved terms (`CATEGORY TERM` lines).
 pub const SHIPPED_RESERVED_TERMS: &str = include_str!("reserved_terms.txt");
@@ -118,35 +119,13 @@ pub fn normalize_term(term: &str) -> Option<String> {
     ok.then_some(unicode)
 }
 
-/// Loads the shipped reserved list into a new store, once.
-///
-/// # Errors
-/// Store failures.
-pub fn seed_reserved_once(store: &Store) -> Result<(), StoreError> {
-    if store.terms_seeded()? {
-        return Ok(());
-    }
-    // The shipped file is part of the build and parses; a broken edit would
-    // fail the unit test below.
-    let terms = parse_reserved(SHIPPED_RESERVED_TERMS).unwrap_or_default();
-    let audit = crate::store::registry_audit(
-        store,
-        chrono::Utc::now(),
-        "ma-registry",
-        "seed:reserved-list",
-    );
-    for (term, category) in &terms {
-        store.put_reserved(term, category, &audit)?;
-    }
-    store.mark_terms_seeded()
-}
-
-/// R5(a): a blocked label cannot be registered.
+/// R5(a): a blocked label cannot be registered. `blocked` says whether
+/// the blocked list holds the name's label.
 ///
 /// # Errors
 /// 2306 with the R5 reason.
-pub fn r5_not_blocked(store: &Store, name: &str, label: &str) -> Result<(), EppError> {
-    if store.blocked(label)?.is_some() {
+pub fn r5_not_blocked(name: &str, blocked: bool) -> Result<(), EppError> {
+    if blocked {
         return Err(EppError::Policy(
             Text::new(
                 format!("R5: {name} is blocked by the registry"),
@@ -162,16 +141,25 @@ pub fn r5_not_blocked(store: &Store, name: &str, label: &str) -> Result<(), EppE
     Ok(())
 }
 
-/// R4: the category of a reserved label, if it is reserved.
+/// R4: a reserved name (`category` is the reserved list's category of its
+/// label) is created only with an allocation token; whether the token is
+/// the registry's for that exact name is checked when the create commits.
 ///
 /// # Errors
-/// Store failures.
-pub fn r4_reserved_category(store: &Store, label: &str) -> Result<Option<String>, EppError> {
-    Ok(store.reserved(label)?)
+/// 2306 for a reserved name created without a token.
+pub fn r4_reserved_needs_token(
+    name: &str,
+    category: Option<&str>,
+    token_given: bool,
+) -> Result<(), EppError> {
+    match category {
+        Some(category) if !token_given => Err(r4_refusal(name, category)),
+        _ => Ok(()),
+    }
 }
 
 /// R4: the refusal for a reserved name created without a valid token.
-pub fn r4_refusal(name: &str, category: &str) -> EppError {
+fn r4_refusal(name: &str, category: &str) -> EppError {
     EppError::Policy(
         Text::new(
             format!(
@@ -226,5 +214,24 @@ mod tests {
         let errors = parse_reserved("city rabat\nplanet mars\ncity a.b\njustone").unwrap_err();
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![2, 3, 4]);
+    }
+
+    #[test]
+    fn r5_a_blocked_name_is_2306() {
+        let refusal = r5_not_blocked("interdit.ma", true).err();
+        assert_eq!(refusal.map(|e| e.result_code().code()), Some(2306));
+        assert!(r5_not_blocked("exemple.ma", false).is_ok());
+    }
+
+    #[test]
+    fn r4_a_reserved_name_without_token_is_2306() {
+        let refusal = r4_reserved_needs_token("rabat.ma", Some("city"), false).err();
+        assert_eq!(refusal.map(|e| e.result_code().code()), Some(2306));
+    }
+
+    #[test]
+    fn r4_a_reserved_name_with_a_token_or_a_free_name_is_accepted() {
+        assert!(r4_reserved_needs_token("rabat.ma", Some("city"), true).is_ok());
+        assert!(r4_reserved_needs_token("exemple.ma", None, false).is_ok());
     }
 }

@@ -142,20 +142,8 @@ fn verify_domain_roles(ctx: &FlowCtx<'_>, old: &Contact, new: &Contact) -> Resul
         let Some(domain) = ctx.store.domain(&name)? else {
             continue;
         };
-        if identity_changed && domain.registrant == old.id {
-            return Err(EppError::Policy(
-                Text::new(
-                    format!(
-                        "R13: {} is the registrant of {name}; changing its name or organisation is a change of ownership, made by a registrant change on the domain",
-                        old.id
-                    ),
-                    format!(
-                        "R13 : {} est titulaire de {name} ; changer son nom ou son organisation est un changement de titulaire, à faire par une modification du titulaire du domaine",
-                        old.id
-                    ),
-                ),
-                None,
-            ));
+        if domain.registrant == old.id {
+            policy::r13_registrant_identity_unchanged(&old.id, &name, identity_changed)?;
         }
         let is_admin = domain
             .contacts

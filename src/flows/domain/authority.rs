@@ -5,7 +5,8 @@
 
 use crate::error::EppError;
 use crate::flows::common::{Attempt, commit_retrying, domain_not_found};
-use crate::model::{Domain, PollMessage, Status, Text, Timestamp};
+use crate::model::{Domain, PollMessage, Text, Timestamp};
+use crate::policy::disputes;
 use crate::policy::terms::normalize_term;
 use crate::store::{Conflict, Effects, Store};
 
@@ -133,24 +134,10 @@ pub async fn open_dispute(
 ) -> Result<(), EppError> {
     commit_retrying(|| async move {
         let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
-        if old.dispute.is_some() {
-            return Err(EppError::StatusProhibits(Text::new(
-                format!("R18: {name} is under dispute already"),
-                format!("R18 : {name} fait déjà l'objet d'un litige"),
-            )));
-        }
+        disputes::r18_may_open(name, old.dispute.is_some())?;
         let mut new = old.clone();
         new.dispute = Some(now);
-        for s in [
-            Status::ServerUpdateProhibited,
-            Status::ServerDeleteProhibited,
-            Status::ServerTransferProhibited,
-            Status::ServerRenewProhibited,
-        ] {
-            if !new.statuses.contains(&s) {
-                new.statuses.push(s);
-            }
-        }
+        new.statuses = disputes::r18_disputed_statuses(&old.statuses);
         let text = Text::new(
             format!(
                 "R18: a dispute on {name} is open ({reason}); the domain stays active but cannot be changed until it is closed."
@@ -196,12 +183,7 @@ pub async fn close_dispute(
 ) -> Result<(), EppError> {
     let delete = commit_retrying(|| async move {
         let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
-        if old.dispute.is_none() {
-            return Err(EppError::StatusProhibits(Text::new(
-                format!("R18: {name} is not under dispute"),
-                format!("R18 : {name} ne fait l'objet d'aucun litige"),
-            )));
-        }
+        disputes::r18_may_close(name, old.dispute.is_some())?;
         if *decision == DisputeDecision::Delete {
             // Lift the dispute first, then delete as by order.
             let mut lifted = old.clone();
@@ -299,13 +281,7 @@ pub async fn close_dispute(
 }
 
 fn lift_statuses(domain: &mut Domain) {
-    domain.statuses.retain(|s| {
-        !matches!(
-            s,
-            Status::ServerUpdateProhibited
-                | Status::ServerDeleteProhibited
-                | Status::ServerTransferProhibited
-                | Status::ServerRenewProhibited
-        )
-    });
+    domain
+        .statuses
+        .retain(|s| !disputes::DISPUTE_STATUSES.contains(s));
 }

@@ -10,11 +10,9 @@ use crate::model::{
     ContactRole, Domain, DomainContact, DomainCreate, OffendingValue, ResData, ResultCode, Status,
     Text,
 };
+use crate::policy::registration::CreateKind;
 use crate::policy::{self, dnssec};
 use crate::store::Conflict;
-
-/// Most name servers a domain may have (R14).
-pub const MAX_NAMESERVERS: usize = 13;
 
 /// Creates a domain.
 ///
@@ -36,46 +34,21 @@ pub const MAX_NAMESERVERS: usize = 13;
 /// - 2201: an allocation token unknown, used, or for another name (R4, RFC 8495).
 pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppError> {
     let name = policy::r1_r3_registrable_name(&cmd.name, ctx.settings)?;
-    policy::terms::r5_not_blocked(ctx.store, &name.name, &name.label)?;
-    if cmd.allocation_token.is_none()
-        && let Some(category) = policy::terms::r4_reserved_category(ctx.store, &name.label)?
-    {
-        return Err(policy::terms::r4_refusal(&name.name, &category));
-    }
+    crate::flows::terms::r4_r5_may_register(
+        ctx.store,
+        &name.name,
+        &name.label,
+        cmd.allocation_token.is_some(),
+    )?;
     let years = policy::r7_period_years(cmd.period)?;
-    if name.zone.restricted && cmd.proof_ref.is_none() {
-        return Err(EppError::MissingParameter(Text::new(
-            format!(
-                "R2: {} is a restricted zone; a create there must carry the reference of the proof of the registrant's right (ma:domainCreate/ma:proofRef)",
-                name.zone.name
-            ),
-            format!(
-                "R2 : {} est une zone restreinte ; une création doit y porter la référence du justificatif du droit du demandeur (ma:domainCreate/ma:proofRef)",
-                name.zone.name
-            ),
-        )));
-    }
+    let kind = policy::r2_restricted_create(name.zone, cmd.proof_ref.as_deref())?;
     if cmd.host_attr_used {
         return Err(EppError::UnimplementedOption(Text::new(
             "name servers are given as host objects (<domain:hostObj>); <domain:hostAttr> is not served",
             "les serveurs de noms sont donnés comme objets hôtes (<domain:hostObj>) ; <domain:hostAttr> n'est pas pris en charge",
         )));
     }
-    if cmd.nameservers.len() > MAX_NAMESERVERS {
-        return Err(EppError::Policy(
-            Text::new(
-                format!(
-                    "R14: at most {MAX_NAMESERVERS} name servers per domain, not {}",
-                    cmd.nameservers.len()
-                ),
-                format!(
-                    "R14 : au plus {MAX_NAMESERVERS} serveurs de noms par domaine, et non {}",
-                    cmd.nameservers.len()
-                ),
-            ),
-            None,
-        ));
-    }
+    policy::r14_nameserver_count(cmd.nameservers.len())?;
     let mut nameservers: Vec<String> = Vec::with_capacity(cmd.nameservers.len());
     for ns in &cmd.nameservers {
         let host = policy::host_name(ns, ctx.settings)?;
@@ -111,7 +84,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
         dnssec::verify_ds(ds)?;
     }
     dnssec::verify_ds_count(cmd.ds_data.len())?;
-    let pending = name.zone.restricted;
+    let pending = kind == CreateKind::WaitsForRegistry;
     let created = ctx.now;
     let expires = created
         .checked_add_months(Months::new(12 * years))

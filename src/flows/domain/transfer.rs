@@ -18,6 +18,7 @@ use crate::model::{
     AuthInfo, Domain, DomainTransfer, PollPayload, Status, Text, Transfer, TransferOp,
     TransferStatus,
 };
+use crate::policy;
 use crate::store::{ChangeResult, DueKind, Effects, Store, StoreError};
 
 impl Transferable for Domain {
@@ -130,15 +131,7 @@ fn request(
     old: &Domain,
     cmd: &DomainTransfer,
 ) -> Result<Step<Domain>, EppError> {
-    if cmd.period.is_some() {
-        return Err(EppError::Policy(
-            Text::new(
-                "R12: a .ma transfer never changes the expiry date; send no period",
-                "R12 : un transfert .ma ne change jamais l'échéance ; n'envoyez pas de période",
-            ),
-            None,
-        ));
-    }
+    policy::r12_no_period(cmd.period.is_some())?;
     transfer::request(ctx, old, cmd.auth.as_ref(), |auth| {
         auth_matches(ctx, old, auth)
     })
@@ -148,12 +141,7 @@ fn request(
 /// the rejection for 5 days.
 fn reject(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainTransfer) -> Result<Step<Domain>, EppError> {
     transfer::verify_losing(old, ctx.registrar)?;
-    let Some(reason) = &cmd.reject_reason else {
-        return Err(EppError::MissingParameter(Text::new(
-            "R12: a rejection must give its reason (<ma:transferReject><ma:reason>)",
-            "R12 : un rejet doit donner son motif (<ma:transferReject><ma:reason>)",
-        )));
-    };
+    let reason = policy::r12_rejection_reason(cmd.reject_reason.as_deref())?;
     let review_until = ctx.now + Duration::days(TRANSFER_WINDOW_DAYS);
     transfer::reject(ctx, old, Some(reason), Some(review_until))
 }

@@ -7,7 +7,6 @@ use crate::flows::common::{
     Attempt, apply_status_changes, commit_retrying, contact_not_found, load_domain,
     not_applicable_change, refusal, verify_sponsor,
 };
-use crate::flows::domain::create::MAX_NAMESERVERS;
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::RestoreOp;
 use crate::model::{
@@ -256,21 +255,7 @@ fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, 
         }
         new.nameservers.push(host);
     }
-    if new.nameservers.len() > MAX_NAMESERVERS {
-        return Err(EppError::Policy(
-            Text::new(
-                format!(
-                    "R14: at most {MAX_NAMESERVERS} name servers per domain, not {}",
-                    new.nameservers.len()
-                ),
-                format!(
-                    "R14 : au plus {MAX_NAMESERVERS} serveurs de noms par domaine, et non {}",
-                    new.nameservers.len()
-                ),
-            ),
-            None,
-        ));
-    }
+    policy::r14_nameserver_count(new.nameservers.len())?;
     // Contacts.
     for (role, id) in &cmd.rem.contacts {
         let before = new.contacts.len();

@@ -6,6 +6,7 @@ use crate::error::EppError;
 use crate::flows::{FlowCtx, Outcome};
 use crate::model::{Host, HostCreate, OffendingValue, ResData, Text};
 use crate::policy;
+use crate::policy::nameservers::HostAddressRefusal;
 use crate::store::Conflict;
 
 /// Creates a host.
@@ -26,35 +27,14 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: HostCreate) -> Result<Outcome, EppError
             text: text.to_owned(),
         })
     };
-    match (&name.superordinate, cmd.addrs.is_empty()) {
-        (Some(_), true) => {
-            return Err(EppError::MissingParameter(Text::new(
-                format!(
-                    "R14: {} is in a registry zone and needs at least one IP address (glue)",
-                    name.name
-                ),
-                format!(
-                    "R14 : {} est dans une zone du registre et nécessite au moins une adresse IP (glue)",
-                    name.name
-                ),
-            )));
-        }
-        (None, false) => {
-            return Err(EppError::Policy(
-                Text::new(
-                    format!(
-                        "R14: {} is outside the registry's zones and takes no IP address",
-                        name.name
-                    ),
-                    format!(
-                        "R14 : {} est hors des zones du registre et ne prend pas d'adresse IP",
-                        name.name
-                    ),
-                ),
-                offending(&cmd.name),
-            ));
-        }
-        _ => {}
+    if let Err(refusal) =
+        policy::r14_host_addresses(name.superordinate.is_some(), !cmd.addrs.is_empty())
+    {
+        let text = refusal.text(&name.name);
+        return Err(match refusal {
+            HostAddressRefusal::GlueMissing => EppError::MissingParameter(text),
+            HostAddressRefusal::OutsideZones => EppError::Policy(text, offending(&cmd.name)),
+        });
     }
     let mut addrs = Vec::with_capacity(cmd.addrs.len());
     for addr in cmd.addrs {

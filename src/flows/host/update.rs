@@ -83,39 +83,8 @@ fn apply(ctx: &FlowCtx<'_>, old: &Host, cmd: &HostUpdate) -> Result<Host, EppErr
         new.name = host.name;
         new.superordinate = host.superordinate;
     }
-    match (&new.superordinate, new.addrs.is_empty()) {
-        (Some(_), true) => {
-            return Err(EppError::Policy(
-                Text::new(
-                    format!(
-                        "R14: {} is in a registry zone and needs at least one IP address (glue)",
-                        new.name
-                    ),
-                    format!(
-                        "R14 : {} est dans une zone du registre et nécessite au moins une adresse IP (glue)",
-                        new.name
-                    ),
-                ),
-                None,
-            ));
-        }
-        (None, false) => {
-            return Err(EppError::Policy(
-                Text::new(
-                    format!(
-                        "R14: {} is outside the registry's zones and takes no IP address",
-                        new.name
-                    ),
-                    format!(
-                        "R14 : {} est hors des zones du registre et ne prend pas d'adresse IP",
-                        new.name
-                    ),
-                ),
-                None,
-            ));
-        }
-        _ => {}
-    }
+    policy::r14_host_addresses(new.superordinate.is_some(), !new.addrs.is_empty())
+        .map_err(|refusal| EppError::Policy(refusal.text(&new.name), None))?;
     new.updated_by = Some(ctx.registrar.to_owned());
     new.updated = Some(ctx.now);
     Ok(new)
