@@ -376,7 +376,7 @@ impl LedgerWrite {
             });
         }
         let after = balance - self.amount;
-        ledger.insert(key, &after.to_be_bytes())?;
+        ledger.insert(key, after.to_be_bytes())?;
         let mut entry = self.entry.clone();
         entry.balance = after;
         ledger.insert(self.entry_key.as_slice(), encode_in_tx(&entry)?)?;
@@ -443,7 +443,7 @@ impl HistoryWrite {
         head.extend_from_slice(&record.chain.to_be_bytes());
         head.extend_from_slice(&record_hash(&value));
         history.insert(self.key.as_slice(), value)?;
-        history.insert(&chain_index_key(record.chain), self.key.as_slice())?;
+        history.insert(chain_index_key(record.chain), self.key.as_slice())?;
         history.insert(CHAIN_HEAD, head)?;
         Ok(())
     }
@@ -907,7 +907,7 @@ fn add_to_counter(refs: &Tx, key: &[u8], delta: i64) -> TxResult<()> {
         .get(key)?
         .and_then(|v| v.as_ref().try_into().ok().map(i64::from_be_bytes))
         .unwrap_or(0);
-    refs.insert(key, &(n + delta).max(0).to_be_bytes())?;
+    refs.insert(key, (n + delta).max(0).to_be_bytes())?;
     Ok(())
 }
 
@@ -1446,7 +1446,7 @@ impl Store {
             let base = self.inner.roid_base.load(Ordering::Relaxed);
             self.engine()?
                 .meta
-                .insert("roid_base", &base.to_be_bytes())?;
+                .insert("roid_base", base.to_be_bytes())?;
         }
         Ok(())
     }
@@ -1612,7 +1612,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn domain_exists(&self, name: &str) -> Result<bool, StoreError> {
-        Ok(self.engine()?.domains.contains_key(name.as_bytes())?)
+        self.engine()?.domains.contains_key(name.as_bytes())
     }
 
     /// Every domain in name order, read and decoded one at a time (an
@@ -1660,7 +1660,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn contact_exists(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self.engine()?.contacts.contains_key(id.as_bytes())?)
+        self.engine()?.contacts.contains_key(id.as_bytes())
     }
 
     /// A host by name.
@@ -1676,7 +1676,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn host_exists(&self, name: &str) -> Result<bool, StoreError> {
-        Ok(self.engine()?.hosts.contains_key(name.as_bytes())?)
+        self.engine()?.hosts.contains_key(name.as_bytes())
     }
 
     /// Whether any domain uses this contact.
@@ -1684,7 +1684,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn contact_linked(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self.engine()?.refs.contains_key(counter_key(b'c', id))?)
+        self.engine()?.refs.contains_key(counter_key(b'c', id))
     }
 
     /// How many domains delegate to this host.
@@ -1706,7 +1706,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn host_linked(&self, name: &str) -> Result<bool, StoreError> {
-        Ok(self.engine()?.refs.contains_key(counter_key(b'h', name))?)
+        self.engine()?.refs.contains_key(counter_key(b'h', name))
     }
 
     /// The domains that use a contact (any role), by name.
@@ -2126,7 +2126,7 @@ impl Store {
     /// # Errors
     /// sled errors.
     pub fn terms_seeded(&self) -> Result<bool, StoreError> {
-        Ok(self.engine()?.meta.contains_key("terms_seeded")?)
+        self.engine()?.meta.contains_key("terms_seeded")
     }
 
     /// Records that the shipped reserved list was loaded.
@@ -2135,7 +2135,7 @@ impl Store {
     /// sled errors.
     pub fn mark_terms_seeded(&self) -> Result<(), StoreError> {
         let _write = self.write_gate()?;
-        self.engine()?.meta.insert("terms_seeded", &[1])?;
+        self.engine()?.meta.insert("terms_seeded", [1])?;
         Ok(())
     }
 
@@ -2256,7 +2256,7 @@ impl Store {
                 return Ok(None);
             }
             let n = read_u64(poll.get(&count_key)?.as_deref()).saturating_sub(1);
-            poll.insert(count_key.as_slice(), &n.to_be_bytes())?;
+            poll.insert(count_key.as_slice(), n.to_be_bytes())?;
             Ok(Some(n))
         });
         result.map_err(|e| self.tx_failed(e))
@@ -2354,7 +2354,7 @@ impl Store {
                 }
                 hw.apply(history)?;
                 for entry in &effects.due_add {
-                    due.insert(entry.key(), &[])?;
+                    due.insert(entry.key(), [])?;
                 }
                 if let Some(token) = token {
                     let key = Self::term_key(b't', token);
@@ -2453,7 +2453,7 @@ impl Store {
                 }
                 if old.sponsor != new.sponsor {
                     refs.remove(key2(b'R', &old.sponsor, &old.name))?;
-                    refs.insert(key2(b'R', &new.sponsor, &new.name), &[])?;
+                    refs.insert(key2(b'R', &new.sponsor, &new.name), [])?;
                     for sub in &new.subordinate_hosts {
                         if let Some(raw) = hosts.get(sub.as_bytes())? {
                             let mut h: Host = decode_in_tx(&raw)?;
@@ -2470,7 +2470,7 @@ impl Store {
                     due.remove(entry.key())?;
                 }
                 for entry in &effects.due_add {
-                    due.insert(entry.key(), &[])?;
+                    due.insert(entry.key(), [])?;
                 }
                 sync_index(refs, &old_waiting, &new_waiting)?;
                 domains.insert(new.name.as_bytes(), new_value.as_slice())?;
@@ -2617,7 +2617,7 @@ impl Store {
                 created.map_err(|e| at_index(range.start + n, e))?;
                 hw.apply(history)?;
                 for entry in &o.effects.due_add {
-                    due.insert(entry.key(), &[])?;
+                    due.insert(entry.key(), [])?;
                 }
             }
             Ok(())
@@ -2703,7 +2703,7 @@ impl Store {
                 due.remove(entry.key())?;
             }
             for entry in &effects.due_add {
-                due.insert(entry.key(), &[])?;
+                due.insert(entry.key(), [])?;
             }
             contacts.insert(new.id.as_bytes(), new_value.as_slice())?;
             hw.apply(history)?;
@@ -2829,7 +2829,7 @@ impl Store {
                 }
                 domains.insert(name.as_bytes(), encode_in_tx(&d)?)?;
                 refs.remove(key2(b'H', &old.name, name))?;
-                refs.insert(key2(b'H', &new.name, name), &[])?;
+                refs.insert(key2(b'H', &new.name, name), [])?;
             }
             if let Some(n) = refs.take(counter_key(b'h', &old.name))? {
                 refs.insert(counter_key(b'h', &new.name), n)?;
@@ -2969,7 +2969,7 @@ fn insert_new_domain(
         }
         link(refs, b'H', b'h', ns, &d.name)?;
     }
-    refs.insert(key2(b'R', &d.sponsor, &d.name), &[])?;
+    refs.insert(key2(b'R', &d.sponsor, &d.name), [])?;
     sync_index(refs, &[], &domain_waiting(d))?;
     add_to_counter(refs, &creates_key(&d.created_by, d.created), 1)?;
     domains.insert(d.name.as_bytes(), value)?;
@@ -3017,7 +3017,7 @@ fn queue(poll: &Tx, key: &[u8], value: &[u8]) -> TxResult<()> {
     let registrar = String::from_utf8_lossy(&key[..registrar_len]);
     let count_key = poll_count_key(&registrar);
     let n = read_u64(poll.get(&count_key)?.as_deref()) + 1;
-    poll.insert(count_key, &n.to_be_bytes())?;
+    poll.insert(count_key, n.to_be_bytes())?;
     Ok(())
 }
 
@@ -3102,14 +3102,14 @@ fn set_count(refs: &Tx, tag: u8, id: &str, n: u32) -> TxResult<()> {
     if n == 0 {
         refs.remove(counter_key(tag, id))?;
     } else {
-        refs.insert(counter_key(tag, id), &n.to_be_bytes())?;
+        refs.insert(counter_key(tag, id), n.to_be_bytes())?;
     }
     Ok(())
 }
 
 /// Records that `domain` uses object `id`: the listing key and the use count.
 fn link(refs: &Tx, list_tag: u8, count_tag: u8, id: &str, domain: &str) -> TxResult<()> {
-    refs.insert(key2(list_tag, id, domain), &[])?;
+    refs.insert(key2(list_tag, id, domain), [])?;
     let n = count(refs, count_tag, id)?;
     set_count(refs, count_tag, id, n + 1)
 }

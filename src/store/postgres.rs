@@ -496,7 +496,7 @@ impl Database {
         start: &[u8],
         end: Option<&[u8]>,
         reverse: bool,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    ) -> Result<Vec<Record>, StoreError> {
         let pooled = self.checkout()?;
         let c = pooled.conn();
         let statement = if reverse { &c.scan_rev } else { &c.scan };
@@ -628,10 +628,16 @@ impl Drop for Pooled<'_> {
     }
 }
 
+/// A key and its value.
+type Record = (Vec<u8>, Vec<u8>);
+
+/// A transaction's writes, by tree and key: a new value, or `None` to remove.
+type PendingWrites = BTreeMap<(&'static str, Vec<u8>), Option<Vec<u8>>>;
+
 /// The state of one transaction: its connection and its pending writes.
 struct TxState<'a> {
     conn: &'a Conn,
-    writes: RefCell<BTreeMap<(&'static str, Vec<u8>), Option<Vec<u8>>>>,
+    writes: RefCell<PendingWrites>,
 }
 
 /// One tree inside a PostgreSQL transaction.
@@ -775,7 +781,7 @@ pub(crate) struct Iter {
     reverse: bool,
     /// Whether pages remain to be read.
     more: bool,
-    page: VecDeque<(Vec<u8>, Vec<u8>)>,
+    page: VecDeque<Record>,
 }
 
 impl Iterator for Iter {
