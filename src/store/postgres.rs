@@ -107,15 +107,37 @@ impl std::fmt::Debug for Database {
     }
 }
 
-/// A failure to reach or use the database, as a store error.
+/// A failure to reach or use the database, as a store error: the
+/// database out of reach (no connection, a connection lost, a server
+/// shutting down or out of resources) is [`StoreError::Unavailable`];
+/// any other refusal names PostgreSQL's reason and SQLSTATE.
 fn backend(context: &str, e: &tokio_postgres::Error) -> StoreError {
+    let text = describe(context, e);
     match e.as_db_error() {
-        Some(db) => StoreError::Backend(format!(
+        Some(db) => {
+            let code = db.code().code();
+            // 08: connection exception; 53: insufficient resources (disk
+            // full, out of memory, too many connections); 57P: operator
+            // intervention (shutdown, cannot connect now).
+            if code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") {
+                StoreError::Unavailable(text)
+            } else {
+                StoreError::Backend(text)
+            }
+        }
+        None => StoreError::Unavailable(text),
+    }
+}
+
+/// What went wrong, with PostgreSQL's reason and SQLSTATE when it gave one.
+fn describe(context: &str, e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!(
             "PostgreSQL {context}: {} ({})",
             db.message(),
             db.code().code()
-        )),
-        None => StoreError::Backend(format!("PostgreSQL {context}: {e}")),
+        ),
+        None => format!("PostgreSQL {context}: {e}"),
     }
 }
 
@@ -368,9 +390,14 @@ impl Database {
             match self.try_transaction(names, &f) {
                 Err(Attempt::Retry(e)) if attempt < ATTEMPTS => {
                     tracing::warn!(error = %e, attempt, "PostgreSQL transaction failed before its commit; running it again");
+                    // A moment for a restarting server or a new connection.
+                    std::thread::sleep(Duration::from_millis(50 * u64::from(attempt)));
                 }
                 Err(Attempt::Retry(e)) => {
-                    return Err(TxFailure::Store(StoreError::Unavailable(e.to_string())));
+                    return Err(TxFailure::Store(match e {
+                        StoreError::Unavailable(reason) => StoreError::Unavailable(reason),
+                        other => StoreError::Unavailable(other.to_string()),
+                    }));
                 }
                 Err(Attempt::Failed(e)) => return Err(e),
                 Ok(r) => return Ok(r),
@@ -470,19 +497,19 @@ impl Database {
             // COMMIT then rolls back: nothing was written.
             (Some(e), Ok(())) if !e.is_closed() && e.as_db_error().is_some() => {
                 Err(Attempt::Failed(TxFailure::Store(StoreError::Unavailable(
-                    backend("write", &e).to_string(),
+                    describe("write", &e),
                 ))))
             }
             (_, Err(e)) if e.as_db_error().is_some() => {
                 pooled.discard();
                 Err(Attempt::Failed(TxFailure::Store(StoreError::Unavailable(
-                    backend("commit", &e).to_string(),
+                    describe("commit", &e),
                 ))))
             }
             (Some(e), _) | (None, Err(e)) => {
                 pooled.discard();
                 Err(Attempt::Failed(TxFailure::Store(StoreError::NotDurable(
-                    backend("commit", &e).to_string(),
+                    describe("commit", &e),
                 ))))
             }
         }

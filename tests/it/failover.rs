@@ -299,3 +299,65 @@ async fn success_admin_store_copy_moves_a_store_to_postgres_and_back_record_by_r
     drop(store);
     cluster.kill();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failure_database_down_answers_2400_changes_nothing_and_writes_resume_by_themselves() {
+    // It starts a cluster of its own: it runs once, in the sled run.
+    if pg::enabled() {
+        return;
+    }
+    let root = pg::cluster_root();
+    let mut cluster = Cluster::init(&root, "down");
+    cluster.start();
+    cluster.sql("postgres", "CREATE DATABASE registry").unwrap();
+    let url = cluster.url("registry");
+    let server = TestServer::start_with(
+        move |s| {
+            s.store.backend = StoreBackend::Postgres;
+            s.store.url = url;
+        },
+        None,
+    )
+    .await;
+    let mut c = server.login("reg1").await;
+    let r = c.cmd(&command(&contact_create("cnt-d", "MA"), "d-c")).await;
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+
+    // The database stops (a fast shutdown: its sessions are cut).
+    let pid = cluster.child.as_ref().unwrap().id();
+    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    cluster.child.take().unwrap().wait().unwrap();
+    let r = c
+        .cmd(&command(&domain_create("pendant.ma", "cnt-d", ""), "d-1"))
+        .await;
+    assert_eq!(r.code(), 2400, "{}", r.xml);
+    assert!(
+        r.reason().unwrap().contains("nothing was changed"),
+        "{}",
+        r.xml
+    );
+    assert!(
+        !r.xml.contains("registry@"),
+        "no URL in an answer: {}",
+        r.xml
+    );
+    // Reads say so too, and the session goes on.
+    let r = c
+        .cmd(&command(&domain_info("pendant.ma", "all", None), "d-2"))
+        .await;
+    assert_eq!(r.code(), 2400, "{}", r.xml);
+
+    // The database is back: the same server takes writes again, by itself,
+    // and the refused create was never made.
+    cluster.start();
+    let r = c
+        .cmd(&command(&domain_info("pendant.ma", "all", None), "d-3"))
+        .await;
+    assert_eq!(r.code(), 2303, "the refused create was not made: {}", r.xml);
+    let r = c
+        .cmd(&command(&domain_create("pendant.ma", "cnt-d", ""), "d-4"))
+        .await;
+    assert_eq!(r.code(), 1000, "{}", r.xml);
+    drop(c);
+    cluster.kill();
+}
