@@ -189,10 +189,7 @@ impl Database {
     /// Applies the migrations the database lacks, under a lock.
     fn migrate(&self) -> Result<(), StoreError> {
         let client = &self.connect_raw()?;
-        let run = |sql: &str| {
-            futures_executor::block_on(client.batch_execute(sql))
-                .map_err(|e| backend("migration", &e))
-        };
+        let run = |sql: &str| wait(client.batch_execute(sql)).map_err(|e| backend("migration", &e));
         run(&format!(
             "SET client_min_messages = warning;
              SELECT pg_advisory_lock({MIGRATION_LOCK});
@@ -201,12 +198,11 @@ impl Database {
                  name text NOT NULL,
                  applied timestamptz NOT NULL DEFAULT now())"
         ))?;
-        let applied =
-            futures_executor::block_on(client.query("SELECT version FROM schema_migrations", &[]))
-                .map_err(|e| backend("migration", &e))?
-                .iter()
-                .map(|row| row.get::<_, i32>(0))
-                .collect::<Vec<_>>();
+        let applied = wait(client.query("SELECT version FROM schema_migrations", &[]))
+            .map_err(|e| backend("migration", &e))?
+            .iter()
+            .map(|row| row.get::<_, i32>(0))
+            .collect::<Vec<_>>();
         for (version, name, sql) in MIGRATIONS {
             if applied.contains(&version) {
                 continue;
@@ -287,9 +283,7 @@ impl Database {
     /// Opens a connection on the driver thread and prepares its statements.
     fn connect(&self) -> Result<Conn, StoreError> {
         let client = self.connect_raw()?;
-        let prepare = |sql: &str| {
-            futures_executor::block_on(client.prepare(sql)).map_err(|e| backend("prepare", &e))
-        };
+        let prepare = |sql: &str| wait(client.prepare(sql)).map_err(|e| backend("prepare", &e));
         Ok(Conn {
             get: prepare("SELECT value FROM records WHERE tree = $1 AND key = $2")?,
             put_many: prepare(
@@ -350,8 +344,7 @@ impl Database {
     pub(crate) fn generate_id(&self) -> Result<u64, StoreError> {
         let conn = self.checkout()?;
         let c = conn.conn();
-        let row = futures_executor::block_on(c.client.query_one(&c.next_id, &[]))
-            .map_err(|e| backend("nextval", &e))?;
+        let row = wait(c.client.query_one(&c.next_id, &[])).map_err(|e| backend("nextval", &e))?;
         Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
     }
 
@@ -362,7 +355,7 @@ impl Database {
     pub(crate) fn reserve_ids(&self, mark: u64) -> Result<(), StoreError> {
         let mark = i64::try_from(mark).unwrap_or(i64::MAX);
         let conn = self.checkout()?;
-        futures_executor::block_on(conn.conn().client.execute(
+        wait(conn.conn().client.execute(
             "SELECT setval('record_ids', GREATEST($1, (SELECT last_value FROM record_ids)))",
             &[&mark],
         ))
@@ -412,7 +405,7 @@ impl Database {
     ) -> Result<R, Attempt> {
         let pooled = self.checkout().map_err(Attempt::Retry)?;
         let conn = pooled.conn();
-        futures_executor::block_on(conn.client.batch_execute(&format!(
+        wait(conn.client.batch_execute(&format!(
             "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
         )))
         .map_err(|e| Attempt::Retry(backend("begin", &e)))?;
@@ -432,7 +425,7 @@ impl Database {
             Err(e) => {
                 // A rollback that fails leaves a connection in an unknown
                 // state: it is closed rather than given back.
-                if futures_executor::block_on(conn.client.batch_execute("ROLLBACK")).is_err() {
+                if wait(conn.client.batch_execute("ROLLBACK")).is_err() {
                     pooled.discard();
                 }
                 return Err(match e {
@@ -482,7 +475,7 @@ impl Database {
         };
         let commit = conn.client.batch_execute("COMMIT");
         let (upserted, deleted, committed) =
-            futures_executor::block_on(futures_util::future::join3(upsert, delete, commit));
+            wait(futures_util::future::join3(upsert, delete, commit));
         let failed_write = upserted.err().or(deleted.err());
         match (failed_write, committed) {
             (None, Ok(())) => {
@@ -527,9 +520,8 @@ impl Database {
         let pooled = self.checkout()?;
         let c = pooled.conn();
         let statement = if reverse { &c.scan_rev } else { &c.scan };
-        let rows =
-            futures_executor::block_on(c.client.query(statement, &[&tree, &start, &end, &PAGE]))
-                .map_err(|e| backend("scan", &e))?;
+        let rows = wait(c.client.query(statement, &[&tree, &start, &end, &PAGE]))
+            .map_err(|e| backend("scan", &e))?;
         Ok(rows
             .into_iter()
             .map(|row| (row.get::<_, Vec<u8>>(0), row.get::<_, Vec<u8>>(1)))
@@ -539,8 +531,8 @@ impl Database {
     fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let pooled = self.checkout()?;
         let c = pooled.conn();
-        let row = futures_executor::block_on(c.client.query_opt(&c.get, &[&tree, &key]))
-            .map_err(|e| backend("read", &e))?;
+        let row =
+            wait(c.client.query_opt(&c.get, &[&tree, &key])).map_err(|e| backend("read", &e))?;
         Ok(row.map(|row| row.get::<_, Vec<u8>>(0)))
     }
 }
@@ -555,6 +547,19 @@ impl Drop for Database {
         {
             let _ = stop.send(());
         }
+    }
+}
+
+/// Waits for `future` on this thread. On a worker of a multi-threaded
+/// runtime the worker's other tasks move to another thread meanwhile, so
+/// sessions whose commands do not need the database go on, and several
+/// sessions can wait for the database at once.
+fn wait<F: std::future::Future>(future: F) -> F::Output {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| futures_executor::block_on(future))
+        }
+        _ => futures_executor::block_on(future),
     }
 }
 
@@ -681,7 +686,7 @@ impl TxTree<'_> {
             return Ok(value.clone());
         }
         let c = self.state.conn;
-        let row = futures_executor::block_on(c.client.query_opt(&c.get, &[&self.tree, &key]))
+        let row = wait(c.client.query_opt(&c.get, &[&self.tree, &key]))
             .map_err(|e| backend("read", &e))?;
         Ok(row.map(|row| row.get::<_, Vec<u8>>(0)))
     }
