@@ -17,20 +17,31 @@ use crate::harness::*;
 use crate::pg::{self, Cluster};
 
 fn pg_tool(name: &str) -> Command {
-    use std::os::unix::process::CommandExt as _;
     let mut cmd = Command::new(pg::bin_dir().join(name));
-    if unsafe { libc::geteuid() } == 0 {
-        let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
-        let fields: Vec<&str> = passwd
-            .lines()
-            .find(|l| l.starts_with("postgres:"))
-            .unwrap()
-            .split(':')
-            .collect();
-        cmd.uid(fields[2].parse().unwrap())
-            .gid(fields[3].parse().unwrap());
-    }
+    pg::as_cluster_user(&mut cmd);
     cmd
+}
+
+/// A test server on the PostgreSQL database `url`.
+async fn server_on(url: String) -> TestServer {
+    TestServer::start_with(
+        move |s| {
+            s.store.backend = StoreBackend::Postgres;
+            s.store.url = url;
+        },
+        None,
+    )
+    .await
+}
+
+/// A started cluster of its own under a new root, with an empty database
+/// `registry`, and the database's URL.
+fn cluster_with_registry(name: &str) -> (Cluster, String) {
+    let mut cluster = Cluster::init(&pg::cluster_root(), name);
+    cluster.start();
+    cluster.sql("postgres", "CREATE DATABASE registry").unwrap();
+    let url = cluster.url("registry");
+    (cluster, url)
 }
 
 fn connection(url: &str) -> Connection {
@@ -180,14 +191,7 @@ async fn failover_every_acknowledged_create_is_on_the_promoted_standby() {
 
     // The registry runs on the promoted standby, and takes writes.
     let standby_url = standby.url("registry");
-    let mut moved = TestServer::start_with(
-        move |s| {
-            s.store.backend = StoreBackend::Postgres;
-            s.store.url = standby_url;
-        },
-        None,
-    )
-    .await;
+    let mut moved = server_on(standby_url).await;
     let mut c = moved.login("reg1").await;
     let r = c
         .cmd(&command(&contact_create("cnt-g", "MA"), "f-c2"))
@@ -210,11 +214,8 @@ async fn success_admin_store_copy_moves_a_store_to_postgres_and_back_record_by_r
     if pg::enabled() {
         return;
     }
-    let root = pg::cluster_root();
-    let mut cluster = Cluster::init(&root, "copy");
-    cluster.start();
-    cluster.sql("postgres", "CREATE DATABASE target").unwrap();
-    let url = cluster.url("target");
+    let (mut cluster, url) = cluster_with_registry("copy");
+    let root = cluster.data.parent().unwrap().to_path_buf();
 
     // A sled store with objects, history and ledger lines.
     let mut server = TestServer::start_with(
@@ -254,14 +255,7 @@ async fn success_admin_store_copy_moves_a_store_to_postgres_and_back_record_by_r
     // The registry on the copy has every domain, and new roids do not
     // repeat old ones.
     let pg_url = url.clone();
-    let mut on_pg = TestServer::start_with(
-        move |s| {
-            s.store.backend = StoreBackend::Postgres;
-            s.store.url = pg_url;
-        },
-        None,
-    )
-    .await;
+    let mut on_pg = server_on(pg_url).await;
     let mut c = on_pg.login("reg1").await;
     let r = c
         .cmd(&command(&domain_info("copy7.ma", "all", None), "c-i"))
@@ -306,19 +300,8 @@ async fn failure_database_down_answers_2400_changes_nothing_and_writes_resume_by
     if pg::enabled() {
         return;
     }
-    let root = pg::cluster_root();
-    let mut cluster = Cluster::init(&root, "down");
-    cluster.start();
-    cluster.sql("postgres", "CREATE DATABASE registry").unwrap();
-    let url = cluster.url("registry");
-    let server = TestServer::start_with(
-        move |s| {
-            s.store.backend = StoreBackend::Postgres;
-            s.store.url = url;
-        },
-        None,
-    )
-    .await;
+    let (mut cluster, url) = cluster_with_registry("down");
+    let server = server_on(url).await;
     let mut c = server.login("reg1").await;
     let r = c.cmd(&command(&contact_create("cnt-d", "MA"), "d-c")).await;
     assert_eq!(r.code(), 1000, "{}", r.xml);

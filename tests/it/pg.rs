@@ -60,7 +60,8 @@ fn run_as() -> Option<(u32, u32)> {
     Some((fields[2].parse().unwrap(), fields[3].parse().unwrap()))
 }
 
-fn as_cluster_user(cmd: &mut Command) -> &mut Command {
+/// Runs `cmd` as the cluster's user.
+pub fn as_cluster_user(cmd: &mut Command) -> &mut Command {
     use std::os::unix::process::CommandExt as _;
     if let Some((uid, gid)) = run_as() {
         cmd.uid(uid).gid(gid);
