@@ -4,22 +4,6 @@ use crate::harness::*;
 
 const CONTACT_NS: &str = "urn:ietf:params:xml:ns:contact-1.0";
 
-async fn run(client: &mut RawClient, body: &str) -> Resp {
-    client.cmd(&command(body, "cnt-test-1")).await
-}
-
-async fn assert_ok(client: &mut RawClient, body: &str) -> Resp {
-    let r = run(client, body).await;
-    assert_eq!(r.code(), 1000, "expected 1000 for {body}\n{}", r.xml);
-    r
-}
-
-async fn assert_code(client: &mut RawClient, body: &str, code: u16) -> Resp {
-    let r = run(client, body).await;
-    assert_eq!(r.code(), code, "expected {code} for {body}\n{}", r.xml);
-    r
-}
-
 /// A `<contact:postalInfo>` of the given type.
 fn postal(kind: &str, name: &str, city: &str) -> String {
     format!(

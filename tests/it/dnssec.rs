@@ -27,22 +27,6 @@ async fn login_secdns(server: &TestServer, clid: &str) -> RawClient {
     c
 }
 
-async fn run(client: &mut RawClient, body: &str) -> Resp {
-    client.cmd(&command(body, "dns-test-1")).await
-}
-
-async fn assert_ok(client: &mut RawClient, body: &str) -> Resp {
-    let r = run(client, body).await;
-    assert_eq!(r.code(), 1000, "expected 1000 for {body}\n{}", r.xml);
-    r
-}
-
-async fn assert_code(client: &mut RawClient, body: &str, code: u16) -> Resp {
-    let r = run(client, body).await;
-    assert_eq!(r.code(), code, "expected {code} for {body}\n{}", r.xml);
-    r
-}
-
 /// A digest of `len` hex digits, all `digit`.
 fn digest(digit: char, len: usize) -> String {
     digit.to_string().repeat(len)

@@ -446,6 +446,26 @@ pub fn store_env(path: &Path) -> Vec<(&'static str, String)> {
     }
 }
 
+/// Sends the command `body` (wrapped in `<command>` with a clTRID) on
+/// `client` and reads its answer.
+pub async fn run(client: &mut RawClient, body: &str) -> Resp {
+    client.cmd(&command(body, "test-1")).await
+}
+
+/// [`run`], and the answer must be 1000.
+pub async fn assert_ok(client: &mut RawClient, body: &str) -> Resp {
+    let r = run(client, body).await;
+    assert_eq!(r.code(), 1000, "expected 1000 for {body}\n{}", r.xml);
+    r
+}
+
+/// [`run`], and the answer must have the result `code`.
+pub async fn assert_code(client: &mut RawClient, body: &str, code: u16) -> Resp {
+    let r = run(client, body).await;
+    assert_eq!(r.code(), code, "expected {code} for {body}\n{}", r.xml);
+    r
+}
+
 /// A login command.
 pub fn login_xml(clid: &str, pw: &str, lang: &str) -> String {
     format!(

@@ -12,22 +12,6 @@ const DOMAIN_NS: &str = "urn:ietf:params:xml:ns:domain-1.0";
 const CONTACT_NS: &str = "urn:ietf:params:xml:ns:contact-1.0";
 const HOST_NS: &str = "urn:ietf:params:xml:ns:host-1.0";
 
-async fn run(client: &mut RawClient, body: &str) -> Resp {
-    client.cmd(&command(body, "life-test-1")).await
-}
-
-async fn assert_ok(client: &mut RawClient, body: &str) -> Resp {
-    let r = run(client, body).await;
-    assert_eq!(r.code(), 1000, "expected 1000 for {body}\n{}", r.xml);
-    r
-}
-
-async fn assert_code(client: &mut RawClient, body: &str, code: u16) -> Resp {
-    let r = run(client, body).await;
-    assert_eq!(r.code(), code, "expected {code} for {body}\n{}", r.xml);
-    r
-}
-
 fn assert_reason_starts(r: &Resp, prefix: &str) {
     let reason = r
         .reason()

@@ -18,22 +18,6 @@ async fn login_ma(server: &TestServer, clid: &str) -> RawClient {
     c
 }
 
-async fn run(client: &mut RawClient, body: &str) -> Resp {
-    client.cmd(&command(body, "ma-test-1")).await
-}
-
-async fn assert_ok(client: &mut RawClient, body: &str) -> Resp {
-    let r = run(client, body).await;
-    assert_eq!(r.code(), 1000, "expected 1000 for {body}\n{}", r.xml);
-    r
-}
-
-async fn assert_code(client: &mut RawClient, body: &str, code: u16) -> Resp {
-    let r = run(client, body).await;
-    assert_eq!(r.code(), code, "expected {code} for {body}\n{}", r.xml);
-    r
-}
-
 fn identity(kind: &str, number: &str) -> String {
     format!("<ma:identity><ma:type>{kind}</ma:type><ma:number>{number}</ma:number></ma:identity>")
 }
