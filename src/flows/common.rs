@@ -350,3 +350,109 @@ impl From<StoreError> for EppError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::apply_status_changes;
+    use crate::model::Status::{
+        ClientDeleteProhibited, ClientHold, ClientUpdateProhibited, ServerHold,
+        ServerUpdateProhibited,
+    };
+
+    fn code(result: Result<Vec<crate::model::Status>, crate::error::EppError>) -> u16 {
+        match result {
+            Ok(_) => 1000,
+            Err(e) => e.result_code().code(),
+        }
+    }
+
+    #[test]
+    fn a_client_status_is_added_and_removed() {
+        let next = apply_status_changes(
+            &[ClientHold],
+            &[ClientDeleteProhibited],
+            &[ClientHold],
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(next, vec![ClientDeleteProhibited]);
+    }
+
+    #[test]
+    fn a_server_status_cannot_be_added_or_removed_by_a_registrar() {
+        assert_eq!(
+            code(apply_status_changes(&[], &[ServerHold], &[], vec![])),
+            2304
+        );
+        assert_eq!(
+            code(apply_status_changes(
+                &[ServerHold],
+                &[],
+                &[ServerHold],
+                vec![]
+            )),
+            2304
+        );
+    }
+
+    #[test]
+    fn adding_a_status_set_already_or_removing_one_not_set_is_2306() {
+        assert_eq!(
+            code(apply_status_changes(
+                &[ClientHold],
+                &[ClientHold],
+                &[],
+                vec![]
+            )),
+            2306
+        );
+        assert_eq!(
+            code(apply_status_changes(&[], &[], &[ClientHold], vec![])),
+            2306
+        );
+        // The same status added and removed at once.
+        assert_eq!(
+            code(apply_status_changes(
+                &[],
+                &[ClientHold],
+                &[ClientHold],
+                vec![]
+            )),
+            2306
+        );
+    }
+
+    #[test]
+    fn client_update_prohibited_blocks_an_update_unless_the_update_removes_it() {
+        assert_eq!(
+            code(apply_status_changes(
+                &[ClientUpdateProhibited],
+                &[ClientHold],
+                &[],
+                vec![]
+            )),
+            2304
+        );
+        let next = apply_status_changes(
+            &[ClientUpdateProhibited],
+            &[ClientHold],
+            &[ClientUpdateProhibited],
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(next, vec![ClientHold]);
+    }
+
+    #[test]
+    fn a_blocking_status_of_the_object_forbids_any_status_change() {
+        assert_eq!(
+            code(apply_status_changes(
+                &[ServerUpdateProhibited],
+                &[ClientHold],
+                &[],
+                vec![ServerUpdateProhibited],
+            )),
+            2304
+        );
+    }
+}

@@ -610,3 +610,98 @@ pub async fn auto_approve<T: Transferable>(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{is_party, pending, settle, verify_gaining, verify_losing};
+    use crate::model::{Contact, Status, Transfer, TransferStatus};
+
+    fn contact(sponsor: &str, transfer: Option<(TransferStatus, &str)>) -> Contact {
+        let now = chrono::Utc::now();
+        Contact {
+            id: "c1".into(),
+            roid: "C1-MA".into(),
+            postal: Vec::new(),
+            voice: None,
+            fax: None,
+            email: "x@example.ma".into(),
+            statuses: match transfer {
+                Some((TransferStatus::Pending, _)) => vec![Status::PendingTransfer],
+                _ => Vec::new(),
+            },
+            sponsor: sponsor.into(),
+            created_by: sponsor.into(),
+            created: now,
+            updated_by: None,
+            updated: None,
+            transferred: None,
+            auth: None,
+            disclose: None,
+            identity: None,
+            transfer: transfer.map(|(status, gaining)| Transfer {
+                status,
+                gaining: gaining.into(),
+                losing: sponsor.into(),
+                requested: now,
+                action_date: now,
+                reject_reason: None,
+                review_until: None,
+            }),
+        }
+    }
+
+    fn code<T>(result: Result<T, crate::error::EppError>) -> u16 {
+        result.map_or_else(|e| e.result_code().code(), |_| 1000)
+    }
+
+    #[test]
+    fn only_a_pending_transfer_is_pending() {
+        assert!(pending(&contact("reg1", Some((TransferStatus::Pending, "reg2")))).is_some());
+        assert!(
+            pending(&contact(
+                "reg1",
+                Some((TransferStatus::ClientRejected, "reg2"))
+            ))
+            .is_none()
+        );
+        assert!(pending(&contact("reg1", None)).is_none());
+    }
+
+    #[test]
+    fn the_parties_are_the_sponsor_and_both_sides_of_the_last_transfer() {
+        let c = contact("reg1", Some((TransferStatus::ClientRejected, "reg2")));
+        assert!(is_party(&c, "reg1"));
+        assert!(is_party(&c, "reg2"));
+        assert!(!is_party(&c, "reg3"));
+        assert!(!is_party(&contact("reg1", None), "reg2"));
+    }
+
+    #[test]
+    fn only_the_loser_approves_or_rejects_and_only_the_gainer_cancels() {
+        let c = contact("reg1", Some((TransferStatus::Pending, "reg2")));
+        assert_eq!(code(verify_losing(&c, "reg1")), 1000);
+        assert_eq!(code(verify_losing(&c, "reg2")), 2201);
+        assert_eq!(code(verify_gaining(&c, "reg2")), 1000);
+        assert_eq!(code(verify_gaining(&c, "reg1")), 2201);
+        assert_eq!(code(verify_gaining(&c, "reg3")), 2201);
+    }
+
+    #[test]
+    fn nothing_pending_is_2301_for_every_party() {
+        let c = contact("reg1", Some((TransferStatus::ClientCancelled, "reg2")));
+        assert_eq!(code(verify_losing(&c, "reg1")), 2301);
+        assert_eq!(code(verify_gaining(&c, "reg2")), 2301);
+        assert_eq!(code(verify_losing(&contact("reg1", None), "reg1")), 2301);
+    }
+
+    #[test]
+    fn a_settled_transfer_leaves_the_sponsor_and_lifts_pending_transfer() {
+        let c = contact("reg1", Some((TransferStatus::Pending, "reg2")));
+        let mut ended = c.transfer.clone().unwrap();
+        ended.status = TransferStatus::ClientRejected;
+        let after = settle(&c, ended.clone());
+        assert_eq!(after.sponsor, "reg1");
+        assert!(!after.statuses.contains(&Status::PendingTransfer));
+        assert_eq!(after.transfer, Some(ended));
+    }
+}
