@@ -125,7 +125,7 @@ impl DiskSync {
     /// it) in the durable mark.
     pub(super) fn flush_now(&self, db: &sled::Db) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
-        let head = self.history.get(super::CHAIN_HEAD)?;
+        let head = self.history.get(super::keys::CHAIN_HEAD)?;
         db.flush()?;
         self.sync()?;
         let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);

@@ -232,7 +232,7 @@ impl Store {
         let mut writer = BulkWriter::new(copy);
         let mut digest = Sha256::new();
         let engine = source.engine()?;
-        let super::Backend::Sled { db, .. } = &engine.backend else {
+        let super::engine::Backend::Sled { db, .. } = &engine.backend else {
             return Err(StoreError::Backend(
                 "compaction is for a sled store; PostgreSQL reclaims space itself (autovacuum)"
                     .to_owned(),

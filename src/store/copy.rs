@@ -4,8 +4,9 @@
 
 use sha2::{Digest as _, Sha256};
 
+use super::engine::Backend;
 use super::kv::{self, Bytes, Tree, TxFailure};
-use super::{Backend, Store, StoreError};
+use super::{Store, StoreError};
 
 /// Records written per transaction of the copy.
 const BATCH: usize = 1_000;
