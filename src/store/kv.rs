@@ -1,7 +1,7 @@
 //! The storage interface: ordered trees of byte keys and values, and
 //! all-or-nothing transactions over several trees, with one implementation
 //! per engine (sled embedded, PostgreSQL for a replicated deployment). The
-//! registry's store (`store/mod.rs`) is written against this interface
+//! registry's store (the files of `src/store/` above the engines) is written against this interface
 //! only: which engine is below changes nothing above it.
 //!
 //! A transaction is a closure over its trees that may run more than once

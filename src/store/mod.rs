@@ -44,7 +44,7 @@
 //! - `registrars.rs`, `domains.rs`, `contacts.rs`, `hosts.rs`, `names.rs`,
 //!   `poll.rs`, `due.rs`, `ledger.rs`, `history.rs`: one tree each, its
 //!   reads and its changes; `refs.rs`: the indexes; `batch.rs`: bulk creates.
-//! - `kv.rs`: the storage interface both engines implement; `postgres.rs`:
+//! - `kv.rs`: the storage interface both engines implement; `postgres/`:
 //!   the PostgreSQL engine; `commit.rs`: sled's group commit; `codec.rs`:
 //!   the record encoding; `migrate.rs`: format upgrades; `backup.rs`,
 //!   `compact.rs`, `copy.rs`, `verify.rs`: whole-store operations.

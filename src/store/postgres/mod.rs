@@ -31,22 +31,27 @@
 //! driven by a runtime on a thread of their own.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
-use std::ops::Bound;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use tokio_postgres::Statement;
-
 use super::StoreError;
+
+mod pool;
+mod tree;
+
+use pool::{Conn, driver_thread, tls_connector, wait};
+pub(crate) use tree::{Iter, Tree, TxTree};
+use tree::{Record, TxState};
+
 use super::kv::{TxError, TxFailure, TxResult};
 
 /// The schema migrations, in order: version, name, SQL.
 const MIGRATIONS: [(i32, &str, &str); 1] = [(
     1,
     "records",
-    include_str!("../../migrations/postgres/0001_records.sql"),
+    include_str!("../../../migrations/postgres/0001_records.sql"),
 )];
 
 /// The advisory lock every write transaction takes (any fixed number;
@@ -89,18 +94,6 @@ pub(crate) struct Database {
     commits: AtomicU64,
     commit_nanos: AtomicU64,
 }
-
-/// One connection and its prepared statements.
-struct Conn {
-    client: tokio_postgres::Client,
-    get: Statement,
-    put_many: Statement,
-    delete_many: Statement,
-    scan: Statement,
-    scan_rev: Statement,
-    next_id: Statement,
-}
-
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Database").finish_non_exhaustive()
@@ -214,127 +207,6 @@ impl Database {
         }
         run(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
         Ok(())
-    }
-
-    /// A connection from the pool, opening one if the pool is not full,
-    /// else waiting for one to be given back.
-    fn checkout(&self) -> Result<Pooled<'_>, StoreError> {
-        loop {
-            if let Some(conn) = self.lock_idle().pop() {
-                if conn.client.is_closed() {
-                    self.forget_one();
-                    continue;
-                }
-                return Ok(Pooled {
-                    database: self,
-                    conn: Some(conn),
-                });
-            }
-            {
-                let mut open = self
-                    .open
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if *open < self.pool_size {
-                    *open += 1;
-                    drop(open);
-                    return match self.connect() {
-                        Ok(conn) => {
-                            self.reached.store(true, Ordering::Relaxed);
-                            Ok(Pooled {
-                                database: self,
-                                conn: Some(conn),
-                            })
-                        }
-                        Err(e) => {
-                            self.forget_one();
-                            Err(e)
-                        }
-                    };
-                }
-            }
-            let idle = self.lock_idle();
-            if idle.is_empty() {
-                // Woken when a connection is given back or forgotten.
-                let _ = self
-                    .freed
-                    .wait_timeout(idle, Duration::from_millis(100))
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-            }
-        }
-    }
-
-    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Conn>> {
-        self.idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// A connection closed for good: its place in the pool is free.
-    fn forget_one(&self) {
-        let mut open = self
-            .open
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *open = open.saturating_sub(1);
-        self.freed.notify_one();
-    }
-
-    /// Opens a connection on the driver thread and prepares its statements.
-    fn connect(&self) -> Result<Conn, StoreError> {
-        let client = self.connect_raw()?;
-        let prepare = |sql: &str| wait(client.prepare(sql)).map_err(|e| backend("prepare", &e));
-        Ok(Conn {
-            get: prepare("SELECT value FROM records WHERE tree = $1 AND key = $2")?,
-            put_many: prepare(
-                "INSERT INTO records (tree, key, value) \
-                 SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[]) \
-                 ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value",
-            )?,
-            delete_many: prepare(
-                "DELETE FROM records WHERE (tree, key) IN \
-                 (SELECT * FROM unnest($1::text[], $2::bytea[]))",
-            )?,
-            scan: prepare(
-                "SELECT key, value FROM records WHERE tree = $1 AND key >= $2 \
-                 AND ($3::bytea IS NULL OR key < $3) ORDER BY key LIMIT $4",
-            )?,
-            scan_rev: prepare(
-                "SELECT key, value FROM records WHERE tree = $1 AND key >= $2 \
-                 AND ($3::bytea IS NULL OR key < $3) ORDER BY key DESC LIMIT $4",
-            )?,
-            next_id: prepare("SELECT nextval('record_ids')")?,
-            client,
-        })
-    }
-
-    /// Opens a connection on the driver thread.
-    fn connect_raw(&self) -> Result<tokio_postgres::Client, StoreError> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let config = self.config.clone();
-        let tls = self.tls.clone();
-        self.handle.spawn(async move {
-            let client = match tls {
-                Some(tls) => match config.connect(tls).await {
-                    Ok((client, connection)) => {
-                        tokio::spawn(drive(connection));
-                        Ok(client)
-                    }
-                    Err(e) => Err(e),
-                },
-                None => match config.connect(tokio_postgres::NoTls).await {
-                    Ok((client, connection)) => {
-                        tokio::spawn(drive(connection));
-                        Ok(client)
-                    }
-                    Err(e) => Err(e),
-                },
-            };
-            let _ = tx.send(client);
-        });
-        rx.recv()
-            .map_err(|_| StoreError::Backend("the PostgreSQL driver thread stopped".to_owned()))?
-            .map_err(|e| backend("connect", &e))
     }
 
     /// A new number, never given before (the sequence `record_ids`).
@@ -550,303 +422,10 @@ impl Drop for Database {
     }
 }
 
-/// Waits for `future` on this thread. On a worker of a multi-threaded
-/// runtime the worker's other tasks move to another thread meanwhile, so
-/// sessions whose commands do not need the database go on, and several
-/// sessions can wait for the database at once.
-fn wait<F: std::future::Future>(future: F) -> F::Output {
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(|| futures_executor::block_on(future))
-        }
-        _ => futures_executor::block_on(future),
-    }
-}
-
-/// Drives one connection until it closes.
-async fn drive<S, T>(connection: tokio_postgres::Connection<S, T>)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    if let Err(e) = connection.await {
-        tracing::warn!(error = %e, "PostgreSQL connection closed");
-    }
-}
-
-/// Starts the thread whose runtime drives the connections.
-fn driver_thread() -> Result<(tokio::runtime::Handle, tokio::sync::oneshot::Sender<()>), StoreError>
-{
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| StoreError::Backend(format!("PostgreSQL driver runtime: {e}")))?;
-    let handle = runtime.handle().clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    std::thread::Builder::new()
-        .name("postgres-driver".to_owned())
-        .spawn(move || {
-            let _ = runtime.block_on(stopped);
-        })
-        .map_err(|e| StoreError::Backend(format!("PostgreSQL driver thread: {e}")))?;
-    Ok((handle, stop))
-}
-
-/// A TLS connector that trusts the CA(s) in `path`.
-fn tls_connector(
-    path: &std::path::Path,
-) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
-    use tokio_rustls::rustls::pki_types::CertificateDer;
-    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
-    let unreadable = |e: &dyn std::fmt::Display| {
-        StoreError::Backend(format!("PostgreSQL CA file {}: {e}", path.display()))
-    };
-    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(path).map_err(|e| unreadable(&e))? {
-        roots
-            .add(cert.map_err(|e| unreadable(&e))?)
-            .map_err(|e| unreadable(&e))?;
-    }
-    let config = tokio_rustls::rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
-}
-
 /// Why one run of a transaction did not commit.
 enum Attempt {
     /// Nothing was written, and running it again may work.
     Retry(StoreError),
     /// The outcome to report.
     Failed(TxFailure),
-}
-
-/// A connection taken from the pool, given back on drop.
-struct Pooled<'a> {
-    database: &'a Database,
-    conn: Option<Conn>,
-}
-
-impl Pooled<'_> {
-    fn conn(&self) -> &Conn {
-        match &self.conn {
-            Some(conn) => conn,
-            None => unreachable_conn(),
-        }
-    }
-
-    /// Closes the connection instead of giving it back.
-    fn discard(mut self) {
-        self.conn = None;
-        self.database.forget_one();
-    }
-}
-
-#[allow(clippy::panic)]
-fn unreachable_conn() -> ! {
-    unreachable!("a pooled connection is present until it is given back")
-}
-
-impl Drop for Pooled<'_> {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            if conn.client.is_closed() {
-                self.database.forget_one();
-            } else {
-                self.database.lock_idle().push(conn);
-                self.database.freed.notify_one();
-            }
-        }
-    }
-}
-
-/// A key and its value.
-type Record = (Vec<u8>, Vec<u8>);
-
-/// A transaction's writes, by tree and key: a new value, or `None` to remove.
-type PendingWrites = BTreeMap<(&'static str, Vec<u8>), Option<Vec<u8>>>;
-
-/// The state of one transaction: its connection and its pending writes.
-struct TxState<'a> {
-    conn: &'a Conn,
-    writes: RefCell<PendingWrites>,
-}
-
-/// One tree inside a PostgreSQL transaction.
-pub(crate) struct TxTree<'a> {
-    state: &'a TxState<'a>,
-    tree: &'static str,
-}
-
-impl TxTree<'_> {
-    /// The value under `key`: this transaction's own write, else the
-    /// database's.
-    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        if let Some(value) = self.state.writes.borrow().get(&(self.tree, key.to_vec())) {
-            return Ok(value.clone());
-        }
-        let c = self.state.conn;
-        let row = wait(c.client.query_opt(&c.get, &[&self.tree, &key]))
-            .map_err(|e| backend("read", &e))?;
-        Ok(row.map(|row| row.get::<_, Vec<u8>>(0)))
-    }
-
-    /// Sets (`Some`) or removes (`None`) `key` at the commit.
-    pub(crate) fn put(&self, key: &[u8], value: Option<&[u8]>) {
-        self.state
-            .writes
-            .borrow_mut()
-            .insert((self.tree, key.to_vec()), value.map(<[u8]>::to_vec));
-    }
-}
-
-/// A tree of the PostgreSQL store.
-#[derive(Clone)]
-pub(crate) struct Tree {
-    database: Arc<Database>,
-    name: &'static str,
-}
-
-impl Tree {
-    /// The tree `name` of `database`.
-    pub(crate) fn new(database: &Arc<Database>, name: &'static str) -> Self {
-        Self {
-            database: Arc::clone(database),
-            name,
-        }
-    }
-
-    /// The tree's name.
-    pub(crate) fn name(&self) -> &'static str {
-        self.name
-    }
-
-    /// The database the tree is in.
-    pub(crate) fn database(&self) -> &Arc<Database> {
-        &self.database
-    }
-
-    /// The value under `key`.
-    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.database.get(self.name, key)
-    }
-
-    /// Sets or removes `key`, in a transaction of its own.
-    pub(crate) fn put(&self, key: &[u8], value: Option<&[u8]>) -> Result<(), StoreError> {
-        self.update_and_fetch(key, |_| value.map(<[u8]>::to_vec))
-            .map(|_| ())
-    }
-
-    /// Replaces the value under `key` by `f(old)` in one transaction.
-    pub(crate) fn update_and_fetch(
-        &self,
-        key: &[u8],
-        f: impl Fn(Option<&[u8]>) -> Option<Vec<u8>>,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        let result = self.database.transaction([self.name], |[t]| {
-            let old = t.get(key)?;
-            let new = f(old.as_deref());
-            match &new {
-                Some(v) => t.insert(key, v)?,
-                None => t.remove(key)?,
-            }
-            Ok(new)
-        });
-        match result {
-            Ok(new) => Ok(new),
-            Err(TxFailure::Store(e)) => Err(e),
-            Err(TxFailure::Abort(c) | TxFailure::AbortAt(_, c)) => {
-                Err(StoreError::Backend(format!("update refused: {c:?}")))
-            }
-            Err(TxFailure::Sled(e)) => Err(e.into()),
-        }
-    }
-
-    /// The records from `start` to `end`, read a page at a time.
-    pub(crate) fn range(&self, start: Bound<Vec<u8>>, end: Bound<Vec<u8>>) -> Iter {
-        self.iter(start, end, false)
-    }
-
-    /// The records from `end` down to `start`, read a page at a time.
-    pub(crate) fn range_rev(&self, start: Bound<Vec<u8>>, end: Bound<Vec<u8>>) -> Iter {
-        self.iter(start, end, true)
-    }
-
-    fn iter(&self, start: Bound<Vec<u8>>, end: Bound<Vec<u8>>, reverse: bool) -> Iter {
-        let start = match start {
-            Bound::Included(k) => k,
-            Bound::Excluded(mut k) => {
-                k.push(0);
-                k
-            }
-            Bound::Unbounded => Vec::new(),
-        };
-        let end = match end {
-            Bound::Excluded(k) => Some(k),
-            Bound::Included(mut k) => {
-                k.push(0);
-                Some(k)
-            }
-            Bound::Unbounded => None,
-        };
-        Iter {
-            database: Arc::clone(&self.database),
-            tree: self.name,
-            start,
-            end,
-            reverse,
-            more: true,
-            page: VecDeque::new(),
-        }
-    }
-}
-
-/// Records of a tree in key order, read [`PAGE`] at a time.
-pub(crate) struct Iter {
-    database: Arc<Database>,
-    tree: &'static str,
-    /// The lowest key still to read (included).
-    start: Vec<u8>,
-    /// The key above every key still to read (excluded), if any.
-    end: Option<Vec<u8>>,
-    /// Last key first.
-    reverse: bool,
-    /// Whether pages remain to be read.
-    more: bool,
-    page: VecDeque<Record>,
-}
-
-impl Iterator for Iter {
-    type Item = Result<(Vec<u8>, Vec<u8>), StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.page.is_empty() {
-            if !self.more {
-                return None;
-            }
-            match self
-                .database
-                .page(self.tree, &self.start, self.end.as_deref(), self.reverse)
-            {
-                Ok(records) => {
-                    self.more = records.len() as i64 == PAGE;
-                    if let Some((last, _)) = records.last() {
-                        if self.reverse {
-                            self.end = Some(last.clone());
-                        } else {
-                            let mut after = last.clone();
-                            after.push(0);
-                            self.start = after;
-                        }
-                    }
-                    self.page = records.into();
-                }
-                Err(e) => {
-                    self.more = false;
-                    return Some(Err(e));
-                }
-            }
-        }
-        self.page.pop_front().map(Ok)
-    }
 }
