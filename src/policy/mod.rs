@@ -3,6 +3,7 @@
 //! addresses). Pure functions of (command data, settings, now); no I/O, no
 //! XML.
 
+pub mod billing;
 pub mod disputes;
 pub mod dnssec;
 pub mod email;
@@ -17,6 +18,7 @@ pub mod statuses;
 pub mod terms;
 pub mod transfers;
 
+pub use billing::{R23CannotPay, r23_can_pay, r23_refusal};
 pub use identity::{r15_identity_document, r15_registrant_identity, r17_admin_in_morocco};
 pub use names::{HostName, RegistrableName, host_name, r1_r3_registrable_name};
 pub use nameservers::{MAX_NAMESERVERS, r14_host_addresses, r14_nameserver_count};

@@ -315,13 +315,9 @@ fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, 
             1,
         );
         let balance = ctx.store.balance(ctx.registrar)?;
-        if price > 0 && balance < price {
-            return Err(crate::flows::common::insufficient_funds(
-                balance,
-                price,
-                &ctx.settings.billing.currency,
-            ));
-        }
+        policy::r23_can_pay(balance, price, false).map_err(|refusal| {
+            policy::r23_refusal(refusal, Some(&ctx.settings.billing.currency))
+        })?;
         new.statuses.push(Status::PendingUpdate);
         new.pending_owner = Some(PendingOwner {
             registrant: registrant.clone(),
