@@ -25,4 +25,4 @@ pub use nameservers::{MAX_NAMESERVERS, r14_host_addresses, r14_nameserver_count}
 pub use ownership::r13_registrant_identity_unchanged;
 pub use periods::{r7_period_years, r8_five_year_cap};
 pub use registration::r2_restricted_create;
-pub use transfers::{r12_no_period, r12_rejection_reason};
+pub use transfers::{r12_no_period, r12_rejection_reason, r12_transferable};
