@@ -19,7 +19,10 @@ pub mod terms;
 pub mod transfers;
 
 pub use billing::{R23CannotPay, r23_can_pay, r23_refusal};
-pub use identity::{r15_identity_document, r15_registrant_identity, r17_admin_in_morocco};
+pub use identity::{
+    r15_document_to_verify, r15_hold_after_verdict, r15_identity_document, r15_registrant_identity,
+    r15_suspends_at_deadline, r17_admin_in_morocco,
+};
 pub use names::{HostName, RegistrableName, host_name, r1_r3_registrable_name};
 pub use nameservers::{MAX_NAMESERVERS, r14_host_addresses, r14_nameserver_count};
 pub use ownership::r13_registrant_identity_unchanged;
