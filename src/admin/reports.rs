@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use chrono::{Datelike as _, Duration, Months, Weekday};
 use clap::Subcommand;
 
 use super::Ctx;
-use crate::flows::domain::pending_create::business_days_after;
 use crate::model::Timestamp;
+use crate::policy::deadlines::{
+    r20_business_days_between, r20_due, r20_overdue, r20_still_waiting,
+};
+use crate::policy::registrars::{R21_YEARLY_MINIMUM, r21_first_month, r21_meets_minimum};
 use crate::store::{WaitingItem, WaitingKind};
 
 /// `admin report …`
@@ -20,30 +22,9 @@ pub(crate) enum ReportCommand {
     Minimum,
 }
 
-/// R21: the yearly minimum of creates per registrar.
-pub const YEARLY_MINIMUM: u64 = 50;
-
-/// Business days (Monday to Friday) from `from` to `to`.
-fn business_days_between(from: Timestamp, to: Timestamp) -> i64 {
-    let mut days = 0;
-    let mut t = from;
-    while t + Duration::days(1) <= to {
-        t += Duration::days(1);
-        if !matches!(t.weekday(), Weekday::Sat | Weekday::Sun) {
-            days += 1;
-        }
-    }
-    days
-}
-
 /// When the registry must have acted on `item` (R20).
 fn due(item: &WaitingItem, identity_days: u32) -> Timestamp {
-    match item.kind {
-        WaitingKind::Create => business_days_after(item.since, 2),
-        WaitingKind::Owner => item.since + Duration::days(5),
-        WaitingKind::Review => item.until.unwrap_or(item.since + Duration::days(5)),
-        WaitingKind::Identity => item.since + Duration::days(i64::from(identity_days)),
-    }
+    r20_due(item.kind, item.since, item.until, identity_days)
 }
 
 fn decision_hint(kind: WaitingKind) -> &'static str {
@@ -65,7 +46,7 @@ pub fn waiting(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
         .store
         .waiting()?
         .into_iter()
-        .filter(|i| i.kind != WaitingKind::Review || i.until.is_some_and(|u| now <= u))
+        .filter(|i| r20_still_waiting(i.kind, i.until, now))
         .map(|i| {
             let due = due(&i, identity_days);
             (i, due)
@@ -81,9 +62,9 @@ pub fn waiting(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
                     "name": i.name,
                     "registrar": i.registrar,
                     "since": i.since.to_rfc3339(),
-                    "age_business_days": business_days_between(i.since, now),
+                    "age_business_days": r20_business_days_between(i.since, now),
                     "due": due.to_rfc3339(),
-                    "overdue": *due < now,
+                    "overdue": r20_overdue(*due, now),
                     "decide_with": decision_hint(i.kind),
                 })
             })
@@ -103,13 +84,17 @@ pub fn waiting(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
             i.kind.as_str(),
             i.name,
             i.registrar,
-            business_days_between(i.since, now),
+            r20_business_days_between(i.since, now),
             due.format("%Y-%m-%d %H:%M"),
-            if *due < now { "OVERDUE" } else { "" },
+            if r20_overdue(*due, now) {
+                "OVERDUE"
+            } else {
+                ""
+            },
             decision_hint(i.kind)
         );
     }
-    let overdue = rows.iter().filter(|(_, d)| *d < now).count();
+    let overdue = rows.iter().filter(|(_, d)| r20_overdue(*d, now)).count();
     let _ = writeln!(ctx.out, "{} waiting, {overdue} overdue", rows.len());
     Ok(())
 }
@@ -118,12 +103,7 @@ pub fn waiting(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
 /// last 12 months (the current month and the 11 before) against R21's
 /// minimum of 50 a year.
 pub fn yearly_minimum(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
-    let first = ctx
-        .now
-        .with_day(1)
-        .and_then(|d| d.checked_sub_months(Months::new(11)))
-        .map(|d| d.format("%Y-%m").to_string())
-        .unwrap_or_default();
+    let first = r21_first_month(ctx.now).unwrap_or_default();
     let mut rows = Vec::new();
     for r in ctx.store.registrars()? {
         let created: u64 = ctx
@@ -143,8 +123,8 @@ pub fn yearly_minimum(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
                     "clid": id,
                     "state": state,
                     "created_last_12_months": n,
-                    "minimum": YEARLY_MINIMUM,
-                    "meets_minimum": *n >= YEARLY_MINIMUM,
+                    "minimum": R21_YEARLY_MINIMUM,
+                    "meets_minimum": r21_meets_minimum(*n),
                 })
             })
             .collect();
@@ -153,7 +133,7 @@ pub fn yearly_minimum(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
     }
     let _ = writeln!(
         ctx.out,
-        "creates from {first} to {} (R21 minimum {YEARLY_MINIMUM} a year)",
+        "creates from {first} to {} (R21 minimum {R21_YEARLY_MINIMUM} a year)",
         ctx.now.format("%Y-%m")
     );
     let _ = writeln!(
@@ -162,7 +142,7 @@ pub fn yearly_minimum(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
         "CLID", "STATE", "CREATED"
     );
     for (id, state, n) in &rows {
-        let verdict = if *n >= YEARLY_MINIMUM { "ok" } else { "BELOW" };
+        let verdict = if r21_meets_minimum(*n) { "ok" } else { "BELOW" };
         let _ = writeln!(ctx.out, "{id:<16} {state:<10} {n:>8}  {verdict}");
     }
     Ok(())

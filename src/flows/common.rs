@@ -68,30 +68,15 @@ where
     Err(contention())
 }
 
-/// R23: the 2104 for a balance that cannot pay a price.
-pub fn insufficient_funds(balance: i64, price: i64, currency: &str) -> EppError {
-    let (b, p) = (
-        crate::config::format_amount(balance),
-        crate::config::format_amount(price),
-    );
-    EppError::Billing(Text::new(
-        format!(
-            "R23: the balance of {b} {currency} cannot pay {p} {currency}; nothing was changed"
-        ),
-        format!(
-            "R23 : le solde de {b} {currency} ne peut payer {p} {currency} ; rien n'a été modifié"
-        ),
-    ))
-}
-
 /// The answer to a refused change made for a client's command: a charge
 /// the balance cannot pay (R23) names the registry's currency; any other
 /// conflict gets the usual answer.
 pub fn refusal(ctx: &FlowCtx<'_>, conflict: Conflict) -> EppError {
     match conflict {
-        Conflict::InsufficientFunds { balance, price } => {
-            insufficient_funds(balance, price, &ctx.settings.billing.currency)
-        }
+        Conflict::InsufficientFunds { balance, price } => crate::policy::r23_refusal(
+            crate::policy::R23CannotPay { balance, price },
+            Some(&ctx.settings.billing.currency),
+        ),
         other => other.into(),
     }
 }
@@ -132,14 +117,7 @@ impl From<Conflict> for EppError {
                 "R4 : le jeton d'attribution n'est pas valable : inconnu, déjà utilisé ou émis pour un autre nom",
             )),
             Conflict::InsufficientFunds { balance, price } => {
-                let (b, p) = (
-                    crate::config::format_amount(balance),
-                    crate::config::format_amount(price),
-                );
-                EppError::Billing(Text::new(
-                    format!("R23: the balance of {b} cannot pay {p}; nothing was changed"),
-                    format!("R23 : le solde de {b} ne peut payer {p} ; rien n'a été modifié"),
-                ))
+                crate::policy::r23_refusal(crate::policy::R23CannotPay { balance, price }, None)
             }
         }
     }

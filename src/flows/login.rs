@@ -11,7 +11,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::error::EppError;
-use crate::model::{Lang, Login, Registrar, RegistrarState, Text};
+use crate::model::{Lang, Login, Registrar, Text};
+use crate::policy::{self, R19LoginRefusal};
 use crate::store::Store;
 use crate::xml::ns;
 
@@ -201,7 +202,7 @@ pub fn refused() -> EppError {
 
 /// Authenticates a registrar: it exists, the password is right, the
 /// session's client certificate is one recorded for it, the address is
-/// allowed, and it is active. Every refusal is the same [`refused`] to the
+/// allowed, and it may log in (R19: it is active). Every refusal is the same [`refused`] to the
 /// client; the log says which check failed, with the clID and the peer.
 /// The failed-login count of the registrar (RFC 8807) counts a wrong
 /// password, certificate or address.
@@ -230,8 +231,8 @@ pub async fn authenticate(
     });
     let address_ok =
         registrar.ip_allow.is_empty() || registrar.ip_allow.iter().any(|net| net.contains(&peer));
-    let active = registrar.state == RegistrarState::Active;
-    let cached = cert_ok && address_ok && active;
+    let standing = policy::r19_may_log_in(registrar.state);
+    let cached = cert_ok && address_ok && standing.is_ok();
     if !cache.verify(&registrar, &login.password, cached).await {
         tracing::info!(clid, %peer, "login refused: wrong password");
         failures.failed(&registrar.id);
@@ -247,13 +248,13 @@ pub async fn authenticate(
         failures.failed(&registrar.id);
         return Err(refused());
     }
-    match registrar.state {
-        RegistrarState::Active => Ok(registrar),
-        RegistrarState::Suspended => {
+    match standing {
+        Ok(()) => Ok(registrar),
+        Err(R19LoginRefusal::Suspended) => {
             tracing::warn!(clid, %peer, "login refused: the registrar is suspended");
             Err(refused())
         }
-        RegistrarState::Terminated => {
+        Err(R19LoginRefusal::Terminated) => {
             tracing::warn!(clid, %peer, "login refused: the registrar is terminated (R19)");
             Err(refused())
         }
@@ -263,6 +264,7 @@ pub async fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::RegistrarState;
 
     fn registrar(password: &str) -> Registrar {
         let now = chrono::Utc::now();

@@ -17,22 +17,12 @@ use crate::model::{
     Audit, AuthHash, AuthInfo, ChangeRecord, PollMessage, PollPayload, ResultCode, Status, Text,
     Timestamp, Transfer, TransferStatus,
 };
-use crate::policy::statuses;
+use crate::policy;
 use crate::store::{ChangeResult, DueEntry, DueKind, Effects, Store, StoreError};
 
 /// The losing registrar's window to answer, and the registry's to review a
 /// rejection that may be reviewed (R12).
 pub const TRANSFER_WINDOW_DAYS: i64 = 5;
-
-/// Statuses that forbid a transfer request (2304).
-pub const TRANSFER_BLOCKING: [Status; 6] = [
-    Status::ClientTransferProhibited,
-    Status::ServerTransferProhibited,
-    Status::PendingCreate,
-    Status::PendingDelete,
-    Status::PendingUpdate,
-    Status::PendingTransfer,
-];
 
 /// The fields of an object that a transfer changes.
 pub struct TransferParts<'a> {
@@ -216,8 +206,8 @@ pub fn outcome<T: Transferable>(object: &T, code: ResultCode) -> Result<Outcome,
 }
 
 /// A request by `ctx.registrar`: refused to the sponsor (2106), while a
-/// transfer is pending (2300), under a status in [`TRANSFER_BLOCKING`]
-/// (2304), and without an authInfo or with one `matches` refuses (2202).
+/// transfer is pending (2300), under a status R12 refuses
+/// ([`policy::transfers::r12_transferable`], 2304), and without an authInfo or with one `matches` refuses (2202).
 /// Otherwise the object becomes `pendingTransfer` with `acDate` 5 days
 /// ahead, the losing registrar is told, and the automatic approval is put
 /// on the agenda: 1001.
@@ -248,7 +238,7 @@ pub fn request<T: Transferable>(
         Some(rule) => format!("transfer ({rule})"),
         None => "transfer".to_owned(),
     };
-    statuses::verify_not_prohibited(old.statuses(), &TRANSFER_BLOCKING, &operation)?;
+    policy::transfers::r12_transferable(old.statuses(), &operation)?;
     let Some(auth) = auth else {
         return Err(EppError::InvalidAuthInfo(cite::<T>(
             format!("a transfer request must carry the authInfo {of}"),

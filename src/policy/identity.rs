@@ -1,9 +1,12 @@
-//! R15 (ID2024): the formats of registrant identity documents, and R17
-//! (C-Art.7): the administrative contact lives in Morocco.
+//! R15 (ID2024): the formats of registrant identity documents, their
+//! verification and the suspension of the domains of unverified
+//! registrants; and R17 (C-Art.7): the administrative contact lives in
+//! Morocco.
 
 use crate::error::EppError;
 use crate::model::{
-    Contact, IdentityDoc, IdentityKind, OffendingValue, PostalInfo, Text, Verification,
+    Contact, Identity, IdentityDoc, IdentityKind, OffendingValue, PostalInfo, Text, Timestamp,
+    Verification,
 };
 
 fn letters_then_digits(s: &str, letters: (usize, usize), digits: (usize, usize)) -> bool {
@@ -110,6 +113,60 @@ pub fn r15_registrant_identity(contact: &Contact) -> Result<(), EppError> {
     }
 }
 
+/// R15: the registry verifies (or rejects) only a document on record.
+/// Returns it.
+///
+/// # Errors
+/// 2304 for the contact `contact_id` without an identity document.
+pub fn r15_document_to_verify<'i>(
+    contact_id: &str,
+    identity: Option<&'i Identity>,
+) -> Result<&'i Identity, EppError> {
+    identity.ok_or_else(|| {
+        EppError::StatusProhibits(Text::new(
+            format!("R15: the contact {contact_id} has no identity document to verify"),
+            format!("R15 : le contact {contact_id} n'a aucune pièce d'identité à vérifier"),
+        ))
+    })
+}
+
+/// The facts R15 weighs when a domain's identity deadline comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct R15DeadlineFacts {
+    /// When the deadline was scheduled for.
+    pub scheduled: Timestamp,
+    /// Whether the domain is deleted.
+    pub deleted: bool,
+    /// The domain's creation date (its last ownership change moves it).
+    pub created: Timestamp,
+    /// Whether the domain is already under the R15 hold.
+    pub held: bool,
+    /// The verification of its registrant's document, if it has one.
+    pub verification: Option<Verification>,
+}
+
+/// R15: at its identity deadline a domain is suspended unless its
+/// registrant's document is verified. A deadline made before the domain's
+/// last ownership change (its creation date), for a deleted domain or for
+/// one already held, no longer applies.
+pub fn r15_suspends_at_deadline(facts: R15DeadlineFacts) -> bool {
+    !facts.deleted
+        && facts.scheduled >= facts.created
+        && !facts.held
+        && facts.verification != Some(Verification::Verified)
+}
+
+/// R15: what a verdict on a registrant's document does to its domains:
+/// `Some(true)` suspends them (rejected), `Some(false)` lifts the hold
+/// (verified), `None` leaves them (submitted).
+pub fn r15_hold_after_verdict(verdict: Verification) -> Option<bool> {
+    match verdict {
+        Verification::Verified => Some(false),
+        Verification::Rejected => Some(true),
+        Verification::Submitted => None,
+    }
+}
+
 /// R17: whether a contact's postal infos put it in Morocco (every postal
 /// info has country code `MA`).
 pub fn r17_lives_in_morocco(postal: &[PostalInfo]) -> bool {
@@ -182,5 +239,76 @@ mod tests {
         ] {
             assert_eq!(check(kind, n), Err(2005), "{kind:?} {n}");
         }
+    }
+
+    fn identity(verification: Verification) -> Identity {
+        Identity {
+            kind: IdentityKind::Cin,
+            number: "BE123456".into(),
+            verification,
+            since: Timestamp::default(),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn r15_a_contact_without_document_has_nothing_to_verify_2304() {
+        let refusal = r15_document_to_verify("c1", None).err();
+        assert_eq!(refusal.map(|e| e.result_code().code()), Some(2304));
+    }
+
+    #[test]
+    fn r15_a_document_on_record_may_be_verified() {
+        let doc = identity(Verification::Submitted);
+        assert_eq!(r15_document_to_verify("c1", Some(&doc)).ok(), Some(&doc));
+    }
+
+    fn deadline_facts(verification: Option<Verification>) -> R15DeadlineFacts {
+        let created = Timestamp::default();
+        R15DeadlineFacts {
+            scheduled: created + chrono::Duration::days(15),
+            deleted: false,
+            created,
+            held: false,
+            verification,
+        }
+    }
+
+    #[test]
+    fn r15_an_unverified_registrant_suspends_the_domain_at_the_deadline() {
+        assert!(r15_suspends_at_deadline(deadline_facts(None)));
+        assert!(r15_suspends_at_deadline(deadline_facts(Some(
+            Verification::Submitted
+        ))));
+        assert!(r15_suspends_at_deadline(deadline_facts(Some(
+            Verification::Rejected
+        ))));
+    }
+
+    #[test]
+    fn r15_a_verified_registrant_or_a_stale_deadline_suspends_nothing() {
+        assert!(!r15_suspends_at_deadline(deadline_facts(Some(
+            Verification::Verified
+        ))));
+        let facts = deadline_facts(None);
+        assert!(!r15_suspends_at_deadline(R15DeadlineFacts {
+            deleted: true,
+            ..facts
+        }));
+        assert!(!r15_suspends_at_deadline(R15DeadlineFacts {
+            held: true,
+            ..facts
+        }));
+        assert!(!r15_suspends_at_deadline(R15DeadlineFacts {
+            created: facts.scheduled + chrono::Duration::days(1),
+            ..facts
+        }));
+    }
+
+    #[test]
+    fn r15_a_verdict_suspends_or_lifts_the_registrants_domains() {
+        assert_eq!(r15_hold_after_verdict(Verification::Rejected), Some(true));
+        assert_eq!(r15_hold_after_verdict(Verification::Verified), Some(false));
+        assert_eq!(r15_hold_after_verdict(Verification::Submitted), None);
     }
 }

@@ -1,10 +1,12 @@
 //! The charter's life-cycle periods: R9 renewal grace, R10 tacit renewal,
-//! R11 redemption, R22 expiry notice; and the agenda entries that follow
-//! from a domain's dates.
+//! R11 deletion and redemption, R22 expiry notice; and the agenda entries
+//! that follow from a domain's dates.
 
 use chrono::{Duration, Months};
 
-use crate::model::{Domain, Status, Timestamp};
+use crate::error::EppError;
+use crate::model::{Domain, Status, Text, Timestamp};
+use crate::policy::statuses;
 use crate::store::{DueEntry, DueKind};
 
 /// R9: days of renewal grace after the expiry date.
@@ -28,6 +30,41 @@ pub fn r11_in_redemption(domain: &Domain) -> bool {
     domain.deleted.is_some() && domain.statuses.contains(&Status::PendingDelete)
 }
 
+/// R11: the statuses that refuse a delete (2304).
+pub const R11_DELETE_BLOCKING: [Status; 6] = [
+    Status::ClientDeleteProhibited,
+    Status::ServerDeleteProhibited,
+    Status::PendingDelete,
+    Status::PendingTransfer,
+    Status::PendingCreate,
+    Status::PendingUpdate,
+];
+
+/// R11: a domain may be deleted unless a status prohibits it or one of its
+/// subordinate hosts is a name server of another domain
+/// (`hosts_used_elsewhere`, the first of which the refusal names).
+///
+/// # Errors
+/// 2304 for a `*DeleteProhibited` or `pending*` status; 2305 for a
+/// subordinate host used by another domain.
+pub fn r11_may_delete(
+    statuses: &[Status],
+    hosts_used_elsewhere: &[String],
+) -> Result<(), EppError> {
+    statuses::verify_not_prohibited(statuses, &R11_DELETE_BLOCKING, "delete (R11)")?;
+    if let Some(sub) = hosts_used_elsewhere.first() {
+        return Err(EppError::AssociationProhibits(Text::new(
+            format!(
+                "R11: the subordinate host {sub} is a name server of another domain; remove it there first"
+            ),
+            format!(
+                "R11 : l'hôte subordonné {sub} est serveur de noms d'un autre domaine ; retirez-le d'abord"
+            ),
+        )));
+    }
+    Ok(())
+}
+
 /// R11: when a deleted domain is purged.
 pub fn r11_purge_at(deleted: Timestamp) -> Timestamp {
     deleted + Duration::days(R11_REDEMPTION_DAYS)
@@ -36,6 +73,18 @@ pub fn r11_purge_at(deleted: Timestamp) -> Timestamp {
 /// R10: the expiry after a tacit renewal, counted from the expiry date.
 pub fn r10_tacit_expiry(expires: Timestamp) -> Option<Timestamp> {
     expires.checked_add_months(Months::new(12 * R10_TACIT_YEARS))
+}
+
+/// R22: when the sponsor is told of the expiry on `expires`.
+pub fn r22_notice_at(expires: Timestamp) -> Timestamp {
+    expires - Duration::days(R22_NOTICE_DAYS)
+}
+
+/// R22: whether the notice scheduled at `scheduled` is still to be sent:
+/// the domain is not deleted and its expiry date is still the one the
+/// notice was scheduled for (agenda instants are kept to the millisecond).
+pub fn r22_notice_due(deleted: bool, expires: Timestamp, scheduled: Timestamp) -> bool {
+    !deleted && r22_notice_at(expires).timestamp_millis() == scheduled.timestamp_millis()
 }
 
 /// The RFC 3915 grace status to show, if any.
@@ -54,7 +103,7 @@ pub fn rgp_status(domain: &Domain, now: Timestamp) -> Option<&'static str> {
 pub fn expiry_agenda(name: &str, expires: Timestamp) -> Vec<DueEntry> {
     vec![
         DueEntry {
-            at: expires - Duration::days(R22_NOTICE_DAYS),
+            at: r22_notice_at(expires),
             kind: DueKind::ExpiryNotice,
             name: name.to_owned(),
         },
@@ -72,5 +121,67 @@ pub fn r15_identity_deadline(name: &str, from: Timestamp, days: u32) -> DueEntry
         at: from + Duration::days(i64::from(days)),
         kind: DueKind::IdentityDeadline,
         name: name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default()
+    }
+
+    fn code(result: Result<(), EppError>) -> Option<u16> {
+        result.err().map(|e| e.result_code().code())
+    }
+
+    #[test]
+    fn r11_a_delete_prohibited_or_pending_domain_is_2304() {
+        for status in R11_DELETE_BLOCKING {
+            assert_eq!(code(r11_may_delete(&[status], &[])), Some(2304));
+        }
+    }
+
+    #[test]
+    fn r11_a_subordinate_host_used_elsewhere_is_2305() {
+        let used = vec!["ns1.exemple.ma".to_owned()];
+        assert_eq!(code(r11_may_delete(&[], &used)), Some(2305));
+        // The status refusal comes first.
+        assert_eq!(
+            code(r11_may_delete(&[Status::ClientDeleteProhibited], &used)),
+            Some(2304)
+        );
+    }
+
+    #[test]
+    fn r11_a_domain_without_obstacle_may_be_deleted() {
+        assert_eq!(code(r11_may_delete(&[], &[])), None);
+        assert_eq!(
+            code(r11_may_delete(
+                &[Status::ClientHold, Status::ClientTransferProhibited],
+                &[]
+            )),
+            None
+        );
+    }
+
+    #[test]
+    fn r22_the_notice_is_due_thirty_days_before_the_expiry_it_was_made_for() {
+        let expires = at("2027-04-22T12:00:00Z");
+        let scheduled = r22_notice_at(expires);
+        assert_eq!(scheduled, at("2027-03-23T12:00:00Z"));
+        assert!(r22_notice_due(false, expires, scheduled));
+    }
+
+    #[test]
+    fn r22_no_notice_for_a_deleted_or_renewed_domain() {
+        let expires = at("2027-04-22T12:00:00Z");
+        let scheduled = r22_notice_at(expires);
+        assert!(!r22_notice_due(true, expires, scheduled));
+        let renewed = at("2028-04-22T12:00:00Z");
+        assert!(!r22_notice_due(false, renewed, scheduled));
     }
 }

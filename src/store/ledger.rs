@@ -5,6 +5,7 @@ use super::change::{Tx, abort, encode_in_tx};
 use super::kv::TxResult;
 use super::{Conflict, Store, StoreError, codec, keys, kv};
 use crate::model::{Audit, LedgerEntry};
+use crate::policy::billing::{R23CannotPay, r23_can_pay};
 
 /// A charge to a registrar's prepaid balance (R23).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,15 +52,14 @@ impl LedgerWrite {
     }
 
     /// Debits the balance and writes the ledger line, or aborts when the
-    /// balance cannot pay.
+    /// balance cannot pay ([`r23_can_pay`] decides, inside the transaction).
     pub(super) fn apply(&self, ledger: &Tx) -> TxResult<()> {
         let key = keys::balance(&self.registrar);
         let balance = read_i64(ledger.get(&key)?.as_deref());
-        if self.amount > 0 && balance < self.amount && !self.allow_negative {
-            return abort(Conflict::InsufficientFunds {
-                balance,
-                price: self.amount,
-            });
+        if let Err(R23CannotPay { balance, price }) =
+            r23_can_pay(balance, self.amount, self.allow_negative)
+        {
+            return abort(Conflict::InsufficientFunds { balance, price });
         }
         let after = balance - self.amount;
         ledger.insert(key, after.to_be_bytes())?;

@@ -122,15 +122,18 @@ pub async fn identity_deadline(
     let Some(domain) = store.domain(&entry.name)? else {
         return Ok(Applied::Stale);
     };
-    // An entry made before the last ownership change no longer applies.
-    if domain.deleted.is_some() || entry.at < domain.created || domain.identity_hold {
-        return Ok(Applied::Stale);
-    }
-    let verified = store
+    let verification = store
         .contact(&domain.registrant)?
         .and_then(|c| c.identity)
-        .is_some_and(|i| i.verification == Verification::Verified);
-    if verified {
+        .map(|i| i.verification);
+    let suspends = policy::r15_suspends_at_deadline(policy::identity::R15DeadlineFacts {
+        scheduled: entry.at,
+        deleted: domain.deleted.is_some(),
+        created: domain.created,
+        held: domain.identity_hold,
+        verification,
+    });
+    if !suspends {
         return Ok(Applied::Stale);
     }
     if set_hold(store, &domain.name, true, now, "ma-registry", Some(entry)).await? {
@@ -215,12 +218,7 @@ pub async fn record_verification(
 ) -> Result<HoldChanges, EppError> {
     commit_retrying(|| async move {
         let old = store.contact(id)?.ok_or_else(|| contact_not_found(id))?;
-        let Some(identity) = old.identity.clone() else {
-            return Err(EppError::StatusProhibits(Text::new(
-                format!("R15: the contact {id} has no identity document to verify"),
-                format!("R15 : le contact {id} n'a aucune pièce d'identité à vérifier"),
-            )));
-        };
+        let identity = policy::r15_document_to_verify(id, old.identity.as_ref())?.clone();
         let mut new = old.clone();
         new.identity = Some(Identity {
             verification: verdict,
@@ -246,36 +244,24 @@ pub async fn record_verification(
         if domain.registrant != id {
             continue;
         }
-        match verdict {
-            Verification::Verified => {
-                if set_hold(
-                    store,
-                    &name,
-                    false,
-                    now,
-                    &format!("operator:{operator}"),
-                    None,
-                )
-                .await?
-                {
-                    changes.lifted += 1;
-                }
+        let Some(hold) = policy::r15_hold_after_verdict(verdict) else {
+            continue;
+        };
+        if set_hold(
+            store,
+            &name,
+            hold,
+            now,
+            &format!("operator:{operator}"),
+            None,
+        )
+        .await?
+        {
+            if hold {
+                changes.suspended += 1;
+            } else {
+                changes.lifted += 1;
             }
-            Verification::Rejected => {
-                if set_hold(
-                    store,
-                    &name,
-                    true,
-                    now,
-                    &format!("operator:{operator}"),
-                    None,
-                )
-                .await?
-                {
-                    changes.suspended += 1;
-                }
-            }
-            Verification::Submitted => {}
         }
     }
     Ok(changes)

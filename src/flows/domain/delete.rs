@@ -6,9 +6,8 @@
 use crate::error::EppError;
 use crate::flows::common::{Attempt, commit_retrying, load_domain, verify_sponsor};
 use crate::flows::{FlowCtx, Outcome};
-use crate::model::{ResultCode, Status, Text};
-use crate::policy::lifecycle::r11_purge_at;
-use crate::policy::statuses;
+use crate::model::{ResultCode, Status};
+use crate::policy::lifecycle::{r11_may_delete, r11_purge_at};
 use crate::store::{DueEntry, DueKind, Effects};
 
 /// Deletes a domain into redemption.
@@ -22,31 +21,14 @@ pub async fn run(ctx: &FlowCtx<'_>, name: &str) -> Result<Outcome, EppError> {
     commit_retrying(|| async move {
         let old = load_domain(ctx, name)?;
         verify_sponsor(ctx, &old.sponsor, &format!("the domain {}", old.name))?;
-        statuses::verify_not_prohibited(
-            &old.statuses,
-            &[
-                Status::ClientDeleteProhibited,
-                Status::ServerDeleteProhibited,
-                Status::PendingDelete,
-                Status::PendingTransfer,
-                Status::PendingCreate,
-                Status::PendingUpdate,
-            ],
-            "delete (R11)",
-        )?;
+        let mut hosts_used_elsewhere = Vec::new();
         for sub in &old.subordinate_hosts {
             let own = u32::from(old.nameservers.contains(sub));
             if ctx.store.host_use_count(sub)? > own {
-                return Err(EppError::AssociationProhibits(Text::new(
-                    format!(
-                        "R11: the subordinate host {sub} is a name server of another domain; remove it there first"
-                    ),
-                    format!(
-                        "R11 : l'hôte subordonné {sub} est serveur de noms d'un autre domaine ; retirez-le d'abord"
-                    ),
-                )));
+                hosts_used_elsewhere.push(sub.clone());
             }
         }
+        r11_may_delete(&old.statuses, &hosts_used_elsewhere)?;
         let mut new = old.clone();
         new.statuses.push(Status::PendingDelete);
         new.deleted = Some(ctx.now);

@@ -8,9 +8,9 @@ use crate::error::EppError;
 use crate::flows::common::{Attempt, commit_retrying};
 use crate::model::{ChangeRecord, Domain, PollMessage, PollPayload, Text, Timestamp};
 use crate::policy::lifecycle::{
-    R9_GRACE_DAYS, R22_NOTICE_DAYS, expiry_agenda, r10_tacit_expiry, r11_in_redemption,
-    r11_purge_at,
+    R9_GRACE_DAYS, expiry_agenda, r10_tacit_expiry, r11_in_redemption, r11_purge_at, r22_notice_due,
 };
+use crate::policy::registrars::r19_deleted_at_grace_end;
 use crate::store::registry_audit;
 use crate::store::{Conflict, DueEntry, Effects, Store};
 
@@ -102,12 +102,7 @@ pub async fn expiry_notice(
         let Some(old) = store.domain(&entry.name)? else {
             return Ok(Attempt::Done(Applied::Stale));
         };
-        if old.deleted.is_some()
-            || !same_instant(
-                entry.at,
-                old.expires - chrono::Duration::days(R22_NOTICE_DAYS),
-            )
-        {
+        if !r22_notice_due(old.deleted.is_some(), old.expires, entry.at) {
             return Ok(Attempt::Done(Applied::Stale));
         }
         let date = old.expires.format("%Y-%m-%d");
@@ -160,10 +155,8 @@ pub async fn tacit_renewal(
         {
             return Ok(Attempt::Done(Applied::Stale));
         }
-        let terminated = store
-            .registrar(&old.sponsor)?
-            .is_some_and(|r| r.state == crate::model::RegistrarState::Terminated);
-        if terminated {
+        let sponsor_state = store.registrar(&old.sponsor)?.map(|r| r.state);
+        if r19_deleted_at_grace_end(sponsor_state) {
             // R19 / R10's exception: a terminated registrar's domain not moved
             // by its expiry is deleted instead of renewed.
             let text = Text::new(

@@ -4,11 +4,10 @@
 //! proof by `domain:update`, else the request lapses). The sponsor learns
 //! each decision by a `panData` poll message.
 
-use chrono::{Datelike, Duration, Weekday};
-
 use crate::error::EppError;
 use crate::flows::common::{Attempt, commit_retrying, domain_not_found};
 use crate::model::{ChangeRecord, PollMessage, PollPayload, Status, Text, Timestamp};
+use crate::policy::registration::{r2_completion_deadline, r2_lapses, r2_waiting_for_registry};
 use crate::store::{Charge, Effects, Store};
 
 /// The operator's decision.
@@ -19,9 +18,6 @@ pub enum Decision {
     /// The proof is refused; the name is free again.
     Reject(String),
 }
-
-/// R2: business days a sponsor has to complete an incomplete request.
-pub const R2_COMPLETION_BUSINESS_DAYS: u32 = 2;
 
 /// R2: the operator marks a pending create incomplete, saying what is
 /// missing; the sponsor has 2 business days to send it by `domain:update`
@@ -38,13 +34,8 @@ pub async fn mark_incomplete(
 ) -> Result<Timestamp, EppError> {
     let deadline = commit_retrying(|| async move {
         let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
-        if !old.statuses.contains(&Status::PendingCreate) {
-            return Err(EppError::StatusProhibits(Text::new(
-                format!("R2: {name} is not waiting for the registry"),
-                format!("R2 : {name} n'attend pas de décision du registre"),
-            )));
-        }
-        let deadline = business_days_after(now, R2_COMPLETION_BUSINESS_DAYS);
+        r2_waiting_for_registry(name, &old.statuses)?;
+        let deadline = r2_completion_deadline(now);
         let mut new = old.clone();
         new.incomplete = Some((missing.to_owned(), deadline));
         let date = deadline.format("%Y-%m-%d %H:%M UTC");
@@ -114,10 +105,8 @@ pub async fn lapse(
         let Some(old) = store.domain(&entry.name)? else {
             return Ok(Attempt::Done(Applied::Stale));
         };
-        let due = old.incomplete.as_ref().map(|(_, at)| at.timestamp_millis());
-        if !old.statuses.contains(&Status::PendingCreate)
-            || due != Some(entry.at.timestamp_millis())
-        {
+        let deadline = old.incomplete.as_ref().map(|(_, at)| *at);
+        if !r2_lapses(&old.statuses, deadline, entry.at) {
             return Ok(Attempt::Done(Applied::Stale));
         }
         let text = Text::new(
@@ -203,19 +192,6 @@ fn create_refund(
     }))
 }
 
-/// R20: `days` business days (Monday to Friday) after `from`.
-pub fn business_days_after(from: Timestamp, days: u32) -> Timestamp {
-    let mut t = from;
-    let mut left = days;
-    while left > 0 {
-        t += Duration::days(1);
-        if !matches!(t.weekday(), Weekday::Sat | Weekday::Sun) {
-            left -= 1;
-        }
-    }
-    t
-}
-
 /// Applies the operator's decision on the pending create of `name`.
 ///
 /// # Errors
@@ -230,12 +206,7 @@ pub async fn decide(
     let decision = &decision;
     commit_retrying(|| async move {
         let old = store.domain(name)?.ok_or_else(|| domain_not_found(name))?;
-        if !old.statuses.contains(&Status::PendingCreate) {
-            return Err(EppError::StatusProhibits(Text::new(
-                format!("R2: {name} is not waiting for the registry"),
-                format!("R2 : {name} n'attend pas de décision du registre"),
-            )));
-        }
+        r2_waiting_for_registry(name, &old.statuses)?;
         let approved = *decision == Decision::Approve;
         let text = match decision {
             Decision::Approve => Text::new(
@@ -300,18 +271,4 @@ pub async fn decide(
     .await?;
     store.durable().await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn r20_business_days_skip_weekends() {
-        let friday = chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc);
-        let due = business_days_after(friday, 2);
-        assert_eq!(due.weekday(), Weekday::Tue);
-    }
 }

@@ -174,24 +174,11 @@ async fn complete_request(ctx: &FlowCtx<'_>, cmd: &DomainUpdate) -> Result<Outco
         && cmd.registrant.is_none()
         && cmd.auth_password.is_none()
         && cmd.sec_dns.is_none();
-    if !alone {
-        return Err(EppError::Policy(
-            Text::new(
-                "R2: complete the request with the proof reference alone",
-                "R2 : complétez la demande avec la seule référence du justificatif",
-            ),
-            None,
-        ));
-    }
+    policy::r2_completion_alone(alone)?;
     commit_retrying(|| async move {
         let old = load_domain(ctx, &cmd.name)?;
         verify_sponsor(ctx, &old.sponsor, &format!("the domain {}", old.name))?;
-        let Some((_, deadline)) = old.incomplete.clone() else {
-            return Err(EppError::StatusProhibits(Text::new(
-                "R2: the request is not waiting for a completion",
-                "R2 : la demande n'attend pas de complément",
-            )));
-        };
+        let deadline = policy::r2_awaits_completion(old.incomplete.as_ref().map(|(_, at)| *at))?;
         let mut new = old.clone();
         new.proof_ref.clone_from(&cmd.proof_ref);
         new.incomplete = None;
@@ -315,13 +302,9 @@ fn apply(ctx: &FlowCtx<'_>, old: &Domain, cmd: &DomainUpdate) -> Result<Domain, 
             1,
         );
         let balance = ctx.store.balance(ctx.registrar)?;
-        if price > 0 && balance < price {
-            return Err(crate::flows::common::insufficient_funds(
-                balance,
-                price,
-                &ctx.settings.billing.currency,
-            ));
-        }
+        policy::r23_can_pay(balance, price, false).map_err(|refusal| {
+            policy::r23_refusal(refusal, Some(&ctx.settings.billing.currency))
+        })?;
         new.statuses.push(Status::PendingUpdate);
         new.pending_owner = Some(PendingOwner {
             registrant: registrant.clone(),
