@@ -83,7 +83,7 @@ impl Store {
     /// object that conflicted.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn commit_many(
         &self,
         batch: &PreparedBatch,

@@ -19,7 +19,7 @@ impl Store {
     /// A contact by id.
     ///
     /// # Errors
-    /// sled or decoding errors.
+    /// Storage or decoding errors.
     pub fn contact(&self, id: &str) -> Result<Option<Contact>, StoreError> {
         codec::get(&self.engine()?.contacts, "contacts", id.as_bytes())
     }
@@ -27,7 +27,7 @@ impl Store {
     /// Whether a contact exists.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn contact_exists(&self, id: &str) -> Result<bool, StoreError> {
         self.engine()?.contacts.contains_key(id.as_bytes())
     }
@@ -35,7 +35,7 @@ impl Store {
     /// Whether any domain uses this contact.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn contact_linked(&self, id: &str) -> Result<bool, StoreError> {
         self.engine()?
             .refs
@@ -45,7 +45,7 @@ impl Store {
     /// The domains that use a contact (any role), by name.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn domains_using_contact(&self, id: &str) -> Result<Vec<String>, StoreError> {
         self.names_after(keys::contact_uses(id))
     }
@@ -53,7 +53,7 @@ impl Store {
     /// Creates a contact if the id is free.
     ///
     /// # Errors
-    /// sled errors; conflicts are the inner `Err`.
+    /// Storage errors; conflicts are the inner `Err`.
     pub fn create_contact(&self, c: &Contact, audit: &Audit) -> ChangeResult {
         let _write = self.write_gate()?;
         let value = codec::encode(c)?;
@@ -73,7 +73,7 @@ impl Store {
     /// Replaces a contact that is still `old`.
     ///
     /// # Errors
-    /// sled errors; conflicts are the inner `Err`.
+    /// Storage errors; conflicts are the inner `Err`.
     pub fn replace_contact(&self, old: &Contact, new: &Contact, audit: &Audit) -> ChangeResult {
         self.replace_contact_with(old, new, &Effects::audit(audit.clone()))
     }
@@ -83,7 +83,7 @@ impl Store {
     /// The domains that use the contact are not touched.
     ///
     /// # Errors
-    /// sled errors; conflicts are the inner `Err`.
+    /// Storage errors; conflicts are the inner `Err`.
     pub fn replace_contact_with(
         &self,
         old: &Contact,
@@ -130,7 +130,7 @@ impl Store {
     /// Deletes a contact that is still `old` and used by no domain.
     ///
     /// # Errors
-    /// sled errors; conflicts are the inner `Err`.
+    /// Storage errors; conflicts are the inner `Err`.
     pub fn delete_contact(&self, old: &Contact, audit: &Audit) -> ChangeResult {
         let _write = self.write_gate()?;
         let old_value = codec::encode(old)?;

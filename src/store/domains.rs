@@ -23,7 +23,7 @@ impl Store {
     /// A domain by its stored name.
     ///
     /// # Errors
-    /// sled or decoding errors.
+    /// Storage or decoding errors.
     pub fn domain(&self, name: &str) -> Result<Option<Domain>, StoreError> {
         codec::get(&self.engine()?.domains, "domains", name.as_bytes())
     }
@@ -31,7 +31,7 @@ impl Store {
     /// Whether a domain exists.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn domain_exists(&self, name: &str) -> Result<bool, StoreError> {
         self.engine()?.domains.contains_key(name.as_bytes())
     }
@@ -47,7 +47,7 @@ impl Store {
     /// and whether more follow.
     ///
     /// # Errors
-    /// sled or decoding errors.
+    /// Storage or decoding errors.
     pub fn domains_with_prefix(
         &self,
         prefix: &str,
@@ -71,7 +71,7 @@ impl Store {
     /// The domains a registrar sponsors, by name.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn domains_of(&self, registrar: &str) -> Result<Vec<String>, StoreError> {
         self.names_after(keys::sponsored_by(registrar))
     }
@@ -82,7 +82,7 @@ impl Store {
     /// allocation token is used up in the same transaction (R4).
     ///
     /// # Errors
-    /// sled errors; conflicts are the inner `Err`.
+    /// Storage errors; conflicts are the inner `Err`.
     pub fn create_domain_with(
         &self,
         d: &Domain,
@@ -142,7 +142,7 @@ impl Store {
     /// sponsor moves the subordinate hosts too.
     ///
     /// # Errors
-    /// sled errors; conflicts are the inner `Err`.
+    /// Storage errors; conflicts are the inner `Err`.
     pub fn replace_domain_with(
         &self,
         old: &Domain,
@@ -243,7 +243,7 @@ impl Store {
     /// agenda changes and history in the same transaction.
     ///
     /// # Errors
-    /// sled errors; conflicts are the inner `Err`.
+    /// Storage errors; conflicts are the inner `Err`.
     pub fn delete_domain_with(&self, old: &Domain, effects: &Effects) -> ChangeResult {
         let _write = self.write_gate()?;
         let old_value = codec::encode(old)?;

@@ -81,7 +81,7 @@ impl Store {
     /// Agenda entries due at or before `now`, oldest first.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn due_until(&self, now: Timestamp) -> Result<Vec<DueEntry>, StoreError> {
         let end = u64::try_from(now.timestamp_millis())
             .unwrap_or(0)
@@ -100,7 +100,7 @@ impl Store {
     /// Removes an agenda entry that no longer applies.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn remove_due(&self, entry: &DueEntry) -> Result<(), StoreError> {
         let _write = self.write_gate()?;
         self.engine()?.due.remove(entry.key())?;

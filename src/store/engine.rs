@@ -223,7 +223,7 @@ impl Store {
     /// Whether the store holds any domain, contact or host.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn holds_objects(&self) -> Result<bool, StoreError> {
         let i = self.engine()?;
         Ok(!(i.domains.is_empty()? && i.contacts.is_empty()? && i.hosts.is_empty()?))

@@ -181,7 +181,7 @@ impl Store {
     /// The history of an object, oldest first (R24).
     ///
     /// # Errors
-    /// sled or decoding errors.
+    /// Storage or decoding errors.
     pub fn history(&self, kind: &str, name: &str) -> Result<Vec<HistoryRecord>, StoreError> {
         self.engine()?
             .history

@@ -18,7 +18,7 @@ impl Store {
     /// A host by name.
     ///
     /// # Errors
-    /// sled or decoding errors.
+    /// Storage or decoding errors.
     pub fn host(&self, name: &str) -> Result<Option<Host>, StoreError> {
         codec::get(&self.engine()?.hosts, "hosts", name.as_bytes())
     }
@@ -26,7 +26,7 @@ impl Store {
     /// Whether a host exists.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn host_exists(&self, name: &str) -> Result<bool, StoreError> {
         self.engine()?.hosts.contains_key(name.as_bytes())
     }
@@ -34,7 +34,7 @@ impl Store {
     /// How many domains delegate to this host.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn host_use_count(&self, name: &str) -> Result<u32, StoreError> {
         Ok(self
             .engine()?
@@ -48,7 +48,7 @@ impl Store {
     /// Whether any domain delegates to this host.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn host_linked(&self, name: &str) -> Result<bool, StoreError> {
         self.engine()?.refs.contains_key(keys::use_count_host(name))
     }
@@ -56,7 +56,7 @@ impl Store {
     /// The domains that delegate to a host, by name.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn domains_using_host(&self, name: &str) -> Result<Vec<String>, StoreError> {
         self.names_after(keys::host_uses(name))
     }
@@ -65,7 +65,7 @@ impl Store {
     /// its superordinate domain exists and is sponsored by the same registrar.
     ///
     /// # Errors
-    /// sled errors; conflicts are the inner `Err`.
+    /// Storage errors; conflicts are the inner `Err`.
     pub fn create_host(&self, h: &Host, audit: &Audit) -> ChangeResult {
         let _write = self.write_gate()?;
         let value = codec::encode(h)?;
@@ -87,7 +87,7 @@ impl Store {
     /// the domains that delegate to `old` as read before the call.
     ///
     /// # Errors
-    /// sled errors; conflicts are the inner `Err`.
+    /// Storage errors; conflicts are the inner `Err`.
     pub fn replace_host(
         &self,
         old: &Host,
@@ -102,7 +102,7 @@ impl Store {
     /// transaction.
     ///
     /// # Errors
-    /// sled errors; conflicts are the inner `Err`.
+    /// Storage errors; conflicts are the inner `Err`.
     pub fn replace_host_with(
         &self,
         old: &Host,
@@ -174,7 +174,7 @@ impl Store {
     /// Deletes a host that is still `old` and used by no domain.
     ///
     /// # Errors
-    /// sled errors; conflicts are the inner `Err`.
+    /// Storage errors; conflicts are the inner `Err`.
     pub fn delete_host(&self, old: &Host, audit: &Audit) -> ChangeResult {
         let _write = self.write_gate()?;
         let old_value = codec::encode(old)?;

@@ -80,7 +80,7 @@ impl Store {
     /// A registrar's balance, in centimes.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn balance(&self, registrar: &str) -> Result<i64, StoreError> {
         Ok(read_i64(
             self.engine()?
@@ -93,7 +93,7 @@ impl Store {
     /// Credits a registrar's balance (a positive ledger line); returns the new balance.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn credit(
         &self,
         registrar: &str,
@@ -119,7 +119,7 @@ impl Store {
     /// A registrar's ledger, oldest first.
     ///
     /// # Errors
-    /// sled or decoding errors.
+    /// Storage or decoding errors.
     pub fn ledger(&self, registrar: &str) -> Result<Vec<LedgerEntry>, StoreError> {
         self.engine()?
             .ledger

@@ -16,7 +16,7 @@ impl Store {
     /// A new repository object id with the given suffix, e.g. `D12-MA`.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn next_roid(&self, kind: char) -> Result<String, StoreError> {
         let id = self.engine()?.generate_id()?;
         let base = self.inner.roid_base.load(Ordering::Relaxed);
@@ -27,7 +27,7 @@ impl Store {
     /// than `above` (after an import of objects with roids of this form).
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn reserve_roids_up_to(&self, above: u64) -> Result<(), StoreError> {
         let wanted = above.saturating_add(1);
         if self.inner.roid_base.fetch_max(wanted, Ordering::Relaxed) < wanted {
@@ -42,7 +42,7 @@ impl Store {
     /// Whether the shipped reserved list was loaded into this store.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn terms_seeded(&self) -> Result<bool, StoreError> {
         self.engine()?.meta.contains_key(keys::META_TERMS_SEEDED)
     }
@@ -50,7 +50,7 @@ impl Store {
     /// Records that the shipped reserved list was loaded.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn mark_terms_seeded(&self) -> Result<(), StoreError> {
         let _write = self.write_gate()?;
         self.engine()?.meta.insert(keys::META_TERMS_SEEDED, [1])?;
@@ -62,7 +62,7 @@ impl Store {
     /// so serials only ever increase.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn zone_serial_next(&self, zone: &str, candidate: u32) -> Result<u32, StoreError> {
         let _write = self.write_gate()?;
         let next = |last: Option<&[u8]>| match last.and_then(|v| <[u8; 4]>::try_from(v).ok()) {

@@ -8,7 +8,7 @@ impl Store {
     /// The category of a reserved label (R4).
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn reserved(&self, label: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .engine()?
@@ -20,7 +20,7 @@ impl Store {
     /// Reserves a label in a category (R4), with its history record.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn put_reserved(
         &self,
         label: &str,
@@ -40,7 +40,7 @@ impl Store {
     /// Removes a reserved label; whether it was there.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn remove_reserved(&self, label: &str, audit: &Audit) -> Result<bool, StoreError> {
         self.names_change(
             keys::reserved(label),
@@ -53,7 +53,7 @@ impl Store {
     /// The reason a label is blocked (R5).
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn blocked(&self, label: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .engine()?
@@ -65,7 +65,7 @@ impl Store {
     /// Blocks a label with a reason (R5), with its history record.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn put_blocked(&self, label: &str, reason: &str, audit: &Audit) -> Result<(), StoreError> {
         let after = serde_json::json!({ "reason": reason }).to_string();
         self.names_change(
@@ -80,7 +80,7 @@ impl Store {
     /// Unblocks a label; whether it was blocked.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn remove_blocked(&self, label: &str, audit: &Audit) -> Result<bool, StoreError> {
         self.names_change(keys::blocked(label), None, ("blocked", label, None), audit)
     }
@@ -113,7 +113,7 @@ impl Store {
     /// Every reserved (`reserved = true`) or blocked label with its category or reason.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn terms(&self, reserved: bool) -> Result<Vec<(String, String)>, StoreError> {
         let tag = if reserved {
             keys::RESERVED
@@ -136,7 +136,7 @@ impl Store {
     /// Records an allocation token (R4), with its history record.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn put_token(&self, token: &AllocationToken, audit: &Audit) -> Result<(), StoreError> {
         let after = serde_json::json!({
             "name": token.name,
@@ -156,7 +156,7 @@ impl Store {
     /// An allocation token.
     ///
     /// # Errors
-    /// sled or decoding errors.
+    /// Storage or decoding errors.
     pub fn token(&self, token: &str) -> Result<Option<AllocationToken>, StoreError> {
         codec::get(&self.engine()?.names, "names", &keys::token(token))
     }
@@ -164,7 +164,7 @@ impl Store {
     /// Every allocation token.
     ///
     /// # Errors
-    /// sled or decoding errors.
+    /// Storage or decoding errors.
     pub fn tokens(&self) -> Result<Vec<AllocationToken>, StoreError> {
         self.engine()?
             .names

@@ -10,7 +10,7 @@ impl Store {
     /// A new poll message id, unique in the registry.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn next_message_id(&self) -> Result<u64, StoreError> {
         Ok(self.engine()?.generate_id()? + 1)
     }
@@ -18,7 +18,7 @@ impl Store {
     /// The oldest message of a registrar's queue, and the queue's length.
     ///
     /// # Errors
-    /// sled or decoding errors.
+    /// Storage or decoding errors.
     pub fn poll_head(&self, registrar: &str) -> Result<Option<(PollMessage, u64)>, StoreError> {
         let prefix = keys::registrar_seq(registrar);
         let Some(first) = self.engine()?.poll.scan_prefix(&prefix).next() else {
@@ -32,7 +32,7 @@ impl Store {
     /// How many messages wait for a registrar.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn poll_count(&self, registrar: &str) -> Result<u64, StoreError> {
         Ok(read_u64(
             self.engine()?
@@ -46,7 +46,7 @@ impl Store {
     /// count, or `None` when the registrar has no such message.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn poll_ack(&self, registrar: &str, id: u64) -> Result<Option<u64>, StoreError> {
         let _write = self.write_gate()?;
         let key = keys::poll(registrar, id);
@@ -65,7 +65,7 @@ impl Store {
     /// Queues messages outside any object change (registry notices).
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn queue_messages(&self, messages: &[PollMessage]) -> Result<(), StoreError> {
         let _write = self.write_gate()?;
         let encoded = encoded_messages(messages)?;

@@ -9,7 +9,7 @@ impl Store {
     /// A registrar by clID.
     ///
     /// # Errors
-    /// sled or decoding errors.
+    /// Storage or decoding errors.
     pub fn registrar(&self, id: &str) -> Result<Option<Registrar>, StoreError> {
         codec::get(&self.engine()?.registrars, "registrars", id.as_bytes())
     }
@@ -17,7 +17,7 @@ impl Store {
     /// Writes a registrar, with its history record (R24) in the same transaction.
     ///
     /// # Errors
-    /// sled errors.
+    /// Storage errors.
     pub fn put_registrar(&self, r: &Registrar, audit: &Audit) -> Result<(), StoreError> {
         let _write = self.write_gate()?;
         let value = codec::encode(r)?;
@@ -43,7 +43,7 @@ impl Store {
     /// Every registrar, by clID.
     ///
     /// # Errors
-    /// sled or decoding errors.
+    /// Storage or decoding errors.
     pub fn registrars(&self) -> Result<Vec<Registrar>, StoreError> {
         self.engine()?
             .registrars
