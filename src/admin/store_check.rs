@@ -1,6 +1,6 @@
 //! `admin store verify`: reads back every record of the store and walks the
 //! history chain; the report says what is damaged and where. `admin store
-//! copy`: copies the store into an empty store of the other engine (sled ↔
+//! copy`: copies the store into a new, empty store of either engine (sled or
 //! PostgreSQL) and checks the copy record by record.
 
 use std::fmt::Write as _;
@@ -52,6 +52,14 @@ pub(crate) async fn run(ctx: &mut Ctx<'_>, command: &StoreCommand) -> anyhow::Re
 async fn copy(ctx: &mut Ctx<'_>, to: &str) -> anyhow::Result<()> {
     use anyhow::Context as _;
     let postgres = to.starts_with("postgres://") || to.starts_with("postgresql://");
+    if !postgres && to.contains('=') {
+        bail!(
+            "give the PostgreSQL target as a postgresql:// URL (a key=value string would be taken for a directory)"
+        );
+    }
+    // A sled directory this command makes is removed again if the copy
+    // fails, so that it can simply be run again.
+    let mut made_dir = None;
     let (target, place) = if postgres {
         let connection = crate::store::postgres::Connection {
             url: to.to_owned(),
@@ -70,6 +78,9 @@ async fn copy(ctx: &mut Ctx<'_>, to: &str) -> anyhow::Result<()> {
         if std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some()) {
             bail!("{} is not empty: copy into a new directory", dir.display());
         }
+        if !dir.exists() {
+            made_dir = Some(dir.clone());
+        }
         let cache = ctx.settings.store.cache_bytes();
         let opened = dir.clone();
         let store = tokio::task::spawn_blocking(move || crate::store::Store::open(&opened, cache))
@@ -77,9 +88,28 @@ async fn copy(ctx: &mut Ctx<'_>, to: &str) -> anyhow::Result<()> {
             .with_context(|| format!("cannot open a sled store in {}", dir.display()))?;
         (store, format!("the sled store in {}", dir.display()))
     };
+    // Refused before anything is written, with nothing to clean up.
+    let checked = target.clone();
+    tokio::task::spawn_blocking(move || checked.refuse_unless_new()).await??;
     let source = ctx.store.clone();
     let started = std::time::Instant::now();
-    let copied = tokio::task::spawn_blocking(move || source.copy_into(&target)).await??;
+    let copied = match tokio::task::spawn_blocking(move || source.copy_into(&target)).await? {
+        Ok(copied) => copied,
+        Err(e) => {
+            if let Some(dir) = made_dir {
+                let _ = std::fs::remove_dir_all(&dir);
+                bail!("the copy failed, and {} was removed: {e}", dir.display());
+            }
+            if postgres {
+                bail!(
+                    "the copy failed: {e}; the target database may hold part of it: drop and create it again (or DROP TABLE records, schema_migrations; DROP SEQUENCE record_ids) before copying again"
+                );
+            }
+            bail!(
+                "the copy failed: {e}; the target may hold part of it: empty it before copying again"
+            );
+        }
+    };
     let seconds = started.elapsed().as_secs_f64();
     if ctx.json {
         let _ = writeln!(

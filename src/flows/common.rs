@@ -71,11 +71,11 @@ where
 /// The answer to a refused change made for a client's command: a charge
 /// the balance cannot pay (R23) names the registry's currency; any other
 /// conflict gets the usual answer.
-pub fn refusal(ctx: &FlowCtx<'_>, conflict: Conflict) -> EppError {
+pub fn refusal(settings: &crate::config::Settings, conflict: Conflict) -> EppError {
     match conflict {
         Conflict::InsufficientFunds { balance, price } => crate::policy::r23_refusal(
             crate::policy::R23CannotPay { balance, price },
-            Some(&ctx.settings.billing.currency),
+            Some(&settings.billing.currency),
         ),
         other => other.into(),
     }
@@ -314,7 +314,7 @@ impl From<StoreError> for EppError {
                 ))
             }
             StoreError::Unavailable(detail) => {
-                tracing::warn!(%detail, "write refused: the database is unavailable");
+                tracing::warn!(%detail, "command refused: the database is unavailable");
                 EppError::StoreUnavailable(Text::new(
                     "the registry cannot reach its database at the moment; nothing was changed; try again later",
                     "le registre ne peut pas joindre sa base pour le moment ; rien n'a été modifié ; réessayez plus tard",

@@ -38,16 +38,9 @@ impl Store {
             .gate
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        target.refuse_unless_new()?;
         let source = self.engine()?;
         let dest = target.engine()?;
-        for (name, tree) in dest.trees() {
-            // A new store holds its format version and boot count only.
-            if name != "meta" && !tree.is_empty()? {
-                return Err(StoreError::Backup(format!(
-                    "the target store is not empty (its {name} tree holds records): copy into a new one"
-                )));
-            }
-        }
         let mark = source.generate_id()?;
         let mut report = CopyReport {
             trees: 0,
@@ -82,6 +75,24 @@ impl Store {
         compare(&source.trees(), &dest.trees())?;
         report.digest = hex::encode(expected.0);
         Ok(report)
+    }
+}
+
+impl Store {
+    /// `Err` unless the store is new: it holds its format version and boot
+    /// count, and nothing else.
+    ///
+    /// # Errors
+    /// [`StoreError::Backup`] naming a tree that holds records; storage errors.
+    pub fn refuse_unless_new(&self) -> Result<(), StoreError> {
+        for (name, tree) in self.engine()?.trees() {
+            if name != "meta" && !tree.is_empty()? {
+                return Err(StoreError::Backup(format!(
+                    "the target store is not empty (its {name} tree holds records): copy into a new one"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 

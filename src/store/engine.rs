@@ -20,7 +20,7 @@ pub struct Store {
 /// What outlives a reopening of the engine: the process's counters, the
 /// write gate and the store's health.
 pub(super) struct Inner {
-    /// The open sled database; `None` only while it is being reopened.
+    /// The open engine; `None` only while a sled store is being reopened.
     pub(super) engine: std::sync::RwLock<Option<Arc<Engine>>>,
     pub(super) path: std::path::PathBuf,
     pub(super) cache_bytes: u64,

@@ -36,8 +36,10 @@ pub enum StoreError {
     /// The disk flush failed, so durability cannot be promised.
     #[error("flush to disk failed: {0}")]
     Flush(String),
-    /// A change was committed in memory, and the flush that had to make it
-    /// durable failed: it may or may not survive.
+    /// A change's outcome is unknown: on sled, it was committed in memory
+    /// and the flush that had to make it durable failed; on PostgreSQL, the
+    /// connection was lost while its `COMMIT` was on its way. It may or may
+    /// not survive.
     #[error("a committed change could not be made durable: {0}")]
     NotDurable(String),
     /// The store takes no writes until its disk works again (it failed a
@@ -62,8 +64,9 @@ pub enum StoreError {
     /// The PostgreSQL engine failed (its reason and SQLSTATE).
     #[error("{0}")]
     Backend(String),
-    /// The PostgreSQL engine could not be reached or refused the change
-    /// before it was committed: nothing was changed.
+    /// The PostgreSQL database is out of reach (no connection, a lost one,
+    /// a server shutting down or out of resources): a read failed, or a
+    /// change was not made.
     #[error("the database is unavailable, nothing was changed: {0}")]
     Unavailable(String),
     /// A backup could not be written, read or restored.

@@ -125,6 +125,11 @@ impl TestServer {
             settings.store.backend = ma_registry::config::StoreBackend::Postgres;
             settings.store.url = store_url(&settings.server.data_dir);
             settings.store.pool_size = 8;
+            *database_users()
+                .lock()
+                .unwrap()
+                .entry(settings.store.url.clone())
+                .or_default() += 1;
         }
         let store = Store::open_configured(&settings.store, &settings.server.data_dir).unwrap();
         for (clid, cert, _) in &pki.registrars {
@@ -312,7 +317,25 @@ impl Drop for TestServer {
         if let Some(server) = self.server.take() {
             server.shutdown_token().cancel();
         }
+        // The suite's database goes with the last server on it (with its
+        // temp dir), so a run on PostgreSQL does not fill the disk.
+        let url = &self.settings.store.url;
+        let mut users = database_users().lock().unwrap();
+        if let Some(n) = users.get_mut(url) {
+            *n -= 1;
+            if *n == 0 {
+                users.remove(url);
+                crate::pg::drop_database(url);
+            }
+        }
     }
+}
+
+/// How many test servers use each database of the suite's cluster.
+fn database_users() -> &'static std::sync::Mutex<std::collections::HashMap<String, usize>> {
+    static USERS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, usize>>> =
+        std::sync::OnceLock::new();
+    USERS.get_or_init(Default::default)
 }
 
 /// Opens a store, waiting for a just-stopped server to let it go.

@@ -96,14 +96,17 @@ pub struct Cluster {
 
 /// Makes a new directory for clusters, owned by the cluster user.
 pub fn cluster_root() -> PathBuf {
-    let base = std::env::temp_dir().join("ma-registry-pg");
+    // One directory per user: a root run leaves it to `postgres`.
+    let base = std::env::temp_dir().join(format!("ma-registry-pg-{}", unsafe { libc::geteuid() }));
     std::fs::create_dir_all(&base).unwrap();
     // Directories of earlier test processes that are gone.
     for entry in std::fs::read_dir(&base).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let pid = name.split('-').next().and_then(|p| p.parse::<i32>().ok());
+        // Gone: no such process (not merely one of another user).
         if let Some(pid) = pid
             && unsafe { libc::kill(pid, 0) } != 0
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
         {
             let _ = std::fs::remove_dir_all(entry.path());
         }
@@ -277,6 +280,17 @@ fn shared() -> &'static Cluster {
         });
         rx.recv().unwrap()
     })
+}
+
+/// Drops the database of `url` in the suite's cluster, cutting the
+/// connections still open on it.
+pub fn drop_database(url: &str) {
+    if let Some(name) = url.rsplit('/').next() {
+        let _ = shared().sql(
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        );
+    }
 }
 
 /// The URL of a new, empty database in the suite's cluster.

@@ -199,7 +199,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainCreate) -> Result<Outcome, EppErr
                 ),
             )));
         }
-        Err(other) => return Err(refusal(ctx, other)),
+        Err(other) => return Err(refusal(ctx.settings, other)),
     }
     ctx.store.durable().await?;
     let mut outcome = Outcome::ok(ResData::DomainCreate {

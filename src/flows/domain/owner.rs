@@ -6,7 +6,7 @@
 use chrono::Months;
 
 use crate::error::EppError;
-use crate::flows::common::{Attempt, commit_retrying, domain_not_found};
+use crate::flows::common::{Attempt, commit_retrying, domain_not_found, refusal};
 use crate::model::{ChangeRecord, PollMessage, PollPayload, Status, Text, Timestamp};
 use crate::store::{Effects, Store};
 
@@ -130,7 +130,9 @@ pub async fn decide(
                 },
             ))
         };
-        Attempt::of(store.replace_domain_with(&old, &new, &effects), EppError::from)
+        Attempt::of(store.replace_domain_with(&old, &new, &effects), |c| {
+            refusal(settings, c)
+        })
     })
     .await?;
     store.durable().await?;

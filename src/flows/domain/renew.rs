@@ -77,7 +77,7 @@ pub async fn run(ctx: &FlowCtx<'_>, cmd: DomainRenew) -> Result<Outcome, EppErro
             ..crate::store::Effects::audit(ctx.audit())
         };
         let attempt = Attempt::of(ctx.store.replace_domain_with(&old, &new, &effects), |c| {
-            refusal(ctx, c)
+            refusal(ctx.settings, c)
         })?;
         Ok(attempt.map(|()| (new.name, expires, fee)))
     })

@@ -147,7 +147,7 @@ async fn restore(
             ..Effects::audit(ctx.audit())
         };
         let attempt = Attempt::of(ctx.store.replace_domain_with(&old, &new, &effects), |c| {
-            refusal(ctx, c)
+            refusal(ctx.settings, c)
         })?;
         Ok(attempt.map(|()| Some(fee)))
     })

@@ -32,7 +32,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -66,8 +66,9 @@ const PAGE: i64 = 512;
 /// How many times a transaction that failed before its commit is run again.
 const ATTEMPTS: u32 = 3;
 
-/// How the store reaches PostgreSQL.
-#[derive(Debug, Clone)]
+/// How the store reaches PostgreSQL (its `Debug` never shows the URL,
+/// which may hold a password).
+#[derive(Clone)]
 pub struct Connection {
     /// A libpq-style URL or key=value string.
     pub url: String,
@@ -76,6 +77,16 @@ pub struct Connection {
     /// PEM file of the CA(s) that sign the server's certificate: TLS is
     /// used when set.
     pub ca_file: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("url", &"(hidden)")
+            .field("pool_size", &self.pool_size)
+            .field("ca_file", &self.ca_file)
+            .finish()
+    }
 }
 
 /// A PostgreSQL database holding a registry store.
@@ -88,9 +99,6 @@ pub(crate) struct Database {
     freed: Condvar,
     open: Mutex<usize>,
     pool_size: usize,
-    /// Set when the database was reached at least once: from then on,
-    /// failures are logged as a loss of the connection.
-    reached: AtomicBool,
     commits: AtomicU64,
     commit_nanos: AtomicU64,
 }
@@ -118,7 +126,32 @@ fn backend(context: &str, e: &tokio_postgres::Error) -> StoreError {
                 StoreError::Backend(text)
             }
         }
-        None => StoreError::Unavailable(text),
+        // No answer from the server: a connection refused, lost or timed
+        // out is the database out of reach; anything else (a value that
+        // does not convert, an unexpected message) is a failure.
+        None if e.is_closed()
+            || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+            || e.to_string().contains("timeout") =>
+        {
+            StoreError::Unavailable(text)
+        }
+        None => StoreError::Backend(text),
+    }
+}
+
+/// Whether a failed `COMMIT` certainly rolled back: the server answered it
+/// with an ordinary error on a connection still open (not FATAL or PANIC,
+/// not a connection failure, a shutdown or an internal error).
+fn commit_refused(e: &tokio_postgres::Error) -> bool {
+    match e.as_db_error() {
+        Some(db) if !e.is_closed() => {
+            let code = db.code().code();
+            db.severity() == "ERROR"
+                && !code.starts_with("08")
+                && !code.starts_with("57P")
+                && !code.starts_with("XX")
+        }
+        _ => false,
     }
 }
 
@@ -157,6 +190,10 @@ impl Database {
         config.keepalives_idle(Duration::from_secs(10));
         config.tcp_user_timeout(Duration::from_secs(15));
         config.application_name("ma-registry");
+        // With several hosts in the URL, only the one that takes writes.
+        if config.get_target_session_attrs() == tokio_postgres::config::TargetSessionAttrs::Any {
+            config.target_session_attrs(tokio_postgres::config::TargetSessionAttrs::ReadWrite);
+        }
         let tls = match &connection.ca_file {
             Some(path) => Some(tls_connector(path)?),
             None => None,
@@ -171,7 +208,6 @@ impl Database {
             freed: Condvar::new(),
             open: Mutex::new(0),
             pool_size: connection.pool_size.max(1),
-            reached: AtomicBool::new(false),
             commits: AtomicU64::new(0),
             commit_nanos: AtomicU64::new(0),
         });
@@ -206,6 +242,14 @@ impl Database {
             tracing::info!(version, name, "PostgreSQL schema migrated");
         }
         run(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+        // An acknowledged change must be on disk when COMMIT returns.
+        let synchronous = wait(client.query_one("SHOW synchronous_commit", &[]))
+            .map_err(|e| backend("SHOW synchronous_commit", &e))?;
+        if synchronous.get::<_, String>(0) == "off" {
+            return Err(StoreError::Backend(
+                "the database runs with synchronous_commit = off: a change would be acknowledged before it is on disk; set it to on (or remote_apply) for the registry's role or database".to_owned(),
+            ));
+        }
         Ok(())
     }
 
@@ -275,12 +319,13 @@ impl Database {
         names: [&'static str; N],
         f: &impl Fn(&[super::kv::TxTree<'_>; N]) -> TxResult<R>,
     ) -> Result<R, Attempt> {
-        let pooled = self.checkout().map_err(Attempt::Retry)?;
+        let pooled = self.checkout().map_err(Attempt::retry_if_unavailable)?;
         let conn = pooled.conn();
+        pooled.in_transaction.set(true);
         wait(conn.client.batch_execute(&format!(
             "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
         )))
-        .map_err(|e| Attempt::Retry(backend("begin", &e)))?;
+        .map_err(|e| Attempt::retry_if_unavailable(backend("begin", &e)))?;
         let state = TxState {
             conn,
             writes: RefCell::new(BTreeMap::new()),
@@ -297,14 +342,14 @@ impl Database {
             Err(e) => {
                 // A rollback that fails leaves a connection in an unknown
                 // state: it is closed rather than given back.
-                if wait(conn.client.batch_execute("ROLLBACK")).is_err() {
-                    pooled.discard();
+                if wait(conn.client.batch_execute("ROLLBACK")).is_ok() {
+                    pooled.in_transaction.set(false);
                 }
                 return Err(match e {
                     TxError::Abort(c) => Attempt::Failed(TxFailure::Abort(c)),
                     TxError::AbortAt(n, c) => Attempt::Failed(TxFailure::AbortAt(n, c)),
                     TxError::Record(e) => Attempt::Failed(TxFailure::Store(e)),
-                    TxError::Postgres(e) => Attempt::Retry(e),
+                    TxError::Postgres(e) => Attempt::retry_if_unavailable(e),
                     TxError::Sled(e) => Attempt::Failed(TxFailure::Store(StoreError::Backend(
                         format!("a sled error in a PostgreSQL transaction: {e}"),
                     ))),
@@ -315,7 +360,10 @@ impl Database {
         let writes = state.writes.into_inner();
         let (mut put_trees, mut put_keys, mut put_values) = (Vec::new(), Vec::new(), Vec::new());
         let (mut delete_trees, mut delete_keys) = (Vec::new(), Vec::new());
-        for ((tree, key), value) in &writes {
+        for (tree, key, value) in writes
+            .iter()
+            .flat_map(|(tree, keys)| keys.iter().map(move |(k, v)| (tree, k, v)))
+        {
             match value {
                 Some(value) => {
                     put_trees.push(*tree);
@@ -351,6 +399,7 @@ impl Database {
         let failed_write = upserted.err().or(deleted.err());
         match (failed_write, committed) {
             (None, Ok(())) => {
+                pooled.in_transaction.set(false);
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 self.commit_nanos.fetch_add(
                     u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX),
@@ -361,16 +410,17 @@ impl Database {
             // A write the server refused aborts the transaction, and its
             // COMMIT then rolls back: nothing was written.
             (Some(e), Ok(())) if !e.is_closed() && e.as_db_error().is_some() => {
-                Err(Attempt::Failed(TxFailure::Store(StoreError::Unavailable(
-                    describe("write", &e),
-                ))))
+                pooled.in_transaction.set(false);
+                Err(Attempt::Failed(TxFailure::Store(backend("write", &e))))
             }
-            (_, Err(e)) if e.as_db_error().is_some() => {
+            // The server refused the COMMIT itself with an ERROR, on a
+            // connection still open: the transaction rolled back.
+            (_, Err(e)) if commit_refused(&e) => {
                 pooled.discard();
-                Err(Attempt::Failed(TxFailure::Store(StoreError::Unavailable(
-                    describe("commit", &e),
-                ))))
+                Err(Attempt::Failed(TxFailure::Store(backend("commit", &e))))
             }
+            // The connection, or the server, went away while the COMMIT was
+            // on its way: it may or may not have happened.
             (Some(e), _) | (None, Err(e)) => {
                 pooled.discard();
                 Err(Attempt::Failed(TxFailure::Store(StoreError::NotDurable(
@@ -428,4 +478,15 @@ enum Attempt {
     Retry(StoreError),
     /// The outcome to report.
     Failed(TxFailure),
+}
+
+impl Attempt {
+    /// Nothing was written: run again when the database was out of reach,
+    /// else report the failure as it is.
+    fn retry_if_unavailable(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) => Self::Retry(e),
+            other => Self::Failed(TxFailure::Store(other)),
+        }
+    }
 }

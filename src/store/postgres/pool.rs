@@ -2,12 +2,15 @@
 //! its prepared statements, driven by a runtime on a thread of its own;
 //! how a synchronous call waits for one; TLS to the database.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio_postgres::Statement;
 
 use super::{Database, StoreError, backend};
+
+/// How long a call waits for a free connection before it fails as
+/// unavailable (nothing changed).
+const CHECKOUT_WAIT: Duration = Duration::from_secs(5);
 
 /// One connection and its prepared statements.
 pub(super) struct Conn {
@@ -24,6 +27,7 @@ impl Database {
     /// A connection from the pool, opening one if the pool is not full,
     /// else waiting for one to be given back.
     pub(super) fn checkout(&self) -> Result<Pooled<'_>, StoreError> {
+        let deadline = std::time::Instant::now() + CHECKOUT_WAIT;
         loop {
             if let Some(conn) = self.lock_idle().pop() {
                 if conn.client.is_closed() {
@@ -33,6 +37,7 @@ impl Database {
                 return Ok(Pooled {
                     database: self,
                     conn: Some(conn),
+                    in_transaction: std::cell::Cell::new(false),
                 });
             }
             {
@@ -44,13 +49,11 @@ impl Database {
                     *open += 1;
                     drop(open);
                     return match self.connect() {
-                        Ok(conn) => {
-                            self.reached.store(true, Ordering::Relaxed);
-                            Ok(Pooled {
-                                database: self,
-                                conn: Some(conn),
-                            })
-                        }
+                        Ok(conn) => Ok(Pooled {
+                            database: self,
+                            conn: Some(conn),
+                            in_transaction: std::cell::Cell::new(false),
+                        }),
                         Err(e) => {
                             self.forget_one();
                             Err(e)
@@ -58,14 +61,23 @@ impl Database {
                     };
                 }
             }
-            let idle = self.lock_idle();
-            if idle.is_empty() {
-                // Woken when a connection is given back or forgotten.
-                let _ = self
-                    .freed
-                    .wait_timeout(idle, Duration::from_millis(100))
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if std::time::Instant::now() >= deadline {
+                return Err(StoreError::Unavailable(format!(
+                    "no PostgreSQL connection free within {} s (pool_size {})",
+                    CHECKOUT_WAIT.as_secs(),
+                    self.pool_size
+                )));
             }
+            // Woken when a connection is given back or forgotten.
+            blocking(|| {
+                let idle = self.lock_idle();
+                if idle.is_empty() {
+                    let _ = self
+                        .freed
+                        .wait_timeout(idle, Duration::from_millis(100))
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+            });
         }
     }
 
@@ -147,6 +159,10 @@ impl Database {
 pub(super) struct Pooled<'a> {
     database: &'a Database,
     conn: Option<Conn>,
+    /// Set from `BEGIN` until its `COMMIT` or `ROLLBACK` answered: a
+    /// connection dropped meanwhile (an error, a panic) is closed, never
+    /// given back inside a transaction or holding the write lock.
+    pub(super) in_transaction: std::cell::Cell<bool>,
 }
 
 impl Pooled<'_> {
@@ -172,7 +188,7 @@ fn unreachable_conn() -> ! {
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            if conn.client.is_closed() {
+            if conn.client.is_closed() || self.in_transaction.get() {
                 self.database.forget_one();
             } else {
                 self.database.lock_idle().push(conn);
@@ -187,11 +203,17 @@ impl Drop for Pooled<'_> {
 /// sessions whose commands do not need the database go on, and several
 /// sessions can wait for the database at once.
 pub(super) fn wait<F: std::future::Future>(future: F) -> F::Output {
+    blocking(|| futures_executor::block_on(future))
+}
+
+/// Runs `f`, which blocks, moving the worker's other tasks to another
+/// thread meanwhile on a multi-threaded runtime.
+pub(super) fn blocking<R>(f: impl FnOnce() -> R) -> R {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(|| futures_executor::block_on(future))
+            tokio::task::block_in_place(f)
         }
-        _ => futures_executor::block_on(future),
+        _ => f(),
     }
 }
 

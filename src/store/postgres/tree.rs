@@ -14,8 +14,9 @@ use crate::store::kv::TxFailure;
 /// A key and its value.
 pub(super) type Record = (Vec<u8>, Vec<u8>);
 
-/// A transaction's writes, by tree and key: a new value, or `None` to remove.
-type PendingWrites = BTreeMap<(&'static str, Vec<u8>), Option<Vec<u8>>>;
+/// A transaction's writes, by tree, then key (so a read looks a key up
+/// without copying it): a new value, or `None` to remove.
+type PendingWrites = BTreeMap<&'static str, BTreeMap<Vec<u8>, Option<Vec<u8>>>>;
 
 /// The state of one transaction: its connection and its pending writes.
 pub(super) struct TxState<'a> {
@@ -33,7 +34,13 @@ impl TxTree<'_> {
     /// The value under `key`: this transaction's own write, else the
     /// database's.
     pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        if let Some(value) = self.state.writes.borrow().get(&(self.tree, key.to_vec())) {
+        if let Some(value) = self
+            .state
+            .writes
+            .borrow()
+            .get(self.tree)
+            .and_then(|tree| tree.get(key))
+        {
             return Ok(value.clone());
         }
         let c = self.state.conn;
@@ -47,7 +54,9 @@ impl TxTree<'_> {
         self.state
             .writes
             .borrow_mut()
-            .insert((self.tree, key.to_vec()), value.map(<[u8]>::to_vec));
+            .entry(self.tree)
+            .or_default()
+            .insert(key.to_vec(), value.map(<[u8]>::to_vec));
     }
 }
 
@@ -84,8 +93,21 @@ impl Tree {
 
     /// Sets or removes `key`, in a transaction of its own.
     pub(crate) fn put(&self, key: &[u8], value: Option<&[u8]>) -> Result<(), StoreError> {
-        self.update_and_fetch(key, |_| value.map(<[u8]>::to_vec))
-            .map(|_| ())
+        let result = self.database.transaction([self.name], |[t]| {
+            match value {
+                Some(v) => t.insert(key, v)?,
+                None => t.remove(key)?,
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => Ok(()),
+            Err(TxFailure::Store(e)) => Err(e),
+            Err(TxFailure::Abort(c) | TxFailure::AbortAt(_, c)) => {
+                Err(StoreError::Backend(format!("write refused: {c:?}")))
+            }
+            Err(TxFailure::Sled(e)) => Err(e.into()),
+        }
     }
 
     /// Replaces the value under `key` by `f(old)` in one transaction.
