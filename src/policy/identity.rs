@@ -210,6 +210,34 @@ mod tests {
         .map_err(|e| e.result_code().code())
     }
 
+    fn postal(cc: &str) -> PostalInfo {
+        PostalInfo {
+            kind: crate::model::PostalType::Loc,
+            name: "Amina".into(),
+            org: None,
+            street: vec!["1 rue des Oudayas".into()],
+            city: "Rabat".into(),
+            sp: None,
+            pc: None,
+            cc: cc.into(),
+        }
+    }
+
+    #[test]
+    fn r17_an_admin_contact_in_morocco_is_accepted() {
+        assert!(r17_lives_in_morocco(&[postal("MA")]));
+        assert!(r17_admin_in_morocco("adm-1", &[postal("MA"), postal("MA")]).is_ok());
+    }
+
+    #[test]
+    fn r17_an_admin_contact_abroad_or_without_address_is_2306() {
+        assert!(!r17_lives_in_morocco(&[]));
+        assert!(!r17_lives_in_morocco(&[postal("MA"), postal("FR")]));
+        let refused =
+            r17_admin_in_morocco("adm-1", &[postal("FR")]).map_err(|e| e.result_code().code());
+        assert_eq!(refused, Err(2306));
+    }
+
     #[test]
     fn r15_accepted_formats() {
         use IdentityKind::*;

@@ -139,6 +139,35 @@ mod tests {
     }
 
     #[test]
+    fn r10_a_tacit_renewal_adds_one_year_to_the_expiry() {
+        assert_eq!(
+            r10_tacit_expiry(at("2027-04-22T12:00:00Z")),
+            Some(at("2028-04-22T12:00:00Z"))
+        );
+        // From 29 February, the renewal ends on the last day of February.
+        assert_eq!(
+            r10_tacit_expiry(at("2028-02-29T00:00:00Z")),
+            Some(at("2029-02-28T00:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn r11_purge_comes_thirty_days_after_the_delete() {
+        assert_eq!(
+            r11_purge_at(at("2027-01-10T08:00:00Z")),
+            at("2027-02-09T08:00:00Z")
+        );
+    }
+
+    #[test]
+    fn r15_the_identity_deadline_is_the_given_days_after_the_create() {
+        let entry = r15_identity_deadline("exemple.ma", at("2027-01-10T08:00:00Z"), 15);
+        assert_eq!(entry.at, at("2027-01-25T08:00:00Z"));
+        assert_eq!(entry.kind, DueKind::IdentityDeadline);
+        assert_eq!(entry.name, "exemple.ma");
+    }
+
+    #[test]
     fn r11_a_delete_prohibited_or_pending_domain_is_2304() {
         for status in R11_DELETE_BLOCKING {
             assert_eq!(code(r11_may_delete(&[status], &[])), Some(2304));

@@ -1,4 +1,5 @@
-//! The charter (`charter.md`): one function per rule, named after its id;
+//! The charter (`charter.md`): the decisions of each rule, in functions
+//! named after its id (`rN_…`);
 //! and the syntax rules the charter relies on (host names, e-mail
 //! addresses). Pure functions of (command data, settings, now); no I/O, no
 //! XML.
