@@ -5,6 +5,7 @@
 
 mod admin;
 mod client;
+mod log_sink;
 mod serve;
 mod summary;
 
@@ -185,21 +186,23 @@ pub fn main() -> ExitCode {
     let json = log_format(&cli) == crate::config::LogFormat::Json;
     // The server logs a line per transform: they go to stderr from a thread
     // of their own, in one write per batch rather than one per line, and
-    // a command never waits on the log. The guard writes what is left when
-    // `main` returns. The other commands write their lines as they come.
-    let _log_guard = if matches!(cli.command, Command::Serve(_)) {
-        let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-            .lossy(false)
-            .thread_name("log-writer")
-            .finish(std::io::BufWriter::with_capacity(
-                64 * 1024,
-                std::io::stderr(),
-            ));
-        init_log(filter, json, writer);
-        Some(guard)
+    // a command never waits on the log (`log_sink.rs`). The guard writes
+    // what is left when `main` returns. The other commands write their
+    // lines as they come.
+    let log_sink = if matches!(cli.command, Command::Serve(_)) {
+        log_sink::start(std::io::stderr()).ok()
     } else {
-        init_log(filter, json, std::io::stderr);
         None
+    };
+    let _log_guard = match log_sink {
+        Some((sink, guard)) => {
+            init_log(filter, json, sink);
+            Some(guard)
+        }
+        None => {
+            init_log(filter, json, std::io::stderr);
+            None
+        }
     };
     if matches!(cli.command, Command::Serve(_) | Command::Admin(_)) {
         // The store, backups, deposits, zone files and mail are the

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::StoreError;
+use super::sled_group::GroupWriter;
 
 pub(super) struct GroupCommit {
     db: sled::Db,
@@ -39,11 +40,18 @@ pub(super) struct DiskSync {
     /// The history tree, whose chain head each flush records in `mark`.
     history: sled::Tree,
     mark: DurableMark,
+    /// The transactions committed and not yet applied to sled, which a
+    /// flush applies first.
+    writer: std::sync::Arc<GroupWriter>,
 }
 
 impl DiskSync {
     /// Opens the log file of the sled store in `dir`.
-    pub(super) fn open(dir: &Path, history: sled::Tree) -> Result<Self, StoreError> {
+    pub(super) fn open(
+        dir: &Path,
+        history: sled::Tree,
+        writer: std::sync::Arc<GroupWriter>,
+    ) -> Result<Self, StoreError> {
         let log_path = dir.join("db");
         let log = File::options()
             .read(true)
@@ -59,6 +67,7 @@ impl DiskSync {
             flush_nanos: AtomicU64::new(0),
             history,
             mark: DurableMark::open(dir)?,
+            writer,
         })
     }
 
@@ -120,11 +129,13 @@ impl DiskSync {
         Duration::from_nanos(self.flush_nanos.load(Ordering::Relaxed)).as_secs_f64()
     }
 
-    /// Flushes sled's buffers and syncs them, on this thread; then records
-    /// the history chain's head as it was before the flush (so covered by
-    /// it) in the durable mark.
+    /// Applies the committed transactions to sled (one sled transaction for
+    /// the whole group), flushes sled's buffers and syncs them, on this
+    /// thread; then records the history chain's head as it was before the
+    /// flush (so covered by it) in the durable mark.
     pub(super) fn flush_now(&self, db: &sled::Db) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
+        self.writer.apply_pending()?;
         let head = self.history.get(super::keys::CHAIN_HEAD)?;
         db.flush()?;
         self.sync()?;

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::commit::{self, GroupCommit};
 use super::kv::Tree;
+use super::sled_group::{GroupWriter, SledTree};
 use super::{Record, StoreError, codec, keys, postgres};
 use crate::model::HistoryRecord;
 
@@ -69,25 +70,62 @@ pub(super) enum Backend {
 }
 
 impl Engine {
-    /// Opens the trees of an opened sled database.
+    /// Opens the trees of an opened sled database, all written through one
+    /// group writer (`sled_group.rs`).
     pub(super) fn new(db: sled::Db, path: &Path) -> Result<Self, StoreError> {
-        let tree = |name: &str| -> Result<Tree, StoreError> { Ok(Tree::Sled(db.open_tree(name)?)) };
+        const NAMES: [&str; 11] = [
+            "registrars",
+            "domains",
+            "contacts",
+            "hosts",
+            "refs",
+            "poll",
+            "due",
+            "names",
+            "history",
+            "ledger",
+            "meta",
+        ];
+        let mut opened = Vec::with_capacity(NAMES.len());
+        for name in NAMES {
+            opened.push(db.open_tree(name)?);
+        }
+        let writer = GroupWriter::new(opened.clone());
+        let [
+            registrars,
+            domains,
+            contacts,
+            hosts,
+            refs,
+            poll,
+            due,
+            names,
+            history,
+            ledger,
+            meta,
+        ]: [Tree; 11] = std::array::from_fn(|index| {
+            Tree::Sled(SledTree {
+                tree: opened[index].clone(),
+                index,
+                writer: Arc::clone(&writer),
+            })
+        });
         Ok(Self {
-            registrars: tree("registrars")?,
-            domains: tree("domains")?,
-            contacts: tree("contacts")?,
-            hosts: tree("hosts")?,
-            refs: tree("refs")?,
-            poll: tree("poll")?,
-            due: tree("due")?,
-            names: tree("names")?,
-            history: tree("history")?,
-            ledger: tree("ledger")?,
-            meta: tree("meta")?,
+            registrars,
+            domains,
+            contacts,
+            hosts,
+            refs,
+            poll,
+            due,
+            names,
+            history,
+            ledger,
+            meta,
             backend: Backend::Sled {
                 commit: GroupCommit::new(
                     db.clone(),
-                    commit::DiskSync::open(path, db.open_tree("history")?)?,
+                    commit::DiskSync::open(path, opened[8].clone(), writer)?,
                 ),
                 db,
             },

@@ -11,11 +11,8 @@
 
 use std::ops::Bound;
 
-use sled::transaction::{
-    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
-};
-
 use super::postgres;
+use super::sled_group::{SledTree, TxWrites};
 use super::{Conflict, StoreError};
 
 /// A stored value (or key), shared without a copy on the sled path.
@@ -24,8 +21,8 @@ pub(crate) type Bytes = sled::IVec;
 /// One tree of one engine.
 #[derive(Clone)]
 pub(crate) enum Tree {
-    /// A sled tree.
-    Sled(sled::Tree),
+    /// A sled tree, written through the database's group writer.
+    Sled(SledTree),
     /// A tree of the PostgreSQL store (its rows in the `records` table).
     Postgres(postgres::Tree),
 }
@@ -34,7 +31,7 @@ impl Tree {
     /// The value under `key`.
     pub(crate) fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Bytes>, StoreError> {
         match self {
-            Self::Sled(t) => Ok(t.get(key)?),
+            Self::Sled(t) => Ok(t.get(key.as_ref())?),
             Self::Postgres(t) => Ok(t.get(key.as_ref())?.map(Bytes::from)),
         }
     }
@@ -42,7 +39,7 @@ impl Tree {
     /// Whether `key` has a value.
     pub(crate) fn contains_key(&self, key: impl AsRef<[u8]>) -> Result<bool, StoreError> {
         match self {
-            Self::Sled(t) => Ok(t.contains_key(key)?),
+            Self::Sled(t) => Ok(t.get(key.as_ref())?.is_some()),
             Self::Postgres(t) => Ok(t.get(key.as_ref())?.is_some()),
         }
     }
@@ -55,7 +52,8 @@ impl Tree {
     ) -> Result<(), StoreError> {
         match self {
             Self::Sled(t) => {
-                t.insert(key.as_ref(), value.as_ref())?;
+                t.writer
+                    .alone(|| t.tree.insert(key.as_ref(), value.as_ref()))?;
                 Ok(())
             }
             Self::Postgres(t) => t.put(key.as_ref(), Some(value.as_ref())),
@@ -66,7 +64,7 @@ impl Tree {
     pub(crate) fn remove(&self, key: impl AsRef<[u8]>) -> Result<(), StoreError> {
         match self {
             Self::Sled(t) => {
-                t.remove(key)?;
+                t.writer.alone(|| t.tree.remove(key.as_ref()))?;
                 Ok(())
             }
             Self::Postgres(t) => t.put(key.as_ref(), None),
@@ -81,7 +79,7 @@ impl Tree {
         f: impl Fn(Option<&[u8]>) -> Option<Vec<u8>>,
     ) -> Result<Option<Bytes>, StoreError> {
         match self {
-            Self::Sled(t) => Ok(t.update_and_fetch(key, f)?),
+            Self::Sled(t) => Ok(t.writer.alone(|| t.tree.update_and_fetch(key, f))?),
             Self::Postgres(t) => Ok(t.update_and_fetch(key.as_ref(), f)?.map(Bytes::from)),
         }
     }
@@ -89,7 +87,7 @@ impl Tree {
     /// Whether the tree holds no record.
     pub(crate) fn is_empty(&self) -> Result<bool, StoreError> {
         match self {
-            Self::Sled(t) => Ok(t.is_empty()),
+            Self::Sled(t) => Ok(t.applied()?.is_empty()),
             Self::Postgres(t) => Ok(t.range(Bound::Unbounded, Bound::Unbounded).next().is_none()),
         }
     }
@@ -97,7 +95,10 @@ impl Tree {
     /// Every record, in key order.
     pub(crate) fn iter(&self) -> Iter {
         match self {
-            Self::Sled(t) => Iter::Sled(t.iter()),
+            Self::Sled(t) => match t.applied() {
+                Ok(tree) => Iter::Sled(tree.iter()),
+                Err(e) => Iter::Failed(Some(e.into())),
+            },
             Self::Postgres(t) => Iter::Postgres(t.range(Bound::Unbounded, Bound::Unbounded)),
         }
     }
@@ -106,7 +107,10 @@ impl Tree {
     pub(crate) fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> Iter {
         let prefix = prefix.as_ref();
         match self {
-            Self::Sled(t) => Iter::Sled(t.scan_prefix(prefix)),
+            Self::Sled(t) => match t.applied() {
+                Ok(tree) => Iter::Sled(tree.scan_prefix(prefix)),
+                Err(e) => Iter::Failed(Some(e.into())),
+            },
             Self::Postgres(t) => {
                 let end = prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded);
                 Iter::Postgres(t.range(Bound::Included(prefix.to_vec()), end))
@@ -118,7 +122,10 @@ impl Tree {
     pub(crate) fn scan_prefix_rev(&self, prefix: impl AsRef<[u8]>) -> Iter {
         let prefix = prefix.as_ref();
         match self {
-            Self::Sled(t) => Iter::SledRev(t.scan_prefix(prefix).rev()),
+            Self::Sled(t) => match t.applied() {
+                Ok(tree) => Iter::SledRev(tree.scan_prefix(prefix).rev()),
+                Err(e) => Iter::Failed(Some(e.into())),
+            },
             Self::Postgres(t) => {
                 let end = prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded);
                 Iter::Postgres(t.range_rev(Bound::Included(prefix.to_vec()), end))
@@ -129,7 +136,10 @@ impl Tree {
     /// The records whose key is below `end`, in key order.
     pub(crate) fn range_below(&self, end: Vec<u8>) -> Iter {
         match self {
-            Self::Sled(t) => Iter::Sled(t.range(..end)),
+            Self::Sled(t) => match t.applied() {
+                Ok(tree) => Iter::Sled(tree.range(..end)),
+                Err(e) => Iter::Failed(Some(e.into())),
+            },
             Self::Postgres(t) => Iter::Postgres(t.range(Bound::Unbounded, Bound::Excluded(end))),
         }
     }
@@ -155,6 +165,8 @@ pub(crate) enum Iter {
     SledRev(std::iter::Rev<sled::Iter>),
     /// From PostgreSQL, read a page at a time.
     Postgres(postgres::Iter),
+    /// The tree could not be read: this error, once.
+    Failed(Option<StoreError>),
 }
 
 impl Iterator for Iter {
@@ -167,6 +179,7 @@ impl Iterator for Iter {
             Self::Postgres(i) => i
                 .next()
                 .map(|r| r.map(|(k, v)| (Bytes::from(k), Bytes::from(v)))),
+            Self::Failed(e) => e.take().map(Err),
         }
     }
 }
@@ -192,14 +205,14 @@ pub(crate) enum TxError {
     AbortAt(usize, Conflict),
     /// A record could not be decoded or encoded: nothing is written.
     Record(StoreError),
-    /// sled saw a conflict (it runs the closure again) or failed.
-    Sled(UnabortableTransactionError),
+    /// sled failed.
+    Sled(sled::Error),
     /// The PostgreSQL engine failed.
     Postgres(StoreError),
 }
 
-impl From<UnabortableTransactionError> for TxError {
-    fn from(e: UnabortableTransactionError) -> Self {
+impl From<sled::Error> for TxError {
+    fn from(e: sled::Error) -> Self {
         Self::Sled(e)
     }
 }
@@ -222,8 +235,8 @@ pub(crate) enum TxFailure {
 
 /// One tree inside a transaction.
 pub(crate) enum TxTree<'a> {
-    /// A sled transactional tree.
-    Sled(&'a TransactionalTree),
+    /// A tree of a sled transaction.
+    Sled(&'a TxWrites<'a>),
     /// A tree of a PostgreSQL transaction.
     Postgres(postgres::TxTree<'a>),
 }
@@ -232,7 +245,7 @@ impl TxTree<'_> {
     /// The value under `key`, as this transaction sees it.
     pub(crate) fn get(&self, key: impl AsRef<[u8]>) -> TxResult<Option<Bytes>> {
         match self {
-            Self::Sled(t) => Ok(t.get(key)?),
+            Self::Sled(t) => Ok(t.get(key.as_ref())?),
             Self::Postgres(t) => t
                 .get(key.as_ref())
                 .map(|v| v.map(Bytes::from))
@@ -244,7 +257,7 @@ impl TxTree<'_> {
     pub(crate) fn insert(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> TxResult<()> {
         match self {
             Self::Sled(t) => {
-                t.insert(key.as_ref(), value.as_ref())?;
+                t.insert(key.as_ref(), value.as_ref());
                 Ok(())
             }
             Self::Postgres(t) => {
@@ -258,7 +271,11 @@ impl TxTree<'_> {
     /// it had.
     pub(crate) fn take(&self, key: impl AsRef<[u8]>) -> TxResult<Option<Bytes>> {
         match self {
-            Self::Sled(t) => Ok(t.remove(key.as_ref())?),
+            Self::Sled(t) => {
+                let old = t.get(key.as_ref())?;
+                t.remove(key.as_ref());
+                Ok(old)
+            }
             Self::Postgres(t) => {
                 let old = self.get(key.as_ref())?;
                 t.put(key.as_ref(), None);
@@ -271,7 +288,7 @@ impl TxTree<'_> {
     pub(crate) fn remove(&self, key: impl AsRef<[u8]>) -> TxResult<()> {
         match self {
             Self::Sled(t) => {
-                t.remove(key.as_ref())?;
+                t.remove(key.as_ref());
                 Ok(())
             }
             Self::Postgres(t) => {
@@ -282,74 +299,54 @@ impl TxTree<'_> {
     }
 }
 
-/// What a sled transaction aborts with.
-enum SledAbort {
-    Conflict(Conflict),
-    ConflictAt(usize, Conflict),
-    Store(StoreError),
-}
-
 /// Runs `f` as one transaction over `trees` (all of one engine): all of
-/// its writes or none.
+/// its writes or none. On sled it runs alone and its writes join the
+/// pending group (`sled_group.rs`), which the next durable flush applies.
 pub(crate) fn transaction<const N: usize, R>(
     trees: [&Tree; N],
     f: impl Fn(&[TxTree<'_>; N]) -> TxResult<R>,
 ) -> Result<R, TxFailure> {
+    let two_engines = || {
+        TxFailure::Store(StoreError::Backend(
+            "a transaction cannot span two engines or two databases".to_owned(),
+        ))
+    };
     match trees.first() {
         Some(Tree::Postgres(first)) => {
             let mut names = [""; N];
             for (slot, tree) in names.iter_mut().zip(trees) {
                 match tree {
                     Tree::Postgres(t) => *slot = t.name(),
-                    Tree::Sled(_) => {
-                        return Err(TxFailure::Store(StoreError::Backend(
-                            "a transaction cannot span two engines".to_owned(),
-                        )));
-                    }
+                    Tree::Sled(_) => return Err(two_engines()),
                 }
             }
             first.database().transaction(names, f)
         }
-        _ => {
-            let mut sled_trees: Vec<&sled::Tree> = Vec::with_capacity(N);
-            for tree in trees {
+        Some(Tree::Sled(first)) => {
+            let mut indexes = [0usize; N];
+            for (slot, tree) in indexes.iter_mut().zip(trees) {
                 match tree {
-                    Tree::Sled(t) => sled_trees.push(t),
-                    Tree::Postgres(_) => {
-                        return Err(TxFailure::Store(StoreError::Backend(
-                            "a transaction cannot span two engines".to_owned(),
-                        )));
+                    Tree::Sled(t) if std::sync::Arc::ptr_eq(&t.writer, &first.writer) => {
+                        *slot = t.index;
                     }
+                    _ => return Err(two_engines()),
                 }
             }
-            let result = sled::Transactional::<SledAbort>::transaction(
-                sled_trees.as_slice(),
-                |views: &Vec<TransactionalTree>| {
-                    let trees: [TxTree<'_>; N] = std::array::from_fn(|i| TxTree::Sled(&views[i]));
-                    f(&trees).map_err(|e| match e {
-                        TxError::Abort(c) => {
-                            ConflictableTransactionError::Abort(SledAbort::Conflict(c))
-                        }
-                        TxError::AbortAt(n, c) => {
-                            ConflictableTransactionError::Abort(SledAbort::ConflictAt(n, c))
-                        }
-                        TxError::Record(e) | TxError::Postgres(e) => {
-                            ConflictableTransactionError::Abort(SledAbort::Store(e))
-                        }
-                        TxError::Sled(e) => e.into(),
-                    })
-                },
-            );
+            let result = first.writer.transaction(&indexes, |txs| {
+                let trees: [TxTree<'_>; N] = std::array::from_fn(|i| TxTree::Sled(&txs[i]));
+                f(&trees)
+            });
             match result {
-                Ok(r) => Ok(r),
-                Err(TransactionError::Abort(SledAbort::Conflict(c))) => Err(TxFailure::Abort(c)),
-                Err(TransactionError::Abort(SledAbort::ConflictAt(n, c))) => {
-                    Err(TxFailure::AbortAt(n, c))
-                }
-                Err(TransactionError::Abort(SledAbort::Store(e))) => Err(TxFailure::Store(e)),
-                Err(TransactionError::Storage(e)) => Err(TxFailure::Sled(e)),
+                Ok(Ok(r)) => Ok(r),
+                Ok(Err(TxError::Abort(c))) => Err(TxFailure::Abort(c)),
+                Ok(Err(TxError::AbortAt(n, c))) => Err(TxFailure::AbortAt(n, c)),
+                Ok(Err(TxError::Record(e) | TxError::Postgres(e))) => Err(TxFailure::Store(e)),
+                Ok(Err(TxError::Sled(e))) | Err(e) => Err(TxFailure::Sled(e)),
             }
         }
+        None => Err(TxFailure::Store(StoreError::Backend(
+            "a transaction over no tree".to_owned(),
+        ))),
     }
 }
 

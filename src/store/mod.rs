@@ -45,7 +45,8 @@
 //!   `poll.rs`, `due.rs`, `ledger.rs`, `history.rs`: one tree each, its
 //!   reads and its changes; `refs.rs`: the indexes; `batch.rs`: bulk creates.
 //! - `kv.rs`: the storage interface both engines implement; `postgres/`:
-//!   the PostgreSQL engine; `commit.rs`: sled's group commit; `codec.rs`:
+//!   the PostgreSQL engine; `commit.rs`: sled's group commit;
+//!   `sled_group.rs`: sled transactions applied in groups; `codec.rs`:
 //!   the record encoding; `migrate.rs`: format upgrades; `backup.rs`,
 //!   `compact.rs`, `copy.rs`, `verify.rs`: whole-store operations.
 
@@ -77,6 +78,7 @@ mod poll;
 pub mod postgres;
 mod refs;
 mod registrars;
+mod sled_group;
 mod verify;
 
 pub use backup::BackupReport;
