@@ -1,31 +1,52 @@
 //! Group commit: many sessions' writes share one disk flush. A caller that
-//! committed a transaction takes a ticket; whoever holds the flush lock
-//! flushes everything requested so far, and every caller whose ticket that
-//! flush covered returns without flushing again. No background task, so the
-//! store closes as soon as its last handle drops.
+//! committed a transaction takes a ticket and wakes the flusher, a thread
+//! of the store's own that flushes everything requested so far, then
+//! everything requested meanwhile, back to back, for as long as tickets
+//! come; every caller whose ticket a flush covered returns without
+//! flushing again. The thread stops when the store closes.
 //!
-//! A flush is durable against a power cut, not only a crash: sled (0.34)
-//! writes its log with `sync_file_range`, which neither flushes the disk's
-//! write cache nor records a grown file's size, so every flush ends with an
-//! `fdatasync` of the log file (and an `fsync` of any new blob file and of
-//! the blob directory). That sync covers every write the flush covered.
+//! A flush first applies the transactions committed since the last one
+//! (`sled_group.rs`), then makes them durable against a power cut, not
+//! only a crash: sled (0.34) writes its log with `sync_file_range`, which
+//! neither flushes the disk's write cache nor records a grown file's size,
+//! so every flush ends with an `fdatasync` of the log file (and an `fsync`
+//! of any new blob file and of the blob directory). That sync covers every
+//! write the flush covered.
 
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use super::StoreError;
 use super::sled_group::GroupWriter;
 
 pub(super) struct GroupCommit {
+    shared: Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What the callers and the flusher thread share.
+struct Shared {
     db: sled::Db,
-    disk: std::sync::Arc<DiskSync>,
+    disk: Arc<DiskSync>,
+    /// Tickets taken.
     requested: AtomicU64,
+    /// Every ticket up to this one is durable.
     flushed: AtomicU64,
-    lock: tokio::sync::Mutex<()>,
+    /// Every ticket up to this one (and above `flushed`) failed, for
+    /// `failure`.
+    failed: AtomicU64,
+    failure: Mutex<String>,
+    /// Whether the flusher waits for a ticket (a caller wakes it then).
+    sleeping: AtomicBool,
+    /// Whether the store closes.
+    state: Mutex<bool>,
+    wake: Condvar,
+    /// A flush ended.
+    done: tokio::sync::Notify,
 }
 
 /// The files a flush must sync, and the blobs already synced.
@@ -42,7 +63,7 @@ pub(super) struct DiskSync {
     mark: DurableMark,
     /// The transactions committed and not yet applied to sled, which a
     /// flush applies first.
-    writer: std::sync::Arc<GroupWriter>,
+    writer: Arc<GroupWriter>,
 }
 
 impl DiskSync {
@@ -50,7 +71,7 @@ impl DiskSync {
     pub(super) fn open(
         dir: &Path,
         history: sled::Tree,
-        writer: std::sync::Arc<GroupWriter>,
+        writer: Arc<GroupWriter>,
     ) -> Result<Self, StoreError> {
         let log_path = dir.join("db");
         let log = File::options()
@@ -234,38 +255,115 @@ pub(super) fn read_mark(dir: &Path) -> Option<(u64, [u8; 32])> {
 }
 
 impl GroupCommit {
-    pub(super) fn new(db: sled::Db, disk: DiskSync) -> Self {
-        Self {
+    /// Starts the flusher thread of a store.
+    pub(super) fn new(db: sled::Db, disk: DiskSync) -> Result<Self, StoreError> {
+        let shared = Arc::new(Shared {
             db,
-            disk: std::sync::Arc::new(disk),
+            disk: Arc::new(disk),
             requested: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
-            lock: tokio::sync::Mutex::new(()),
-        }
+            failed: AtomicU64::new(0),
+            failure: Mutex::new(String::new()),
+            sleeping: AtomicBool::new(false),
+            state: Mutex::new(false),
+            wake: Condvar::new(),
+            done: tokio::sync::Notify::new(),
+        });
+        let thread = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("store-flusher".to_owned())
+                .spawn(move || shared.run())
+                .map_err(|e| StoreError::Flush(format!("cannot start the flusher thread: {e}")))?
+        };
+        Ok(Self {
+            shared,
+            thread: Some(thread),
+        })
     }
 
     /// The files this commit syncs.
     pub(super) fn disk(&self) -> &DiskSync {
-        &self.disk
+        &self.shared.disk
     }
 
     /// Returns once every write made before the call is on stable storage.
     pub(super) async fn durable(&self) -> Result<(), StoreError> {
-        let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.flushed.load(Ordering::SeqCst) >= ticket {
-            return Ok(());
+        let shared = &self.shared;
+        let ticket = shared.requested.fetch_add(1, Ordering::SeqCst) + 1;
+        if shared.sleeping.load(Ordering::SeqCst) {
+            let _state = lock(&shared.state);
+            shared.wake.notify_one();
         }
-        let _leader = self.lock.lock().await;
-        if self.flushed.load(Ordering::SeqCst) >= ticket {
-            return Ok(());
+        loop {
+            let done = shared.done.notified();
+            tokio::pin!(done);
+            done.as_mut().enable();
+            // A failed flush is final for the tickets it covered, even if a
+            // later one succeeds: after a failed sync the kernel may have
+            // dropped the pages it could not write.
+            if shared.failed.load(Ordering::SeqCst) >= ticket {
+                return Err(StoreError::Flush(lock(&shared.failure).clone()));
+            }
+            if shared.flushed.load(Ordering::SeqCst) >= ticket {
+                return Ok(());
+            }
+            done.await;
         }
-        let target = self.requested.load(Ordering::SeqCst);
-        let db = self.db.clone();
-        let disk = std::sync::Arc::clone(&self.disk);
-        tokio::task::spawn_blocking(move || disk.flush_now(&db))
-            .await
-            .map_err(|e| StoreError::Flush(e.to_string()))??;
-        self.flushed.fetch_max(target, Ordering::SeqCst);
-        Ok(())
+    }
+}
+
+impl Drop for GroupCommit {
+    /// Stops the flusher once it has served every ticket taken.
+    fn drop(&mut self) {
+        *lock(&self.shared.state) = true;
+        self.shared.wake.notify_one();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shared {
+    /// The flusher: waits for a ticket, flushes everything requested so
+    /// far, tells the waiters, and again.
+    fn run(&self) {
+        let mut served = 0;
+        loop {
+            {
+                let mut stopping = lock(&self.state);
+                loop {
+                    self.sleeping.store(true, Ordering::SeqCst);
+                    if self.requested.load(Ordering::SeqCst) > served {
+                        break;
+                    }
+                    if *stopping {
+                        self.sleeping.store(false, Ordering::SeqCst);
+                        return;
+                    }
+                    stopping = self
+                        .wake
+                        .wait(stopping)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+                self.sleeping.store(false, Ordering::SeqCst);
+            }
+            let target = self.requested.load(Ordering::SeqCst);
+            match self.disk.flush_now(&self.db) {
+                Ok(()) => {
+                    self.flushed.fetch_max(target, Ordering::SeqCst);
+                }
+                Err(e) => {
+                    *lock(&self.failure) = e.to_string();
+                    self.failed.fetch_max(target, Ordering::SeqCst);
+                }
+            }
+            served = target;
+            self.done.notify_waiters();
+        }
     }
 }

@@ -173,6 +173,7 @@ impl Store {
                 Err(e) => return Err(e.into()),
             }
         };
+        super::sled_group::recover(&db, &self.inner.path)?;
         let engine = Engine::new(db, &self.inner.path)?;
         engine.flush_now()?;
         *self

@@ -90,7 +90,7 @@ impl Engine {
         for name in NAMES {
             opened.push(db.open_tree(name)?);
         }
-        let writer = GroupWriter::new(opened.clone());
+        let writer = GroupWriter::new(NAMES.into_iter().zip(opened.iter().cloned()).collect());
         let [
             registrars,
             domains,
@@ -126,7 +126,7 @@ impl Engine {
                 commit: GroupCommit::new(
                     db.clone(),
                     commit::DiskSync::open(path, opened[8].clone(), writer)?,
-                ),
+                )?,
                 db,
             },
         })

@@ -19,6 +19,17 @@ pub(super) const META_ROID_BASE: &str = "roid_base";
 /// `meta`: present once the shipped reserved list was loaded.
 pub(super) const META_TERMS_SEEDED: &str = "terms_seeded";
 
+/// `meta`: `group_intent:{chunk u32 BE}`, the record of a group of
+/// committed changes while it is written to the trees (`sled_group.rs`).
+pub(super) const META_GROUP_INTENT: &[u8] = b"group_intent:";
+
+/// `meta`: chunk `chunk` of the group intent.
+pub(super) fn group_intent(chunk: u32) -> Vec<u8> {
+    let mut key = META_GROUP_INTENT.to_vec();
+    key.extend_from_slice(&chunk.to_be_bytes());
+    key
+}
+
 /// `meta`: the last SOA serial exported for `zone` (`u32` BE).
 pub(super) fn zone_serial(zone: &str) -> String {
     format!("zone_serial:{zone}")
@@ -350,6 +361,7 @@ mod tests {
         assert_eq!(chain_place(&chain_index(300)), 300);
         assert_eq!(CHAIN_HEAD, b"\xff\xffchain-head");
         assert_eq!(zone_serial("ma"), "zone_serial:ma");
+        assert_eq!(group_intent(2), b"group_intent:\0\0\0\x02");
         assert_eq!(
             [
                 META_FORMAT_VERSION,

@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicU64;
 
 use super::engine::{Engine, Inner};
 use super::poll::read_u64;
-use super::{FORMAT_VERSION, Store, StoreError, commit, keys, migrate, postgres};
+use super::{FORMAT_VERSION, Store, StoreError, commit, keys, migrate, postgres, sled_group};
 
 /// The store's files in `dir` (`conf`, `db`, `blobs`, `snap.*`, and the
 /// durable mark), as sled and the store name them.
@@ -190,6 +190,7 @@ impl Store {
         if new {
             restrict_store_files(path)?;
         }
+        sled_group::recover(&db, path)?;
         if let Some(mark) = commit::read_mark(path) {
             Engine::check_durable_mark(&db.open_tree("history")?, path, mark)?;
         }

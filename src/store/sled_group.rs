@@ -1,15 +1,24 @@
-//! sled transactions committed in memory one at a time and applied to sled
-//! in groups. sled (0.34) writes two log buffers to disk for every
-//! multi-tree transaction, whatever its size (one sealed before its batch
-//! manifest, one sealed after), so many small transactions cost many disk
-//! writes. Here a transaction's closure runs alone (one at a time, in the
-//! order they arrive), reading through the changes committed before it and
-//! not yet applied; its writes join the pending group; and the group is
-//! applied to sled as one sled transaction by the next durable flush (or
-//! before any read of a whole tree, any write outside a transaction, or
-//! when the group grows large). A group is all or nothing on disk, as each
-//! of its transactions was; none is acknowledged before the flush that
-//! covers it.
+//! Transactions on sled: committed in memory one at a time, and written
+//! to sled in groups. A transaction's closure runs alone (one at a time, in
+//! the order they arrive), reading through the changes committed before it
+//! and not yet written; its writes join the pending group; and the next
+//! durable flush writes the group (so does any read of a whole tree, any
+//! write outside a transaction, or a group grown large). None is
+//! acknowledged before the flush that covers it.
+//!
+//! A group is all or nothing on disk, through a record of its own (the
+//! group intent): its writes are first recorded under
+//! `meta/group_intent:{chunk}` (the chunks in reverse order, the first,
+//! with the count and a SHA-256 of the whole, last), then written to their
+//! trees one by one, then the record is removed (its first chunk first).
+//! sled recovers a prefix of its log after a crash, so a store that opens
+//! with a complete record stopped while writing that group, and the
+//! opening ([`recover`]) writes the group again whole; one without a
+//! record holds every group whole or not at all.
+//!
+//! Why not sled's own transactions: sled (0.34) writes two log buffers to
+//! disk for each, and holds a lock over the whole process while one
+//! commits, which every read of every tree then waits for.
 //!
 //! Every read of a record (inside a transaction or not) sees the committed
 //! changes, applied or not: a key is looked up in the pending group, then in
@@ -21,8 +30,10 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
+use sha2::{Digest, Sha256};
 use sled::IVec;
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+
+use super::{StoreError, keys};
 
 /// A group larger than this many writes is applied by the transaction
 /// that made it so, before it returns (bulk loads stay bounded in memory).
@@ -58,6 +69,8 @@ impl Writes {
 pub(crate) struct GroupWriter {
     /// The database's trees, by the index each [`SledTree`] holds.
     trees: Vec<sled::Tree>,
+    /// Their names, for the group intent.
+    names: Vec<&'static str>,
     /// Held while a transaction's closure runs, and by a write outside a
     /// transaction: they happen one at a time.
     serial: Mutex<()>,
@@ -87,11 +100,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl GroupWriter {
-    /// The writer of a database whose trees are `trees`.
-    pub(crate) fn new(trees: Vec<sled::Tree>) -> Arc<Self> {
+    /// The writer of a database whose trees are `trees` (with their names;
+    /// one must be `meta`, where a group's record is kept while it is
+    /// written).
+    pub(crate) fn new(trees: Vec<(&'static str, sled::Tree)>) -> Arc<Self> {
         let n = trees.len();
+        let (names, trees) = trees.into_iter().unzip();
         Arc::new(Self {
             trees,
+            names,
             serial: Mutex::new(()),
             pending: RwLock::new(Writes::new(n)),
             applying: RwLock::new(None),
@@ -194,34 +211,30 @@ impl GroupWriter {
         Ok(())
     }
 
-    /// Writes a group to sled in one sled transaction over the trees it
-    /// touches.
+    /// Writes a group to its trees, all or nothing on disk: its record
+    /// first, then its writes, then the record removed (see the module's
+    /// comment).
     fn write_group(&self, group: &Writes) -> sled::Result<()> {
-        let touched: Vec<usize> = (0..self.trees.len())
-            .filter(|&i| !group.trees[i].is_empty())
-            .collect();
-        let trees: Vec<&sled::Tree> = touched.iter().map(|&i| &self.trees[i]).collect();
-        let result = sled::Transactional::<()>::transaction(
-            trees.as_slice(),
-            |views: &Vec<TransactionalTree>| {
-                for (view, &i) in views.iter().zip(&touched) {
-                    for (key, value) in &group.trees[i] {
-                        match value {
-                            Some(value) => view.insert(key.as_slice(), value.clone())?,
-                            None => view.remove(key.as_slice())?,
-                        };
-                    }
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            },
-        );
-        match result {
-            Ok(()) => Ok(()),
-            Err(TransactionError::Storage(e)) => Err(e),
-            Err(TransactionError::Abort(())) => Err(sled::Error::ReportableBug(
-                "a group of changes aborted".to_owned(),
-            )),
+        let Some(meta) = self.names.iter().position(|n| *n == "meta") else {
+            return Err(sled::Error::ReportableBug("no meta tree".to_owned()));
+        };
+        let meta = &self.trees[meta];
+        let chunks = encode_intent(&self.names, group);
+        for (n, chunk) in chunks.iter().enumerate().rev() {
+            meta.insert(keys::group_intent(chunk_number(n)), chunk.as_slice())?;
         }
+        for (tree, writes) in self.trees.iter().zip(&group.trees) {
+            for (key, value) in writes {
+                match value {
+                    Some(value) => tree.insert(key.as_slice(), value.clone())?,
+                    None => tree.remove(key.as_slice())?,
+                };
+            }
+        }
+        for n in 0..chunks.len() {
+            meta.remove(keys::group_intent(chunk_number(n)))?;
+        }
+        Ok(())
     }
 
     /// Runs `f` as one transaction over the trees `trees` (indexes): it
@@ -344,6 +357,157 @@ impl SledTree {
     }
 }
 
+/// The largest chunk of a group intent (sled keeps values under 128 KiB
+/// in its log; larger ones go to files of their own).
+const INTENT_CHUNK: usize = 32 * 1024;
+/// The first bytes of a group intent's first chunk.
+const INTENT_MAGIC: &[u8; 8] = b"MAGRPIN1";
+/// Magic, chunk count (u32 BE), payload length (u64 BE), SHA-256.
+const INTENT_HEADER: usize = 8 + 4 + 8 + 32;
+
+fn chunk_number(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// A group's record: per tree with writes, its name (length u8), the
+/// count of writes (u32 BE), then each write: key (length u32 BE, bytes),
+/// 1 and the value (length u32 BE, bytes) or 0 for a removal; cut into
+/// chunks, the first with the header.
+fn encode_intent(names: &[&str], group: &Writes) -> Vec<Vec<u8>> {
+    let mut payload = Vec::new();
+    for (name, writes) in names.iter().zip(&group.trees) {
+        if writes.is_empty() {
+            continue;
+        }
+        payload.push(u8::try_from(name.len()).unwrap_or(u8::MAX));
+        payload.extend_from_slice(name.as_bytes());
+        payload.extend_from_slice(&chunk_number(writes.len()).to_be_bytes());
+        for (key, value) in writes {
+            payload.extend_from_slice(&chunk_number(key.len()).to_be_bytes());
+            payload.extend_from_slice(key);
+            match value {
+                Some(value) => {
+                    payload.push(1);
+                    payload.extend_from_slice(&chunk_number(value.len()).to_be_bytes());
+                    payload.extend_from_slice(value);
+                }
+                None => payload.push(0),
+            }
+        }
+    }
+    let first_room = INTENT_CHUNK - INTENT_HEADER;
+    let rest = payload.len().saturating_sub(first_room);
+    let count = 1 + rest.div_ceil(INTENT_CHUNK);
+    let mut first = Vec::with_capacity(INTENT_CHUNK);
+    first.extend_from_slice(INTENT_MAGIC);
+    first.extend_from_slice(&chunk_number(count).to_be_bytes());
+    first.extend_from_slice(&(payload.len() as u64).to_be_bytes());
+    first.extend_from_slice(&Sha256::digest(&payload));
+    first.extend_from_slice(&payload[..payload.len().min(first_room)]);
+    let mut chunks = vec![first];
+    if payload.len() > first_room {
+        chunks.extend(
+            payload[first_room..]
+                .chunks(INTENT_CHUNK)
+                .map(<[u8]>::to_vec),
+        );
+    }
+    chunks
+}
+
+/// One write of a decoded group intent: tree, key, value (`None` removes).
+type IntentWrite = (String, Vec<u8>, Option<Vec<u8>>);
+
+/// Decodes a group intent's payload; `None` if it is not well formed.
+fn decode_intent(mut payload: &[u8]) -> Option<Vec<IntentWrite>> {
+    fn take<'a>(p: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = p.split_at_checked(n)?;
+        *p = tail;
+        Some(head)
+    }
+    fn len(p: &mut &[u8]) -> Option<usize> {
+        let b: [u8; 4] = take(p, 4)?.try_into().ok()?;
+        usize::try_from(u32::from_be_bytes(b)).ok()
+    }
+    let mut writes = Vec::new();
+    while !payload.is_empty() {
+        let name_len = usize::from(*take(&mut payload, 1)?.first()?);
+        let name = std::str::from_utf8(take(&mut payload, name_len)?).ok()?;
+        for _ in 0..len(&mut payload)? {
+            let key_len = len(&mut payload)?;
+            let key = take(&mut payload, key_len)?.to_vec();
+            let value = match take(&mut payload, 1)?.first()? {
+                0 => None,
+                1 => {
+                    let value_len = len(&mut payload)?;
+                    Some(take(&mut payload, value_len)?.to_vec())
+                }
+                _ => return None,
+            };
+            writes.push((name.to_owned(), key, value));
+        }
+    }
+    Some(writes)
+}
+
+/// At opening, before anything reads the store: completes a group whose
+/// writing a stop cut short (its record is whole: see the module's
+/// comment), and removes what is left of a record whose group was
+/// written. Returns how many writes were made again.
+///
+/// # Errors
+/// sled errors; a record whose first chunk is there but that is not whole
+/// (the log was damaged) is [`StoreError::Damaged`].
+pub(crate) fn recover(db: &sled::Db, dir: &std::path::Path) -> Result<usize, StoreError> {
+    let meta = db.open_tree("meta")?;
+    let Some(first) = meta.get(keys::group_intent(0))? else {
+        for key in meta.scan_prefix(keys::META_GROUP_INTENT).keys() {
+            meta.remove(key?)?;
+        }
+        return Ok(0);
+    };
+    let damaged = |detail: &str| StoreError::Damaged {
+        dir: dir.display().to_string(),
+        file: dir.join("db").display().to_string(),
+        detail: format!(
+            "the record of a group of changes being written when the store stopped {detail}"
+        ),
+    };
+    let header = first
+        .get(..INTENT_HEADER)
+        .filter(|h| h.starts_with(INTENT_MAGIC))
+        .ok_or_else(|| damaged("has no valid header"))?;
+    let count = u32::from_be_bytes(header[8..12].try_into().map_err(|_| damaged("is cut"))?);
+    let total = u64::from_be_bytes(header[12..20].try_into().map_err(|_| damaged("is cut"))?);
+    let mut payload = first[INTENT_HEADER..].to_vec();
+    for n in 1..count {
+        let chunk = meta
+            .get(keys::group_intent(n))?
+            .ok_or_else(|| damaged("misses a part"))?;
+        payload.extend_from_slice(&chunk);
+    }
+    if payload.len() as u64 != total || Sha256::digest(&payload)[..] != header[20..52] {
+        return Err(damaged("does not match its checksum"));
+    }
+    let writes = decode_intent(&payload).ok_or_else(|| damaged("cannot be read"))?;
+    for (tree, key, value) in &writes {
+        let tree = db.open_tree(tree)?;
+        match value {
+            Some(value) => tree.insert(key.as_slice(), value.as_slice())?,
+            None => tree.remove(key.as_slice())?,
+        };
+    }
+    for n in 0..count {
+        meta.remove(keys::group_intent(n))?;
+    }
+    db.flush()?;
+    tracing::warn!(
+        writes = writes.len(),
+        "the store stopped while writing a group of committed changes; it was written whole again"
+    );
+    Ok(writes.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,7 +515,10 @@ mod tests {
     fn db() -> (tempfile::TempDir, sled::Db, Arc<GroupWriter>) {
         let dir = tempfile::tempdir().unwrap();
         let db = sled::Config::new().path(dir.path()).open().unwrap();
-        let trees = vec![db.open_tree("a").unwrap(), db.open_tree("b").unwrap()];
+        let trees = vec![
+            ("a", db.open_tree("a").unwrap()),
+            ("meta", db.open_tree("meta").unwrap()),
+        ];
         let writer = GroupWriter::new(trees);
         (dir, db, writer)
     }
@@ -374,7 +541,7 @@ mod tests {
         assert_eq!(writer.get(0, b"k").unwrap().as_deref(), Some(&b"1"[..]));
         writer.apply_pending().unwrap();
         assert_eq!(
-            db.open_tree("b").unwrap().get(b"x").unwrap().as_deref(),
+            db.open_tree("meta").unwrap().get(b"x").unwrap().as_deref(),
             Some(&b"2"[..])
         );
         assert!(!writer.dirty.load(Ordering::Acquire));
@@ -422,7 +589,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let db = sled::Config::new().path(dir.path()).open().unwrap();
-            let writer = GroupWriter::new(vec![db.open_tree("a").unwrap()]);
+            let writer = GroupWriter::new(vec![
+                ("a", db.open_tree("a").unwrap()),
+                ("meta", db.open_tree("meta").unwrap()),
+            ]);
             let r: Result<(), ()> = writer
                 .transaction(&[0], |t| {
                     let a = &t[0];
@@ -437,5 +607,110 @@ mod tests {
             db.open_tree("a").unwrap().get(b"k").unwrap().as_deref(),
             Some(&b"v"[..])
         );
+    }
+
+    /// A group of writes to tree `a` (index 0): `n` keys with large values,
+    /// so that its record takes several chunks, and a removal.
+    fn large_group(n: u32) -> Writes {
+        let mut group = Writes::new(2);
+        for k in 0..n {
+            group.trees[0].insert(
+                format!("k{k}").into_bytes(),
+                Some(IVec::from(vec![u8::try_from(k % 251).unwrap(); 10_000])),
+            );
+        }
+        group.trees[0].insert(b"gone".to_vec(), None);
+        group.len = group.trees[0].len();
+        group
+    }
+
+    #[test]
+    fn a_group_cut_short_by_a_stop_is_written_whole_at_the_next_opening() {
+        let dir = tempfile::tempdir().unwrap();
+        let group = large_group(20);
+        let chunks = encode_intent(&["a", "meta"], &group);
+        assert!(chunks.len() > 1, "the record takes several chunks");
+        {
+            let db = sled::Config::new().path(dir.path()).open().unwrap();
+            let a = db.open_tree("a").unwrap();
+            a.insert(b"gone", b"old").unwrap();
+            let meta = db.open_tree("meta").unwrap();
+            for (n, chunk) in chunks.iter().enumerate().rev() {
+                meta.insert(keys::group_intent(chunk_number(n)), chunk.as_slice())
+                    .unwrap();
+            }
+            // The stop: only the first three writes reached the tree.
+            for (key, value) in group.trees[0].iter().filter(|(_, v)| v.is_some()).take(3) {
+                a.insert(key.as_slice(), value.clone().unwrap()).unwrap();
+            }
+            db.flush().unwrap();
+        }
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        assert_eq!(recover(&db, dir.path()).unwrap(), 21);
+        let a = db.open_tree("a").unwrap();
+        for k in 0..20u32 {
+            let v = a.get(format!("k{k}")).unwrap().unwrap();
+            assert_eq!(v.len(), 10_000);
+            assert_eq!(v[0], u8::try_from(k % 251).unwrap());
+        }
+        assert_eq!(a.get(b"gone").unwrap(), None);
+        let meta = db.open_tree("meta").unwrap();
+        assert_eq!(meta.scan_prefix(keys::META_GROUP_INTENT).count(), 0);
+        // Once done, the next opening has nothing to do.
+        assert_eq!(recover(&db, dir.path()).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_record_without_its_first_chunk_is_removed_and_nothing_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let chunks = encode_intent(&["a", "meta"], &large_group(20));
+        let meta = db.open_tree("meta").unwrap();
+        // The group was written and its record's removal began.
+        for (n, chunk) in chunks.iter().enumerate().skip(1) {
+            meta.insert(keys::group_intent(chunk_number(n)), chunk.as_slice())
+                .unwrap();
+        }
+        assert_eq!(recover(&db, dir.path()).unwrap(), 0);
+        assert_eq!(db.open_tree("a").unwrap().len(), 0);
+        assert_eq!(meta.scan_prefix(keys::META_GROUP_INTENT).count(), 0);
+    }
+
+    #[test]
+    fn a_damaged_record_refuses_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let chunks = encode_intent(&["a", "meta"], &large_group(20));
+        let meta = db.open_tree("meta").unwrap();
+        for (n, chunk) in chunks.iter().enumerate() {
+            let mut chunk = chunk.clone();
+            if n == 1 {
+                chunk[100] ^= 0xff;
+            }
+            meta.insert(keys::group_intent(chunk_number(n)), chunk)
+                .unwrap();
+        }
+        let err = recover(&db, dir.path()).unwrap_err();
+        assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
+        assert_eq!(db.open_tree("a").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_group_record_decodes_to_its_writes() {
+        let group = large_group(3);
+        let chunks = encode_intent(&["a", "meta"], &group);
+        let payload: Vec<u8> = chunks
+            .iter()
+            .enumerate()
+            .flat_map(|(n, c)| if n == 0 { &c[INTENT_HEADER..] } else { &c[..] })
+            .copied()
+            .collect();
+        let writes = decode_intent(&payload).unwrap();
+        assert_eq!(writes.len(), 4);
+        assert_eq!(writes[0].0, "a");
+        assert_eq!(writes[0].1, b"gone");
+        assert_eq!(writes[0].2, None);
+        assert_eq!(writes[1].2.as_ref().map(Vec::len), Some(10_000));
+        assert!(decode_intent(&payload[..payload.len() - 1]).is_none());
     }
 }
