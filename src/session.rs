@@ -52,6 +52,9 @@ struct Session {
     answered: u16,
     /// The connection's place among those not logged in, until it logs in.
     unauthenticated: Option<UnauthenticatedSlot>,
+    /// Whether the command being answered runs without its span (a query
+    /// whose success is not logged).
+    quiet: bool,
 }
 
 /// Serves one TCP connection until it ends, fails, idles out, or the
@@ -106,6 +109,7 @@ pub async fn serve_connection(ctx: Arc<ServerContext>, tcp: TcpStream, peer: Soc
             span: session_span,
             answered: 0,
             unauthenticated: Some(slot),
+            quiet: false,
         };
         session.run(tls).await;
     }
@@ -135,6 +139,10 @@ impl Session {
         // then closes: a command in flight at SIGTERM is never dropped.
         let grace = Duration::from_millis(self.ctx.settings.server.shutdown_grace_ms);
         let mut stopping = false;
+        // One wait for the stop for the whole session: it registers with
+        // the token once, not at every command.
+        let shutdown = self.ctx.shutdown.clone().cancelled_owned();
+        tokio::pin!(shutdown);
         loop {
             let (mut wait, mut frame_wait) = (if stopping { grace } else { idle }, frame_timeout);
             if self.login.is_none() {
@@ -156,7 +164,7 @@ impl Session {
                 tokio::pin!(next);
                 tokio::select! {
                     read = &mut next => read,
-                    _ = self.ctx.shutdown.cancelled(), if !stopping => {
+                    () = &mut shutdown, if !stopping => {
                         stopping = true;
                         match tokio::time::timeout(grace, &mut next).await {
                             Ok(read) => read,
@@ -244,12 +252,21 @@ impl Session {
         let started = std::time::Instant::now();
         let sv_trid = self.store().next_sv_trid();
         let command = request.command.name();
-        let span = info_span!(
-            "command",
-            command,
-            cltrid = request.cl_trid.as_deref().unwrap_or(""),
-            svtrid = %sv_trid,
-        );
+        // A query whose success is not logged gets its command span only if
+        // it is refused (`handle_request`): making a span formats its
+        // fields, a cost on every query that no line would show.
+        self.quiet = CommandClass::of(&request.command) == CommandClass::Query
+            && !matches!(
+                request.command,
+                Command::Hello | Command::Login(_) | Command::Logout
+            )
+            && self.ctx.settings.log.commands == crate::config::CommandLog::Transforms
+            && !tracing::enabled!(tracing::Level::DEBUG);
+        let span = if self.quiet {
+            tracing::Span::none()
+        } else {
+            command_span(command, request.cl_trid.as_deref(), &sv_trid)
+        };
         self.answered = 0;
         let answer = self
             .handle_request(request, frame, sv_trid)
@@ -355,6 +372,9 @@ impl Session {
             && self.ctx.settings.log.commands == crate::config::CommandLog::Transforms
         {
             debug!(code, "answered");
+        } else if self.quiet {
+            command_span(command_name, response.cl_trid.as_deref(), &response.sv_trid)
+                .in_scope(|| info!(code, "answered"));
         } else {
             info!(code, "answered");
         }
@@ -672,6 +692,17 @@ impl Session {
             .command("(unreadable)", code, Duration::ZERO);
         xml::write_response(&self.error_to_response(error, cl_trid, sv_trid))
     }
+}
+
+/// The span of one command: every line logged while it runs carries its
+/// name, clTRID and svTRID.
+fn command_span(command: &str, cl_trid: Option<&str>, sv_trid: &str) -> tracing::Span {
+    info_span!(
+        "command",
+        command,
+        cltrid = cl_trid.unwrap_or(""),
+        svtrid = %sv_trid,
+    )
 }
 
 fn not_logged_in() -> EppError {

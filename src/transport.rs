@@ -2,6 +2,7 @@
 //! certificates required), the client certificate's fingerprint, and frames
 //! of a 4-byte length header read within a size limit and timeouts. Knows no XML.
 
+use std::io::IoSlice;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -168,8 +169,9 @@ pub async fn read_frame<S: AsyncRead + Unpin>(
 }
 
 /// Writes one frame (header and payload) and flushes it. Header and
-/// payload go out in one write: over TLS one record, one TCP segment for a
-/// small frame, where two writes would cost two of each.
+/// payload go out in one vectored write: over TLS one record, one TCP
+/// segment for a small frame (two writes would cost two of each), and the
+/// payload is not copied to put the header before it.
 ///
 /// # Errors
 /// I/O errors, or a timeout as [`std::io::ErrorKind::TimedOut`].
@@ -180,11 +182,17 @@ pub async fn write_frame<S: AsyncWrite + Unpin>(
 ) -> std::io::Result<()> {
     let total = u32::try_from(payload.len() + 4)
         .map_err(|_| std::io::Error::other("response larger than 4 GiB"))?;
-    let mut frame = Vec::with_capacity(payload.len() + 4);
-    frame.extend_from_slice(&total.to_be_bytes());
-    frame.extend_from_slice(payload);
+    let header = total.to_be_bytes();
     let write = async {
-        stream.write_all(&frame).await?;
+        let mut parts = [IoSlice::new(&header), IoSlice::new(payload)];
+        let mut left: &mut [IoSlice<'_>] = &mut parts;
+        while !left.is_empty() {
+            let n = stream.write_vectored(left).await?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            IoSlice::advance_slices(&mut left, n);
+        }
         stream.flush().await
     };
     tokio::time::timeout(timeout, write)
@@ -237,6 +245,19 @@ mod tests {
         ) -> std::task::Poll<std::io::Result<usize>> {
             self.0.push(buf.to_vec());
             std::task::Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_write_vectored(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            let joined: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+            let n = joined.len();
+            self.0.push(joined);
+            std::task::Poll::Ready(Ok(n))
+        }
+        fn is_write_vectored(&self) -> bool {
+            true
         }
         fn poll_flush(
             self: std::pin::Pin<&mut Self>,
