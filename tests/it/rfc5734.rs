@@ -151,6 +151,39 @@ async fn failure_tls_without_client_certificate_is_refused() {
 }
 
 #[tokio::test]
+async fn success_the_server_chooses_aes_128_gcm_sha256_whatever_the_client_prefers() {
+    use std::sync::Arc;
+    use tokio_rustls::rustls::{self, ClientConfig};
+    let server = TestServer::start().await;
+    let (certs, key) = server.identity("reg1");
+    // rustls' own order puts AES-256-GCM with SHA-384 first.
+    let client_default = rustls::crypto::aws_lc_rs::default_provider();
+    assert_eq!(
+        client_default.cipher_suites[0].suite(),
+        rustls::CipherSuite::TLS13_AES_256_GCM_SHA384
+    );
+    let config = Arc::new(
+        ClientConfig::builder_with_provider(Arc::new(client_default))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(server.root_store())
+            .with_client_auth_cert(certs, key)
+            .unwrap(),
+    );
+    // The same certificate twice: the second handshake finds its chain
+    // verified already, and is served the same.
+    for _ in 0..2 {
+        let mut c = RawClient::connect(server.addr(), config.clone()).await;
+        assert_eq!(
+            c.tls.get_ref().1.negotiated_cipher_suite().map(|s| s.suite()),
+            Some(rustls::CipherSuite::TLS13_AES_128_GCM_SHA256)
+        );
+        let r = c.cmd(&login_xml("reg1", password("reg1"), "en")).await;
+        assert_eq!(r.code(), 1000, "{}", r.xml);
+    }
+}
+
+#[tokio::test]
 async fn success_many_sessions_in_parallel() {
     let server = TestServer::start_with(|s| s.limits.default_session_limit = 20, None).await;
     let mut tasks = Vec::new();
