@@ -3,7 +3,7 @@
 //! The generated private keys are meant to be shared (they are committed under `certs/`
 //! for local development), so nothing produced here must ever be used in production.
 //!
-//! All keys are ECDSA P-256, serialized as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
+//! All keys are Ed25519 (the cheapest safe handshakes), serialized as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
 //! All certificates are valid from one day before generation to ten years after it.
 
 use std::fs;
@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SanType,
+    Issuer, KeyPair, KeyUsagePurpose, PKCS_ED25519, SanType,
 };
 
 /// File names (inside the output directory) used for the CA and server material.
@@ -98,7 +98,7 @@ pub enum DevCertError {
 /// Files written: `ca.pem`, `ca.key`, `server.pem`, `server.key` (server certificate for the DNS
 /// name `localhost` and the IP addresses `127.0.0.1` and `::1`, signed by the CA, serverAuth EKU),
 /// and for each clID in `registrars`: `<clid>.pem`, `<clid>.key` (client certificate with
-/// CN = clID, clientAuth EKU, signed by the CA). Keys are ECDSA P-256 in PKCS#8 PEM. Validity runs
+/// CN = clID, clientAuth EKU, signed by the CA). Keys are Ed25519 in PKCS#8 PEM. Validity runs
 /// from now - 1 day to now + 10 years. Key files get mode 0600 on unix.
 ///
 /// Existing files are replaced only if `overwrite` is true; otherwise nothing is written and
@@ -255,7 +255,7 @@ impl Validity {
 }
 
 fn new_key() -> Result<KeyPair, DevCertError> {
-    Ok(KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?)
+    Ok(KeyPair::generate_for(&PKCS_ED25519)?)
 }
 
 fn dn(entries: &[(DnType, &str)]) -> DistinguishedName {

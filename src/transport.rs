@@ -128,7 +128,9 @@ impl rustls::server::danger::ClientCertVerifier for RememberingVerifier {
         if remembered.is_some_and(|until| at < until) {
             return Ok(rustls::server::danger::ClientCertVerified::assertion());
         }
-        let verified = self.inner.verify_client_cert(end_entity, intermediates, now)?;
+        let verified = self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now)?;
         let expires = crate::flows::login_security::certificate_expiry(end_entity.as_ref())
             .and_then(|t| u64::try_from(t.timestamp()).ok())
             .unwrap_or(0);
@@ -400,10 +402,16 @@ mod tests {
         };
         let calls = || inner.0.load(std::sync::atomic::Ordering::SeqCst);
         let cert = certificate(86_400);
-        verifier.verify_client_cert(&cert, &[], now_plus(0)).unwrap();
-        verifier.verify_client_cert(&cert, &[], now_plus(10)).unwrap();
+        verifier
+            .verify_client_cert(&cert, &[], now_plus(0))
+            .unwrap();
+        verifier
+            .verify_client_cert(&cert, &[], now_plus(10))
+            .unwrap();
         assert_eq!(calls(), 1, "the second handshake reuses the verification");
-        verifier.verify_client_cert(&cert, &[], now_plus(301)).unwrap();
+        verifier
+            .verify_client_cert(&cert, &[], now_plus(301))
+            .unwrap();
         assert_eq!(calls(), 2, "after five minutes the chain is verified again");
         // Another intermediate: another chain.
         verifier
@@ -412,10 +420,16 @@ mod tests {
         assert_eq!(calls(), 3);
         // A certificate that expires in a minute is trusted a minute.
         let short = certificate(60);
-        verifier.verify_client_cert(&short, &[], now_plus(0)).unwrap();
-        verifier.verify_client_cert(&short, &[], now_plus(30)).unwrap();
+        verifier
+            .verify_client_cert(&short, &[], now_plus(0))
+            .unwrap();
+        verifier
+            .verify_client_cert(&short, &[], now_plus(30))
+            .unwrap();
         assert_eq!(calls(), 4);
-        verifier.verify_client_cert(&short, &[], now_plus(90)).unwrap();
+        verifier
+            .verify_client_cert(&short, &[], now_plus(90))
+            .unwrap();
         assert_eq!(calls(), 5);
         // A refused chain is refused every time.
         let bad = CertificateDer::from(b"bad".to_vec());
@@ -434,7 +448,10 @@ mod tests {
             .map(|s| s.suite())
             .collect();
         assert_eq!(tls13[0], rustls::CipherSuite::TLS13_AES_128_GCM_SHA256);
-        assert_eq!(tls13.last(), Some(&rustls::CipherSuite::TLS13_AES_256_GCM_SHA384));
+        assert_eq!(
+            tls13.last(),
+            Some(&rustls::CipherSuite::TLS13_AES_256_GCM_SHA384)
+        );
     }
 
     #[tokio::test]

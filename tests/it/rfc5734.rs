@@ -175,7 +175,11 @@ async fn success_the_server_chooses_aes_128_gcm_sha256_whatever_the_client_prefe
     for _ in 0..2 {
         let mut c = RawClient::connect(server.addr(), config.clone()).await;
         assert_eq!(
-            c.tls.get_ref().1.negotiated_cipher_suite().map(|s| s.suite()),
+            c.tls
+                .get_ref()
+                .1
+                .negotiated_cipher_suite()
+                .map(|s| s.suite()),
             Some(rustls::CipherSuite::TLS13_AES_128_GCM_SHA256)
         );
         let r = c.cmd(&login_xml("reg1", password("reg1"), "en")).await;
