@@ -415,7 +415,7 @@ mod tests {
         assert_eq!(calls(), 2, "after five minutes the chain is verified again");
         // Another intermediate: another chain.
         verifier
-            .verify_client_cert(&cert, &[cert.clone()], now_plus(302))
+            .verify_client_cert(&cert, std::slice::from_ref(&cert), now_plus(302))
             .unwrap();
         assert_eq!(calls(), 3);
         // A certificate that expires in a minute is trusted a minute.
