@@ -6,7 +6,8 @@
 //! - `meta`: `format_version` (u32 BE), `boot` (u64 BE, one per process start),
 //!   `zone_serial:{zone}` (u32 BE, the last SOA serial exported for the zone).
 //!   `roid_base` (u64 BE, added to every new roid's number so that new
-//!   roids never repeat one an import brought in), `terms_seeded`.
+//!   roids never repeat one an import brought in), `terms_seeded`;
+//!   `group_intent:{chunk}` on sled while a group is written (`sled_group.rs`).
 //! - `registrars`: clID → [`Registrar`](crate::model::Registrar).
 //! - `domains`: name → [`Domain`](crate::model::Domain); `contacts`: id →
 //!   [`Contact`](crate::model::Contact); `hosts`: name → [`Host`](crate::model::Host).

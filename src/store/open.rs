@@ -404,6 +404,28 @@ mod tests {
     }
 
     #[test]
+    fn a_change_nobody_waits_for_reaches_sled_within_moments() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let engine = store.engine().unwrap();
+        super::super::kv::transaction([&engine.meta], |[meta]| meta.insert(b"unwaited", b"v"))
+            .unwrap();
+        let super::super::kv::Tree::Sled(meta) = &engine.meta else {
+            panic!("a sled store");
+        };
+        // Read through at once, in sled's tree within the flusher's period.
+        assert!(engine.meta.get(b"unwaited").unwrap().is_some());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while meta.tree.get(b"unwaited").unwrap().is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still pending after 5 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    #[test]
     fn format_version_is_recorded_and_another_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         {
