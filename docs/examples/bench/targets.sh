@@ -11,6 +11,7 @@
 #   env:   SECS      seconds per run (default 10)
 #          ROUNDS    how many times the whole set runs (default 1)
 #          SESSIONS  concurrent sessions (default 32)
+#          SCENARIOS which ones (default "check info create login")
 #
 # Each line: build, scenario, commands per second, p50 and p99 latency,
 # the server's CPU time per command (user + system, from /proc/PID/stat)
@@ -64,7 +65,7 @@ PY
 }
 for round in $(seq "$ROUNDS"); do
     echo "round $round, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-    for scenario in check info create login; do
+    for scenario in ${SCENARIOS:-check info create login}; do
         for arg in "$@"; do
             bin=${arg%%@*}
             root=$HERE
