@@ -36,8 +36,8 @@ struct Shared {
     requested: AtomicU64,
     /// Every ticket up to this one is durable.
     flushed: AtomicU64,
-    /// Every ticket up to this one (and above `flushed`) failed, for
-    /// `failure`.
+    /// `u64::MAX` once a flush failed (for `failure`): every ticket not
+    /// covered by then fails, and no flush is tried again.
     failed: AtomicU64,
     failure: Mutex<String>,
     /// Whether the flusher waits for a ticket (a caller wakes it then).
@@ -49,12 +49,18 @@ struct Shared {
     done: tokio::sync::Notify,
 }
 
-/// The files a flush must sync, and the blobs already synced.
-pub(super) struct DiskSync {
+/// The files a sync must cover: sled's log, and the value files under
+/// `blobs/` (with those already synced).
+pub(crate) struct LogFiles {
     log: File,
     log_path: PathBuf,
     blobs: PathBuf,
     synced_blobs: Mutex<HashSet<std::ffi::OsString>>,
+}
+
+/// The files a flush must sync, its counters, and the durable mark.
+pub(super) struct DiskSync {
+    files: Arc<LogFiles>,
     syncs: AtomicU64,
     /// Time spent in flushes, nanoseconds.
     flush_nanos: AtomicU64,
@@ -66,13 +72,9 @@ pub(super) struct DiskSync {
     writer: Arc<GroupWriter>,
 }
 
-impl DiskSync {
+impl LogFiles {
     /// Opens the log file of the sled store in `dir`.
-    pub(super) fn open(
-        dir: &Path,
-        history: sled::Tree,
-        writer: Arc<GroupWriter>,
-    ) -> Result<Self, StoreError> {
+    pub(super) fn open(dir: &Path) -> Result<Self, StoreError> {
         let log_path = dir.join("db");
         let log = File::options()
             .read(true)
@@ -84,22 +86,15 @@ impl DiskSync {
             log_path,
             blobs: dir.join("blobs"),
             synced_blobs: Mutex::new(HashSet::new()),
-            syncs: AtomicU64::new(0),
-            flush_nanos: AtomicU64::new(0),
-            history,
-            mark: DurableMark::open(dir)?,
-            writer,
         })
     }
 
-    /// Puts everything sled has written on stable storage.
-    fn sync(&self) -> Result<(), StoreError> {
+    /// Puts everything sled has written to its files on stable storage.
+    pub(super) fn sync(&self) -> Result<(), StoreError> {
         self.sync_new_blobs()?;
         self.log
             .sync_data()
-            .map_err(|e| StoreError::Flush(format!("{}: {e}", self.log_path.display())))?;
-        self.syncs.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+            .map_err(|e| StoreError::Flush(format!("{}: {e}", self.log_path.display())))
     }
 
     /// Values too large for the log go to files of their own under
@@ -139,6 +134,33 @@ impl DiskSync {
         }
         Ok(())
     }
+}
+
+impl DiskSync {
+    /// The flushes' side of a sled store in `dir`: its files, its durable
+    /// mark, its history tree and its group writer.
+    pub(super) fn open(
+        dir: &Path,
+        files: Arc<LogFiles>,
+        history: sled::Tree,
+        writer: Arc<GroupWriter>,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            files,
+            syncs: AtomicU64::new(0),
+            flush_nanos: AtomicU64::new(0),
+            history,
+            mark: DurableMark::open(dir)?,
+            writer,
+        })
+    }
+
+    /// Puts everything sled has written on stable storage.
+    fn sync(&self) -> Result<(), StoreError> {
+        self.files.sync()?;
+        self.syncs.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
 
     /// How many syncs covered flushes since the store opened.
     pub(super) fn count(&self) -> u64 {
@@ -150,10 +172,10 @@ impl DiskSync {
         Duration::from_nanos(self.flush_nanos.load(Ordering::Relaxed)).as_secs_f64()
     }
 
-    /// Applies the committed transactions to sled (one sled transaction for
-    /// the whole group), flushes sled's buffers and syncs them, on this
-    /// thread; then records the history chain's head as it was before the
-    /// flush (so covered by it) in the durable mark.
+    /// Writes the committed transactions to sled (the pending group, all
+    /// or nothing on disk: `sled_group.rs`), flushes sled's buffers and
+    /// syncs them, on this thread; then records the history chain's head
+    /// as it was before the flush (so covered by it) in the durable mark.
     pub(super) fn flush_now(&self, db: &sled::Db) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
         self.writer.apply_pending()?;
@@ -299,14 +321,16 @@ impl GroupCommit {
             let done = shared.done.notified();
             tokio::pin!(done);
             done.as_mut().enable();
-            // A failed flush is final for the tickets it covered, even if a
-            // later one succeeds: after a failed sync the kernel may have
-            // dropped the pages it could not write.
-            if shared.failed.load(Ordering::SeqCst) >= ticket {
-                return Err(StoreError::Flush(lock(&shared.failure).clone()));
-            }
+            // Covered by a flush that succeeded before any failed.
             if shared.flushed.load(Ordering::SeqCst) >= ticket {
                 return Ok(());
+            }
+            // After a failed flush nothing more is acknowledged by this
+            // opening of the store, even if a later sync succeeds: after a
+            // failed sync the kernel may have dropped the pages it could
+            // not write. The store is opened again from disk.
+            if shared.failed.load(Ordering::SeqCst) >= ticket {
+                return Err(StoreError::Flush(lock(&shared.failure).clone()));
             }
             done.await;
         }
@@ -339,42 +363,52 @@ impl Shared {
     fn run(&self) {
         let mut served = 0;
         loop {
-            {
-                let mut stopping = lock(&self.state);
-                loop {
-                    self.sleeping.store(true, Ordering::SeqCst);
-                    if self.requested.load(Ordering::SeqCst) > served {
-                        break;
-                    }
-                    if *stopping {
-                        self.sleeping.store(false, Ordering::SeqCst);
-                        return;
-                    }
-                    let (guard, waited) = self
-                        .wake
-                        .wait_timeout(stopping, APPLY_WITHIN)
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    stopping = guard;
-                    if waited.timed_out() {
-                        // A change nobody waits for (no ticket) still
-                        // reaches sled soon, as it did when sled applied each
-                        // transaction at once; and reads stop looking at
-                        // the pending group once it is empty.
-                        if let Err(e) = self.disk.writer.apply_pending() {
-                            tracing::debug!(error = %e, "pending changes not applied");
-                        }
+            let stopping = lock(&self.state);
+            self.sleeping.store(true, Ordering::SeqCst);
+            if self.requested.load(Ordering::SeqCst) <= served {
+                if *stopping {
+                    self.sleeping.store(false, Ordering::SeqCst);
+                    return;
+                }
+                let (guard, waited) = self
+                    .wake
+                    .wait_timeout(stopping, APPLY_WITHIN)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                self.sleeping.store(false, Ordering::SeqCst);
+                drop(guard);
+                if waited.timed_out() && self.requested.load(Ordering::SeqCst) <= served {
+                    // A change nobody waits for (no ticket) still reaches
+                    // sled soon, as it did when sled applied each
+                    // transaction at once; and reads stop looking at the
+                    // pending group once it is empty. Not under `state`:
+                    // callers take it to wake this thread.
+                    if let Err(e) = self.disk.writer.apply_pending() {
+                        tracing::debug!(error = %e, "pending changes not applied");
                     }
                 }
-                self.sleeping.store(false, Ordering::SeqCst);
+                continue;
             }
+            self.sleeping.store(false, Ordering::SeqCst);
+            drop(stopping);
             let target = self.requested.load(Ordering::SeqCst);
-            match self.disk.flush_now(&self.db) {
+            let flushed = if self.failed.load(Ordering::SeqCst) == u64::MAX {
+                Err(lock(&self.failure).clone())
+            } else {
+                // A panic in sled is a failed flush, not a dead flusher
+                // that every later caller would wait for.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.disk.flush_now(&self.db)
+                }))
+                .unwrap_or_else(|_| Err(StoreError::Flush("the flush panicked".to_owned())))
+                .map_err(|e| e.to_string())
+            };
+            match flushed {
                 Ok(()) => {
                     self.flushed.fetch_max(target, Ordering::SeqCst);
                 }
-                Err(e) => {
-                    *lock(&self.failure) = e.to_string();
-                    self.failed.fetch_max(target, Ordering::SeqCst);
+                Err(reason) => {
+                    *lock(&self.failure) = reason;
+                    self.failed.store(u64::MAX, Ordering::SeqCst);
                 }
             }
             served = target;

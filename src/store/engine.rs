@@ -90,7 +90,11 @@ impl Engine {
         for name in NAMES {
             opened.push(db.open_tree(name)?);
         }
-        let writer = GroupWriter::new(NAMES.into_iter().zip(opened.iter().cloned()).collect());
+        let files = Arc::new(commit::LogFiles::open(path)?);
+        let writer = GroupWriter::new(
+            NAMES.into_iter().zip(opened.iter().cloned()).collect(),
+            Some(Arc::clone(&files)),
+        );
         let [
             registrars,
             domains,
@@ -125,7 +129,7 @@ impl Engine {
             backend: Backend::Sled {
                 commit: GroupCommit::new(
                     db.clone(),
-                    commit::DiskSync::open(path, opened[8].clone(), writer)?,
+                    commit::DiskSync::open(path, files, opened[8].clone(), writer)?,
                 )?,
                 db,
             },

@@ -5,9 +5,10 @@
 //! only: which engine is below changes nothing above it.
 //!
 //! A transaction is a closure over its trees that may run more than once
-//! (sled retries it on a conflict, PostgreSQL when a connection was lost
-//! before the commit was sent); it reads its own writes, and it is aborted
-//! with a [`Conflict`] (nothing written) or committed whole.
+//! (PostgreSQL runs it again when a connection was lost before the commit
+//! was sent; on sled it runs once, alone: `sled_group.rs`); it reads its own
+//! writes, and it is aborted with a [`Conflict`] (nothing written) or
+//! committed whole.
 
 use std::ops::Bound;
 

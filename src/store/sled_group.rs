@@ -11,10 +11,12 @@
 //! `meta/group_intent:{chunk}` (the chunks in reverse order, the first,
 //! with the count and a SHA-256 of the whole, last), then written to their
 //! trees one by one, then the record is removed (its first chunk first).
-//! sled recovers a prefix of its log after a crash, so a store that opens
-//! with a complete record stopped while writing that group, and the
-//! opening ([`recover`]) writes the group again whole; one without a
-//! record holds every group whole or not at all.
+//! The record is on stable storage (sled's flush and an `fdatasync`)
+//! before the first write of the group reaches a tree, so a store that
+//! opens with a whole record stopped while writing that group, and the
+//! opening ([`recover`]) writes the group again whole; a record not whole
+//! was cut short before any of its group was written, and is removed; a
+//! store without a record holds every group whole or not at all.
 //!
 //! Why not sled's own transactions: sled (0.34) writes two log buffers to
 //! disk for each, and holds a lock over the whole process while one
@@ -33,6 +35,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use sha2::{Digest, Sha256};
 use sled::IVec;
 
+use super::commit::LogFiles;
 use super::{StoreError, keys};
 
 /// A group larger than this many writes is applied by the transaction
@@ -71,6 +74,9 @@ pub(crate) struct GroupWriter {
     trees: Vec<sled::Tree>,
     /// Their names, for the group intent.
     names: Vec<&'static str>,
+    /// The database's files, synced once a group's record is written and
+    /// before its writes begin (`None` in unit tests: sled's flush only).
+    files: Option<Arc<LogFiles>>,
     /// Held while a transaction's closure runs, and by a write outside a
     /// transaction: they happen one at a time.
     serial: Mutex<()>,
@@ -88,6 +94,16 @@ pub(crate) struct GroupWriter {
     failed: AtomicBool,
 }
 
+/// Marks the writer failed if dropped while a panic unwinds (forgotten
+/// otherwise).
+struct FailOnUnwind<'a>(&'a AtomicBool);
+
+impl Drop for FailOnUnwind<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 /// The error of every write after a group could not be applied.
 fn failed() -> sled::Error {
     sled::Error::Io(std::io::Error::other(
@@ -103,12 +119,16 @@ impl GroupWriter {
     /// The writer of a database whose trees are `trees` (with their names;
     /// one must be `meta`, where a group's record is kept while it is
     /// written).
-    pub(crate) fn new(trees: Vec<(&'static str, sled::Tree)>) -> Arc<Self> {
+    pub(crate) fn new(
+        trees: Vec<(&'static str, sled::Tree)>,
+        files: Option<Arc<LogFiles>>,
+    ) -> Arc<Self> {
         let n = trees.len();
         let (names, trees) = trees.into_iter().unzip();
         Arc::new(Self {
             trees,
             names,
+            files,
             serial: Mutex::new(()),
             pending: RwLock::new(Writes::new(n)),
             applying: RwLock::new(None),
@@ -169,6 +189,10 @@ impl GroupWriter {
             return Ok(());
         }
         let _apply = lock(&self.apply);
+        // Another thread's group may have failed while this one waited.
+        if self.failed.load(Ordering::Acquire) {
+            return Err(failed());
+        }
         let group = {
             let mut pending = self.pending.write().unwrap_or_else(PoisonError::into_inner);
             if pending.is_empty() {
@@ -184,20 +208,26 @@ impl GroupWriter {
                 .unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&group));
             group
         };
-        if let Err(e) = self.write_group(&group) {
+        // A panic in sled while the group is written leaves it half
+        // written: as for an error, nothing more is written or flushed.
+        let unwinding = FailOnUnwind(&self.failed);
+        let written = self.write_group(&group);
+        std::mem::forget(unwinding);
+        if let Err(e) = written {
             // The group's outcome is unknown (sled may hold part of it in
             // memory): nothing more is applied, reads see what sled holds,
             // and the store suspends writes until it is opened again from
             // disk, which is the truth.
             tracing::error!(error = %e, writes = group.len, "a group of committed changes could not be written");
             self.failed.store(true, Ordering::Release);
-            *self.pending.write().unwrap_or_else(PoisonError::into_inner) =
-                Writes::new(self.trees.len());
+            let mut pending = self.pending.write().unwrap_or_else(PoisonError::into_inner);
+            *pending = Writes::new(self.trees.len());
             *self
                 .applying
                 .write()
                 .unwrap_or_else(PoisonError::into_inner) = None;
             self.dirty.store(false, Ordering::Release);
+            drop(pending);
             return Err(e);
         }
         *self
@@ -222,6 +252,16 @@ impl GroupWriter {
         let chunks = encode_intent(&self.names, group);
         for (n, chunk) in chunks.iter().enumerate().rev() {
             meta.insert(keys::group_intent(chunk_number(n)), chunk.as_slice())?;
+        }
+        // The record is on stable storage before any write of the group
+        // reaches the trees: after a power cut the log need not come back
+        // as a prefix of what was written, but a group whose record is not
+        // whole was never begun.
+        meta.flush()?;
+        if let Some(files) = &self.files {
+            files
+                .sync()
+                .map_err(|e| sled::Error::Io(std::io::Error::other(e.to_string())))?;
         }
         for (tree, writes) in self.trees.iter().zip(&group.trees) {
             for (key, value) in writes {
@@ -357,8 +397,8 @@ impl SledTree {
     }
 }
 
-/// The largest chunk of a group intent (sled keeps values under 128 KiB
-/// in its log; larger ones go to files of their own).
+/// The largest chunk of a group intent (a value under the 128 KiB from
+/// which sled writes a log message to a file of its own).
 const INTENT_CHUNK: usize = 32 * 1024;
 /// The first bytes of a group intent's first chunk.
 const INTENT_MAGIC: &[u8; 8] = b"MAGRPIN1";
@@ -453,43 +493,34 @@ fn decode_intent(mut payload: &[u8]) -> Option<Vec<IntentWrite>> {
 /// At opening, before anything reads the store: completes a group whose
 /// writing a stop cut short (its record is whole: see the module's
 /// comment), and removes what is left of a record whose group was
-/// written. Returns how many writes were made again.
+/// written, or was never begun (a record not whole: it was being written
+/// when the store stopped, and the group's writes begin only once it is
+/// on stable storage). Returns how many writes were made again.
 ///
 /// # Errors
-/// sled errors; a record whose first chunk is there but that is not whole
-/// (the log was damaged) is [`StoreError::Damaged`].
+/// sled errors, or the log that cannot be synced.
 pub(crate) fn recover(db: &sled::Db, dir: &std::path::Path) -> Result<usize, StoreError> {
     let meta = db.open_tree("meta")?;
-    let Some(first) = meta.get(keys::group_intent(0))? else {
+    let remove_record = || -> Result<(), StoreError> {
+        // The first chunk first, as after a group is written.
+        meta.remove(keys::group_intent(0))?;
         for key in meta.scan_prefix(keys::META_GROUP_INTENT).keys() {
             meta.remove(key?)?;
         }
+        Ok(())
+    };
+    let Some(first) = meta.get(keys::group_intent(0))? else {
+        remove_record()?;
         return Ok(0);
     };
-    let damaged = |detail: &str| StoreError::Damaged {
-        dir: dir.display().to_string(),
-        file: dir.join("db").display().to_string(),
-        detail: format!(
-            "the record of a group of changes being written when the store stopped {detail}"
-        ),
+    let Some(writes) = read_intent(&meta, &first)? else {
+        tracing::warn!(
+            "the store stopped while recording a group of changes, before any of them was written; the record is removed"
+        );
+        remove_record()?;
+        db.flush()?;
+        return Ok(0);
     };
-    let header = first
-        .get(..INTENT_HEADER)
-        .filter(|h| h.starts_with(INTENT_MAGIC))
-        .ok_or_else(|| damaged("has no valid header"))?;
-    let count = u32::from_be_bytes(header[8..12].try_into().map_err(|_| damaged("is cut"))?);
-    let total = u64::from_be_bytes(header[12..20].try_into().map_err(|_| damaged("is cut"))?);
-    let mut payload = first[INTENT_HEADER..].to_vec();
-    for n in 1..count {
-        let chunk = meta
-            .get(keys::group_intent(n))?
-            .ok_or_else(|| damaged("misses a part"))?;
-        payload.extend_from_slice(&chunk);
-    }
-    if payload.len() as u64 != total || Sha256::digest(&payload)[..] != header[20..52] {
-        return Err(damaged("does not match its checksum"));
-    }
-    let writes = decode_intent(&payload).ok_or_else(|| damaged("cannot be read"))?;
     for (tree, key, value) in &writes {
         let tree = db.open_tree(tree)?;
         match value {
@@ -497,15 +528,47 @@ pub(crate) fn recover(db: &sled::Db, dir: &std::path::Path) -> Result<usize, Sto
             None => tree.remove(key.as_slice())?,
         };
     }
-    for n in 0..count {
-        meta.remove(keys::group_intent(n))?;
+    // The group is whole on stable storage before its record goes.
+    db.flush()?;
+    if dir.join("db").is_file() {
+        LogFiles::open(dir)?.sync()?;
     }
+    remove_record()?;
     db.flush()?;
     tracing::warn!(
         writes = writes.len(),
         "the store stopped while writing a group of committed changes; it was written whole again"
     );
     Ok(writes.len())
+}
+
+/// The writes of a group record whose first chunk is `first`, or `None`
+/// when the record is not whole (a part missing, a checksum that does not
+/// match, a payload that cannot be read).
+fn read_intent(meta: &sled::Tree, first: &[u8]) -> Result<Option<Vec<IntentWrite>>, StoreError> {
+    let Some(header) = first
+        .get(..INTENT_HEADER)
+        .filter(|h| h.starts_with(INTENT_MAGIC))
+    else {
+        return Ok(None);
+    };
+    let (Ok(count), Ok(total)) = (
+        <[u8; 4]>::try_from(&header[8..12]).map(u32::from_be_bytes),
+        <[u8; 8]>::try_from(&header[12..20]).map(u64::from_be_bytes),
+    ) else {
+        return Ok(None);
+    };
+    let mut payload = first[INTENT_HEADER..].to_vec();
+    for n in 1..count {
+        match meta.get(keys::group_intent(n))? {
+            Some(chunk) => payload.extend_from_slice(&chunk),
+            None => return Ok(None),
+        }
+    }
+    if payload.len() as u64 != total || Sha256::digest(&payload)[..] != header[20..52] {
+        return Ok(None);
+    }
+    Ok(decode_intent(&payload))
 }
 
 #[cfg(test)]
@@ -519,7 +582,7 @@ mod tests {
             ("a", db.open_tree("a").unwrap()),
             ("meta", db.open_tree("meta").unwrap()),
         ];
-        let writer = GroupWriter::new(trees);
+        let writer = GroupWriter::new(trees, None);
         (dir, db, writer)
     }
 
@@ -589,10 +652,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let db = sled::Config::new().path(dir.path()).open().unwrap();
-            let writer = GroupWriter::new(vec![
-                ("a", db.open_tree("a").unwrap()),
-                ("meta", db.open_tree("meta").unwrap()),
-            ]);
+            let writer = GroupWriter::new(
+                vec![
+                    ("a", db.open_tree("a").unwrap()),
+                    ("meta", db.open_tree("meta").unwrap()),
+                ],
+                None,
+            );
             let r: Result<(), ()> = writer
                 .transaction(&[0], |t| {
                     let a = &t[0];
@@ -677,7 +743,7 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_record_refuses_the_store() {
+    fn a_record_not_whole_was_never_begun_and_is_removed() {
         let dir = tempfile::tempdir().unwrap();
         let db = sled::Config::new().path(dir.path()).open().unwrap();
         let chunks = encode_intent(&["a", "meta"], &large_group(20));
@@ -690,9 +756,19 @@ mod tests {
             meta.insert(keys::group_intent(chunk_number(n)), chunk)
                 .unwrap();
         }
-        let err = recover(&db, dir.path()).unwrap_err();
-        assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
+        assert_eq!(recover(&db, dir.path()).unwrap(), 0);
         assert_eq!(db.open_tree("a").unwrap().len(), 0);
+        assert_eq!(meta.scan_prefix(keys::META_GROUP_INTENT).count(), 0);
+        // A part missing: the same.
+        for (n, chunk) in chunks.iter().enumerate() {
+            if n != 2 {
+                meta.insert(keys::group_intent(chunk_number(n)), chunk.as_slice())
+                    .unwrap();
+            }
+        }
+        assert_eq!(recover(&db, dir.path()).unwrap(), 0);
+        assert_eq!(db.open_tree("a").unwrap().len(), 0);
+        assert_eq!(meta.scan_prefix(keys::META_GROUP_INTENT).count(), 0);
     }
 
     #[test]
