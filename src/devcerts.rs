@@ -177,7 +177,7 @@ pub fn generate_in_memory(registrars: &[&str]) -> Result<DevPki, DevCertError> {
     let ca_key = new_key()?;
     let ca_cert = ca_params.self_signed(&ca_key)?;
     let ca_cert_pem = ca_cert.pem();
-    let ca_key_pem = ca_key.serialize_pem();
+    let ca_key_pem = key_pem(&ca_key);
     let issuer = Issuer::new(ca_params, ca_key);
 
     // Server certificate.
@@ -210,14 +210,14 @@ pub fn generate_in_memory(registrars: &[&str]) -> Result<DevPki, DevCertError> {
         end_entity(&mut params, ExtendedKeyUsagePurpose::ClientAuth, &validity);
         let key = new_key()?;
         let cert = params.signed_by(&key, &issuer)?;
-        clients.push(((*clid).to_owned(), cert.pem(), key.serialize_pem()));
+        clients.push(((*clid).to_owned(), cert.pem(), key_pem(&key)));
     }
 
     Ok(DevPki {
         ca_cert_pem,
         ca_key_pem,
         server_cert_pem: server_cert.pem(),
-        server_key_pem: server_key.serialize_pem(),
+        server_key_pem: key_pem(&server_key),
         registrars: clients,
     })
 }
@@ -251,6 +251,33 @@ impl Validity {
         params.not_after = now
             .replace_year(now.year() + 10)
             .unwrap_or_else(|_| now + ONE_DAY * 3653);
+    }
+}
+
+/// The start of an Ed25519 key in PKCS#8 v2 (RFC 8410, with its public
+/// key), as rcgen writes it, up to the 32-byte seed.
+const ED25519_PKCS8_V2: [u8; 16] = [
+    0x30, 0x51, 0x02, 0x01, 0x01, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+/// The same in PKCS#8 v1 (the seed alone), which every TLS library reads:
+/// OpenSSL 3.0 refuses the v2 form, rustls reads both.
+const ED25519_PKCS8_V1: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+/// A private key as PKCS#8 PEM, an Ed25519 key in the v1 form.
+fn key_pem(key: &KeyPair) -> String {
+    let der = key.serialize_der();
+    match der.get(..48) {
+        Some(head) if head.starts_with(&ED25519_PKCS8_V2) => {
+            let mut v1 = ED25519_PKCS8_V1.to_vec();
+            v1.extend_from_slice(&head[16..48]);
+            pem::encode_config(
+                &pem::Pem::new("PRIVATE KEY", v1),
+                pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+            )
+        }
+        _ => key.serialize_pem(),
     }
 }
 
@@ -492,6 +519,35 @@ mod tests {
         assert!(!client.is_handshaking() && !server.is_handshaking());
         let peer = server.peer_certificates().expect("client certificate");
         assert_eq!(peer, &[cert(cert_pem)][..]);
+    }
+
+    #[test]
+    fn keys_are_ed25519_in_pkcs8_v1_which_openssl_and_rustls_read() {
+        use rustls::pki_types::PrivateKeyDer;
+        use rustls::pki_types::pem::PemObject as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        generate(dir.path(), &["demo1"], false).expect("generate");
+        for name in ["ca.key", "server.key", "demo1.key"] {
+            let path = dir.path().join(name);
+            let key = PrivateKeyDer::from_pem_file(&path).expect("a PEM key");
+            assert!(
+                key.secret_der().starts_with(&ED25519_PKCS8_V1),
+                "{name} is not PKCS#8 v1 Ed25519"
+            );
+            rustls::crypto::aws_lc_rs::default_provider()
+                .key_provider
+                .load_private_key(key)
+                .expect("rustls reads it");
+            // OpenSSL 3.0 refuses the v2 form; where its tool is installed,
+            // it must read these.
+            if let Ok(out) = std::process::Command::new("openssl")
+                .args(["pkey", "-noout", "-in"])
+                .arg(&path)
+                .output()
+            {
+                assert!(out.status.success(), "openssl cannot read {name}: {out:?}");
+            }
+        }
     }
 
     #[test]
