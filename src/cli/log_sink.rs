@@ -158,12 +158,24 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogSink {
 mod tests {
     use super::*;
 
-    #[derive(Clone, Default)]
-    struct Collected(Arc<Mutex<(Vec<u8>, usize)>>);
+    /// Collects what is written; its first write stops until the test
+    /// lets it go, so what the test writes meanwhile is one batch whatever
+    /// the machine's speed.
+    #[derive(Clone)]
+    struct Collected {
+        out: Arc<Mutex<(Vec<u8>, usize)>>,
+        first_started: std::sync::mpsc::SyncSender<()>,
+        go_on: Arc<Mutex<std::sync::mpsc::Receiver<()>>>,
+    }
 
     impl Write for Collected {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            let mut c = self.0.lock().unwrap();
+            let first = self.out.lock().unwrap().1 == 0;
+            if first {
+                let _ = self.first_started.send(());
+                let _ = self.go_on.lock().unwrap().recv();
+            }
+            let mut c = self.out.lock().unwrap();
             c.0.extend_from_slice(bytes);
             c.1 += 1;
             Ok(bytes.len())
@@ -174,19 +186,32 @@ mod tests {
     }
 
     #[test]
-    fn every_line_is_written_in_order_and_in_few_writes() {
+    fn lines_written_during_a_write_go_out_together_and_in_order() {
         use tracing_subscriber::fmt::MakeWriter as _;
-        let out = Collected::default();
+        let (first_started, started) = std::sync::mpsc::sync_channel(1);
+        let (release, go_on) = std::sync::mpsc::channel();
+        let out = Collected {
+            out: Arc::default(),
+            first_started,
+            go_on: Arc::new(Mutex::new(go_on)),
+        };
         let (sink, guard) = start(out.clone()).unwrap();
-        let mut expected = Vec::new();
-        for n in 0..10_000 {
+        sink.make_writer().write_all(b"line 0\n").unwrap();
+        started.recv().unwrap();
+        // The writer is inside its first write: these wait in the buffer.
+        let mut expected = b"line 0\n".to_vec();
+        for n in 1..10_000 {
             let line = format!("line {n}\n");
             sink.make_writer().write_all(line.as_bytes()).unwrap();
             expected.extend_from_slice(line.as_bytes());
         }
+        release.send(()).unwrap();
         drop(guard);
-        let (written, writes) = out.0.lock().unwrap().clone();
-        assert_eq!(written, expected);
-        assert!(writes < 100, "{writes} writes for 10,000 lines");
+        let (written, writes) = out.out.lock().unwrap().clone();
+        assert_eq!(written, expected, "every line, in order");
+        assert_eq!(
+            writes, 2,
+            "one write for the first line, one for the 9,999 others"
+        );
     }
 }
