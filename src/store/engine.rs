@@ -95,41 +95,31 @@ impl Engine {
             NAMES.into_iter().zip(opened.iter().cloned()).collect(),
             Some(Arc::clone(&files)),
         );
-        let [
-            registrars,
-            domains,
-            contacts,
-            hosts,
-            refs,
-            poll,
-            due,
-            names,
-            history,
-            ledger,
-            meta,
-        ]: [Tree; 11] = std::array::from_fn(|index| {
+        let index = |name: &str| NAMES.iter().position(|n| *n == name).unwrap_or(0);
+        let tree = |name: &str| {
+            let index = index(name);
             Tree::Sled(SledTree {
                 tree: opened[index].clone(),
                 index,
                 writer: Arc::clone(&writer),
             })
-        });
+        };
         Ok(Self {
-            registrars,
-            domains,
-            contacts,
-            hosts,
-            refs,
-            poll,
-            due,
-            names,
-            history,
-            ledger,
-            meta,
+            registrars: tree("registrars"),
+            domains: tree("domains"),
+            contacts: tree("contacts"),
+            hosts: tree("hosts"),
+            refs: tree("refs"),
+            poll: tree("poll"),
+            due: tree("due"),
+            names: tree("names"),
+            history: tree("history"),
+            ledger: tree("ledger"),
+            meta: tree("meta"),
             backend: Backend::Sled {
                 commit: GroupCommit::new(
                     db.clone(),
-                    commit::DiskSync::open(path, files, opened[8].clone(), writer)?,
+                    commit::DiskSync::open(path, files, opened[index("history")].clone(), writer)?,
                 )?,
                 db,
             },
